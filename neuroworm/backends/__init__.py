@@ -1,0 +1,3 @@
+"""neuroworm.backends."""
+
+__all__ = []

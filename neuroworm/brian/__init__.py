@@ -1,0 +1,3 @@
+"""neuroworm.brian."""
+
+__all__ = []

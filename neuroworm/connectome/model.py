@@ -1,0 +1,364 @@
+"""The :class:`Connectome` data model: neurons, chemical and electrical synapses.
+
+A connectome is three tables and a citation:
+
+``neurons``
+    indexed by cell name, with at least ``cell_class`` (one of
+    :data:`CELL_CLASSES`), ``neurotransmitter`` (string or missing) and
+    ``sign`` (+1 excitatory, -1 inhibitory, 0 unknown).
+``chemical``
+    directed synapses, columns ``pre``, ``post``, ``weight`` and optionally
+    ``sign`` when the source gives a sign per edge rather than per neuron.
+``electrical``
+    gap junctions, columns ``a``, ``b``, ``weight``; each undirected pair is
+    stored once, with ``a < b``.
+
+What ``weight`` counts depends on the source (EM serial sections in Cook et
+al. 2019, synapses in Witvliet et al. 2021, ...) and is recorded in
+``metadata["weight_unit"]``.
+"""
+
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+import numpy as np
+import pandas as pd
+import scipy.sparse
+
+from ..errors import ConnectomeError
+
+__all__ = ["CELL_CLASSES", "Adjacency", "Connectome"]
+
+CELL_CLASSES = ("sensory", "inter", "motor", "muscle", "other")
+"""The values ``Connectome.neurons["cell_class"]`` may take."""
+
+ADJACENCY_KINDS = ("chemical", "electrical", "combined", "signed")
+
+
+class Adjacency(NamedTuple):
+    """A sparse adjacency matrix and the cell names that index its rows and columns.
+
+    ``matrix[i, j]`` is the weight from ``names[i]`` to ``names[j]``.
+    """
+
+    matrix: scipy.sparse.csr_array
+    names: tuple
+
+
+@dataclass(eq=False)
+class Connectome:
+    """A wiring diagram: cells, directed chemical synapses and gap junctions.
+
+    Parameters
+    ----------
+    neurons : pandas.DataFrame
+        Indexed by unique cell name; columns ``cell_class``,
+        ``neurotransmitter``, ``sign`` and any others (``cell_type``, ...).
+    chemical : pandas.DataFrame
+        Columns ``pre``, ``post``, ``weight`` (> 0), optional ``sign``; one
+        row per ordered pair.
+    electrical : pandas.DataFrame
+        Columns ``a``, ``b``, ``weight`` (> 0); one row per unordered pair.
+    metadata : dict, optional
+        Citation, DOI, organism, ``weight_unit`` and notes.
+    name : str, optional
+        Identifier, e.g. ``"cook2019_hermaphrodite"``.
+
+    Raises
+    ------
+    ConnectomeError
+        If a table lacks a column, an edge names an unknown cell, a weight is
+        not a positive finite number, an edge is duplicated, or a cell class
+        or sign is not one of the allowed values. The message names the table,
+        the row and the column.
+
+    Examples
+    --------
+    >>> from neuroworm import load_connectome
+    >>> worm = load_connectome("cook2019_hermaphrodite")
+    >>> motor = worm.by_class("motor")
+    >>> matrix, names = worm.adjacency("chemical")
+    """
+
+    neurons: pd.DataFrame
+    chemical: pd.DataFrame
+    electrical: pd.DataFrame
+    metadata: dict = field(default_factory=dict)
+    name: str = "connectome"
+
+    def __post_init__(self):
+        self.neurons, self.chemical, self.electrical = _validated(
+            self.neurons, self.chemical, self.electrical, self.name
+        )
+
+    def __repr__(self):
+        return (
+            f"<Connectome {self.name!r}: {len(self.neurons)} cells, "
+            f"{len(self.chemical)} chemical edges, {len(self.electrical)} electrical pairs>"
+        )
+
+    # ------------------------------------------------------------------ views
+    @property
+    def names(self):
+        """Cell names in table order (the order of every matrix neuroworm builds)."""
+        return tuple(self.neurons.index)
+
+    def edge_signs(self, unknown=0):
+        """Sign of every chemical synapse, in the order of :attr:`chemical`.
+
+        A per-edge ``sign`` column wins where it is non-zero; otherwise the
+        presynaptic cell's sign is used (Dale's law).
+
+        Parameters
+        ----------
+        unknown : {0, 1, -1}
+            Sign given to edges whose sign is still unknown.
+
+        Returns
+        -------
+        numpy.ndarray of int8
+        """
+        if unknown not in (-1, 0, 1):
+            raise ConnectomeError(f"unknown must be -1, 0 or +1, got {unknown!r}")
+        signs = self.neurons["sign"].reindex(self.chemical["pre"]).to_numpy(dtype=np.int8)
+        if "sign" in self.chemical.columns:
+            per_edge = self.chemical["sign"].to_numpy(dtype=np.int8)
+            signs = np.where(per_edge != 0, per_edge, signs)
+        return np.where(signs == 0, np.int8(unknown), signs).astype(np.int8)
+
+    def subset(self, names, name=None):
+        """The connectome restricted to ``names`` (their order is kept).
+
+        Parameters
+        ----------
+        names : iterable of str
+            Cells to keep; every one must exist.
+        name : str, optional
+            Name of the result (default: ``"<name>[subset]"``).
+
+        Returns
+        -------
+        Connectome
+
+        Raises
+        ------
+        ConnectomeError
+            If a name is not a cell of this connectome.
+        """
+        names = list(dict.fromkeys(names))
+        missing = [n for n in names if n not in self.neurons.index]
+        if missing:
+            raise ConnectomeError(
+                f"{self.name}: cannot take a subset with unknown cells {missing[:10]}"
+                + (" ..." if len(missing) > 10 else "")
+            )
+        keep = set(names)
+        chemical = self.chemical[self.chemical["pre"].isin(keep) & self.chemical["post"].isin(keep)]
+        electrical = self.electrical[self.electrical["a"].isin(keep) & self.electrical["b"].isin(keep)]
+        return Connectome(
+            self.neurons.loc[names].copy(),
+            chemical.reset_index(drop=True),
+            electrical.reset_index(drop=True),
+            dict(self.metadata),
+            name or f"{self.name}[subset]",
+        )
+
+    def by_class(self, *classes):
+        """The sub-connectome of cells whose ``cell_class`` is one of ``classes``.
+
+        Parameters
+        ----------
+        *classes : str
+            Values of :data:`CELL_CLASSES`.
+
+        Returns
+        -------
+        Connectome
+        """
+        unknown = [c for c in classes if c not in CELL_CLASSES]
+        if unknown or not classes:
+            raise ConnectomeError(f"cell classes must be among {CELL_CLASSES}, got {classes}")
+        mask = self.neurons["cell_class"].isin(classes)
+        return self.subset(self.neurons.index[mask], name=f"{self.name}[{','.join(classes)}]")
+
+    def adjacency(self, kind="chemical", order=None):
+        """Sparse weighted adjacency matrix.
+
+        Parameters
+        ----------
+        kind : {"chemical", "electrical", "combined", "signed"}
+            ``chemical``: directed synapse weights; ``electrical``: symmetric
+            gap-junction weights; ``combined``: their sum; ``signed``: chemical
+            weights times the synapse sign (:meth:`edge_signs`).
+        order : sequence of str, optional
+            Node order (default: :attr:`names`).
+
+        Returns
+        -------
+        Adjacency
+            ``(matrix, names)`` with ``matrix`` a ``scipy.sparse.csr_array``.
+        """
+        if kind not in ADJACENCY_KINDS:
+            raise ConnectomeError(f"adjacency kind must be one of {ADJACENCY_KINDS}, got {kind!r}")
+        names = tuple(order) if order is not None else self.names
+        index = pd.Index(names)
+        n = len(names)
+
+        def chemical_matrix(values):
+            rows = index.get_indexer(self.chemical["pre"])
+            cols = index.get_indexer(self.chemical["post"])
+            keep = (rows >= 0) & (cols >= 0)
+            return scipy.sparse.csr_array((values[keep], (rows[keep], cols[keep])), shape=(n, n))
+
+        def electrical_matrix():
+            rows = index.get_indexer(self.electrical["a"])
+            cols = index.get_indexer(self.electrical["b"])
+            keep = (rows >= 0) & (cols >= 0)
+            w = self.electrical["weight"].to_numpy(float)[keep]
+            r, c = rows[keep], cols[keep]
+            return scipy.sparse.csr_array(
+                (np.concatenate([w, w]), (np.concatenate([r, c]), np.concatenate([c, r]))), shape=(n, n)
+            )
+
+        weights = self.chemical["weight"].to_numpy(float)
+        if kind == "chemical":
+            matrix = chemical_matrix(weights)
+        elif kind == "signed":
+            matrix = chemical_matrix(weights * self.edge_signs())
+        elif kind == "electrical":
+            matrix = electrical_matrix()
+        else:
+            matrix = chemical_matrix(weights) + electrical_matrix()
+        matrix = scipy.sparse.csr_array(matrix)
+        matrix.eliminate_zeros()
+        return Adjacency(matrix, names)
+
+    def to_networkx(self):
+        """A :class:`networkx.MultiDiGraph` of the connectome.
+
+        Nodes carry the neuron table's columns as attributes. Each chemical
+        synapse is an edge with ``key="chemical"``, ``weight`` and ``sign``;
+        each gap junction is a pair of edges ``a→b`` and ``b→a`` with
+        ``key="electrical"``. The graph attribute ``name`` is the connectome's.
+
+        Returns
+        -------
+        networkx.MultiDiGraph
+        """
+        import networkx as nx
+
+        graph = nx.MultiDiGraph(name=self.name, **{"metadata": dict(self.metadata)})
+        for cell, row in self.neurons.iterrows():
+            graph.add_node(cell, **{k: (None if pd.isna(v) else v) for k, v in row.items()})
+        signs = self.edge_signs()
+        for (pre, post, weight), sign in zip(
+            self.chemical[["pre", "post", "weight"]].itertuples(index=False), signs, strict=True
+        ):
+            graph.add_edge(pre, post, key="chemical", weight=float(weight), sign=int(sign))
+        for a, b, weight in self.electrical[["a", "b", "weight"]].itertuples(index=False):
+            graph.add_edge(a, b, key="electrical", weight=float(weight))
+            graph.add_edge(b, a, key="electrical", weight=float(weight))
+        return graph
+
+    def stats(self, seed=0):
+        """Graph statistics; see :func:`neuroworm.connectome.statistics.connectome_stats`."""
+        from .statistics import connectome_stats
+
+        return connectome_stats(self, seed=seed)
+
+
+# ---------------------------------------------------------------- validation
+def _require_columns(table, columns, table_name, connectome_name):
+    if not isinstance(table, pd.DataFrame):
+        raise ConnectomeError(f"{connectome_name}: {table_name} must be a pandas DataFrame, got {type(table).__name__}")
+    missing = [c for c in columns if c not in table.columns]
+    if missing:
+        raise ConnectomeError(
+            f"{connectome_name}: {table_name} table lacks column(s) {missing}; it has {list(table.columns)}"
+        )
+
+
+def _check_weights(table, table_name, connectome_name):
+    weights = pd.to_numeric(table["weight"], errors="coerce")
+    bad = ~np.isfinite(weights.to_numpy(float)) | (weights.to_numpy(float) <= 0)
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise ConnectomeError(
+            f"{connectome_name}: {table_name} row {row}, column 'weight': expected a positive finite "
+            f"number, got {table['weight'].iloc[row]!r}"
+        )
+    return weights.astype(float) if weights.dtype.kind not in "iuf" else weights
+
+
+def _check_endpoints(table, columns, known, table_name, connectome_name):
+    for column in columns:
+        unknown = ~table[column].isin(known)
+        if unknown.any():
+            row = int(np.flatnonzero(unknown.to_numpy())[0])
+            raise ConnectomeError(
+                f"{connectome_name}: {table_name} row {row}, column {column!r}: "
+                f"{table[column].iloc[row]!r} is not a cell of the neuron table"
+            )
+
+
+def _validated(neurons, chemical, electrical, name):
+    _require_columns(neurons, ["cell_class", "neurotransmitter", "sign"], "neurons", name)
+    _require_columns(chemical, ["pre", "post", "weight"], "chemical", name)
+    _require_columns(electrical, ["a", "b", "weight"], "electrical", name)
+    if len(neurons) == 0:
+        raise ConnectomeError(f"{name}: the neuron table is empty")
+    if neurons.index.has_duplicates:
+        duplicate = neurons.index[neurons.index.duplicated()][0]
+        raise ConnectomeError(f"{name}: cell {duplicate!r} appears more than once in the neuron table")
+    bad_class = ~neurons["cell_class"].isin(CELL_CLASSES)
+    if bad_class.any():
+        cell = neurons.index[bad_class.to_numpy()][0]
+        raise ConnectomeError(
+            f"{name}: neurons row {cell!r}, column 'cell_class': expected one of {CELL_CLASSES}, "
+            f"got {neurons.loc[cell, 'cell_class']!r}"
+        )
+    signs = pd.to_numeric(neurons["sign"], errors="coerce")
+    bad_sign = ~signs.isin([-1, 0, 1])
+    if bad_sign.any():
+        cell = neurons.index[bad_sign.to_numpy()][0]
+        raise ConnectomeError(
+            f"{name}: neurons row {cell!r}, column 'sign': expected -1, 0 or +1, got {neurons.loc[cell, 'sign']!r}"
+        )
+    neurons = neurons.copy()
+    neurons["sign"] = signs.astype(np.int8)
+    known = neurons.index
+
+    chemical = chemical.copy()
+    chemical["weight"] = _check_weights(chemical, "chemical", name)
+    _check_endpoints(chemical, ["pre", "post"], known, "chemical", name)
+    duplicated = chemical.duplicated(["pre", "post"])
+    if duplicated.any():
+        row = int(np.flatnonzero(duplicated.to_numpy())[0])
+        raise ConnectomeError(
+            f"{name}: chemical row {row}: synapse {chemical['pre'].iloc[row]!r} -> "
+            f"{chemical['post'].iloc[row]!r} appears twice; sum the weights into one row"
+        )
+    if "sign" in chemical.columns:
+        edge_sign = pd.to_numeric(chemical["sign"], errors="coerce")
+        bad = ~edge_sign.isin([-1, 0, 1])
+        if bad.any():
+            row = int(np.flatnonzero(bad.to_numpy())[0])
+            raise ConnectomeError(
+                f"{name}: chemical row {row}, column 'sign': expected -1, 0 or +1, got {chemical['sign'].iloc[row]!r}"
+            )
+        chemical["sign"] = edge_sign.astype(np.int8)
+
+    electrical = electrical.copy()
+    electrical["weight"] = _check_weights(electrical, "electrical", name)
+    _check_endpoints(electrical, ["a", "b"], known, "electrical", name)
+    pair = electrical[["a", "b"]].astype(str)
+    lo = pair.min(axis=1)
+    hi = pair.max(axis=1)
+    duplicated = pd.DataFrame({"lo": lo, "hi": hi}).duplicated()
+    if duplicated.any():
+        row = int(np.flatnonzero(duplicated.to_numpy())[0])
+        raise ConnectomeError(
+            f"{name}: electrical row {row}: gap junction {lo.iloc[row]!r} -- {hi.iloc[row]!r} is stored twice; "
+            "store each undirected pair once"
+        )
+    return neurons, chemical.reset_index(drop=True), electrical.reset_index(drop=True)

@@ -1,0 +1,3 @@
+"""neuroworm.experiments."""
+
+__all__ = []

@@ -1,0 +1,121 @@
+"""Matplotlib figures: connectome matrices, degree distributions, fitness curves, rasters, trajectories.
+
+Every function draws on an ``ax`` it is given (or a new figure's) and
+returns the Axes, so figures compose. matplotlib is imported inside the
+functions: importing neuroworm does not import it.
+"""
+
+import numpy as np
+
+__all__ = ["connectome_matrix", "degree_distribution", "save"]
+
+_CLASS_ORDER = ("sensory", "inter", "motor", "muscle", "other")
+
+
+def _axes(ax, figsize=(6, 5)):
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=figsize)
+    return ax
+
+
+def save(ax_or_figure, path, dpi=150):
+    """Save the figure of ``ax_or_figure`` to ``path`` (folders are created) and close it.
+
+    Parameters
+    ----------
+    ax_or_figure : matplotlib Axes or Figure
+    path : str or pathlib.Path
+    dpi : int
+
+    Returns
+    -------
+    pathlib.Path
+        The written file.
+    """
+    from pathlib import Path
+
+    import matplotlib.pyplot as plt
+
+    figure = getattr(ax_or_figure, "figure", ax_or_figure)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.tight_layout()
+    figure.savefig(path, dpi=dpi)
+    plt.close(figure)
+    return path
+
+
+def connectome_matrix(connectome, kind="signed", ax=None, log=True):
+    """Adjacency matrix with cells grouped by cell class (sensory, inter, motor, muscle, other).
+
+    Parameters
+    ----------
+    connectome : Connectome
+    kind : {"signed", "chemical", "electrical", "combined"}
+        Which matrix (see :meth:`Connectome.adjacency`). ``signed`` shows
+        excitatory synapses in red and inhibitory ones in blue.
+    ax : matplotlib Axes, optional
+    log : bool
+        Colour by ``sign·log(1 + weight)`` so that the many small weights stay visible.
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    ax = _axes(ax, figsize=(7, 6))
+    neurons = connectome.neurons
+    rank = neurons["cell_class"].map({c: i for i, c in enumerate(_CLASS_ORDER)})
+    order = list(neurons.assign(_rank=rank).sort_values(["_rank"], kind="stable").index)
+    matrix, _ = connectome.adjacency(kind, order=order)
+    dense = matrix.toarray()
+    if log:
+        dense = np.sign(dense) * np.log1p(np.abs(dense))
+    limit = np.abs(dense).max() or 1.0
+    image = ax.imshow(dense, cmap="RdBu_r", vmin=-limit, vmax=limit, interpolation="nearest")
+    ax.figure.colorbar(image, ax=ax, label=("sign·log(1+weight)" if log else "weight"), shrink=0.8)
+    classes = neurons.loc[order, "cell_class"].to_numpy()
+    boundaries = [0] + [i for i in range(1, len(classes)) if classes[i] != classes[i - 1]] + [len(classes)]
+    for b in boundaries[1:-1]:
+        ax.axhline(b - 0.5, color="0.3", lw=0.6)
+        ax.axvline(b - 0.5, color="0.3", lw=0.6)
+    centres = [(lo + hi - 1) / 2 for lo, hi in zip(boundaries[:-1], boundaries[1:], strict=True)]
+    labels = [classes[lo] for lo in boundaries[:-1]]
+    ax.set_xticks(centres, labels, rotation=45, ha="right")
+    ax.set_yticks(centres, labels)
+    ax.set_xlabel("postsynaptic cell")
+    ax.set_ylabel("presynaptic cell")
+    ax.set_title(f"{connectome.name}: {kind} connectivity by cell class")
+    return ax
+
+
+def degree_distribution(connectome, ax=None):
+    """Histograms of chemical in-degree, out-degree and gap-junction degree.
+
+    Parameters
+    ----------
+    connectome : Connectome
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    ax = _axes(ax)
+    chemical, _ = connectome.adjacency("chemical")
+    electrical, _ = connectome.adjacency("electrical")
+    degrees = {
+        "chemical in-degree": np.diff(chemical.tocsc().indptr),
+        "chemical out-degree": np.diff(chemical.indptr),
+        "gap-junction degree": np.diff(electrical.indptr),
+    }
+    top = max(int(d.max()) if len(d) else 0 for d in degrees.values())
+    bins = np.arange(0, top + 2) - 0.5 if top < 60 else 40
+    for label, values in degrees.items():
+        ax.hist(values, bins=bins, histtype="step", lw=1.5, label=label)
+    ax.set_xlabel("degree (number of partner cells)")
+    ax.set_ylabel("number of cells")
+    ax.set_title(f"{connectome.name}: degree distributions")
+    ax.legend(frameon=False)
+    return ax

@@ -1,0 +1,38 @@
+"""The neuroworm command line."""
+
+import subprocess
+import sys
+
+from neuroworm.cli import main
+
+
+def test_help_lists_the_commands():
+    result = subprocess.run([sys.executable, "-m", "neuroworm.cli", "--help"], capture_output=True, text=True)
+    assert result.returncode == 0
+    for command in ("connectomes", "connectome", "demo"):
+        assert command in result.stdout
+
+
+def test_connectomes_table(capsys):
+    assert main(["connectomes"]) == 0
+    out = capsys.readouterr().out
+    assert "cook2019_hermaphrodite" in out and "witvliet2021_8" in out
+
+
+def test_connectome_info(capsys):
+    assert main(["connectome", "info", "white1986"]) == 0
+    out = capsys.readouterr().out
+    assert "White" in out and "chemical_edges" in out
+
+
+def test_unknown_connectome_is_a_clear_error(capsys):
+    assert main(["connectome", "info", "no_such_worm"]) == 2
+    err = capsys.readouterr().err
+    assert "no_such_worm" in err and "cook2019_hermaphrodite" in err and "Traceback" not in err
+
+
+def test_demo_writes_figures(tmp_path, capsys):
+    assert main(["demo", "--out", str(tmp_path)]) == 0
+    pngs = sorted(p.name for p in tmp_path.glob("*.png"))
+    assert "cook2019_adjacency_by_class.png" in pngs and "cook2019_degree_distributions.png" in pngs
+    assert all((tmp_path / p).stat().st_size > 10_000 for p in pngs)
