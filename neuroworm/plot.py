@@ -7,7 +7,7 @@ functions: importing neuroworm does not import it.
 
 import numpy as np
 
-__all__ = ["connectome_matrix", "degree_distribution", "save"]
+__all__ = ["connectome_matrix", "degree_distribution", "fitness", "save"]
 
 _CLASS_ORDER = ("sensory", "inter", "motor", "muscle", "other")
 
@@ -55,7 +55,8 @@ def connectome_matrix(connectome, kind="signed", ax=None, log=True):
     connectome : Connectome
     kind : {"signed", "chemical", "electrical", "combined"}
         Which matrix (see :meth:`Connectome.adjacency`). ``signed`` shows
-        excitatory synapses in red and inhibitory ones in blue.
+        excitatory synapses in red, inhibitory ones in blue and those of
+        unknown sign (e.g. glutamatergic in C. elegans) in grey.
     ax : matplotlib Axes, optional
     log : bool
         Colour by ``sign·log(1 + weight)`` so that the many small weights stay visible.
@@ -74,6 +75,10 @@ def connectome_matrix(connectome, kind="signed", ax=None, log=True):
         dense = np.sign(dense) * np.log1p(np.abs(dense))
     limit = np.abs(dense).max() or 1.0
     image = ax.imshow(dense, cmap="RdBu_r", vmin=-limit, vmax=limit, interpolation="nearest")
+    if kind == "signed":
+        unsigned, _ = connectome.adjacency("chemical", order=order)
+        unknown = (unsigned.toarray() != 0) & (matrix.toarray() == 0)
+        ax.imshow(np.ma.masked_where(~unknown, unknown), cmap="Greys", vmin=0, vmax=1.6, interpolation="nearest")
     ax.figure.colorbar(image, ax=ax, label=("sign·log(1+weight)" if log else "weight"), shrink=0.8)
     classes = neurons.loc[order, "cell_class"].to_numpy()
     boundaries = [0] + [i for i in range(1, len(classes)) if classes[i] != classes[i - 1]] + [len(classes)]
@@ -117,5 +122,44 @@ def degree_distribution(connectome, ax=None):
     ax.set_xlabel("degree (number of partner cells)")
     ax.set_ylabel("number of cells")
     ax.set_title(f"{connectome.name}: degree distributions")
+    ax.legend(frameon=False)
+    return ax
+
+
+def fitness(logbook, ax=None):
+    """Fitness over generations: best so far, and the mean with a ±1 std band.
+
+    The training curves of Schmidgall et al. (2023, Fig. 2-4) and Bertens &
+    Lee (2019).
+
+    Parameters
+    ----------
+    logbook : deap.tools.Logbook, pandas.DataFrame or EvolutionResult
+        Rows with ``gen``, ``mean``, ``std`` and ``best`` (or ``max``), as
+        written by :func:`neuroworm.evolve.run`.
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    import pandas as pd
+
+    if hasattr(logbook, "logbook_frame"):
+        frame = logbook.logbook_frame()
+    elif isinstance(logbook, pd.DataFrame):
+        frame = logbook
+    else:
+        frame = pd.DataFrame(list(logbook))
+    ax = _axes(ax, figsize=(6, 4))
+    generation = frame["gen"].to_numpy() if "gen" in frame else np.arange(len(frame))
+    mean = frame["mean"].to_numpy(dtype=float)
+    spread = frame["std"].to_numpy(dtype=float) if "std" in frame else np.zeros_like(mean)
+    best = frame["best"] if "best" in frame else frame["max"]
+    ax.fill_between(generation, mean - spread, mean + spread, color="C0", alpha=0.25, lw=0, label="mean ± std")
+    ax.plot(generation, mean, color="C0", lw=1.5, label="mean")
+    ax.plot(generation, best.to_numpy(dtype=float), color="C3", lw=1.5, label="best")
+    ax.set_xlabel("generation")
+    ax.set_ylabel("fitness")
     ax.legend(frameon=False)
     return ax
