@@ -1,0 +1,257 @@
+"""The evolution loop: generate, evaluate, update, record, checkpoint.
+
+:func:`run` drives any strategy with DEAP's ``generate``/``update`` shape
+(:class:`~neuroworm.evolve.elite_ga.EliteGA`,
+:class:`~neuroworm.evolve.openai_es.OpenAIES`,
+:class:`~neuroworm.evolve.cma_es.CMAES`) against an evaluate function that
+scores a whole matrix of genomes at once.
+"""
+
+import copy
+import hashlib
+import json
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import CheckpointError, ConfigError
+from ..seeding import make_rng
+from .checkpoint import compare_fingerprints, read_checkpoint, write_checkpoint
+from .individual import Individual, assign_fitness, population_fitness, population_genomes
+from .parallel import accepts_seeds, open_map
+from .records import EvolutionResult, generation_record, new_hall_of_fame, new_logbook
+from .toolbox import make_toolbox
+
+__all__ = ["run"]
+
+#: Version of the run state stored in checkpoints.
+STATE_VERSION = 1
+
+
+def _describe_seed(seed):
+    """A JSON-able identity of the run's seed, for the fingerprint."""
+    if seed is None:
+        return None  # fresh entropy: a resumed run takes its generators from the checkpoint
+    if isinstance(seed, (int, np.integer)) and not isinstance(seed, (bool, np.bool_)):
+        return int(seed)
+    if isinstance(seed, np.random.SeedSequence):
+        return {"entropy": str(seed.entropy), "spawn_key": list(seed.spawn_key)}
+    if isinstance(seed, np.random.Generator):
+        state = json.dumps(seed.bit_generator.state, sort_keys=True, default=str)
+        return {"generator_state": hashlib.sha256(state.encode()).hexdigest()[:16]}
+    raise ConfigError(f"seed must be None, an int, a SeedSequence or a numpy Generator, got {type(seed).__name__}")
+
+
+def _pack_population(population):
+    """Population as arrays (compact and independent of class definitions)."""
+    if population is None:
+        return None
+    valid = np.array([individual.fitness.valid for individual in population])
+    return {"genomes": population_genomes(population), "fitness": population_fitness(population), "valid": valid}
+
+
+def _unpack_population(packed):
+    if packed is None:
+        return None
+    population = []
+    for genome, fitness, valid in zip(packed["genomes"], packed["fitness"], packed["valid"], strict=True):
+        individual = Individual(genome)
+        if valid:
+            individual.fitness.values = (float(fitness),)
+        population.append(individual)
+    return population
+
+
+def run(
+    strategy,
+    evaluate,
+    generations,
+    seed=None,
+    *,
+    checkpoint=None,
+    checkpoint_every=1,
+    resume=False,
+    map=None,
+    batch_size=None,
+    progress=True,
+    hall_of_fame_size=1,
+    workers=None,
+):
+    """Evolve genomes with ``strategy`` for ``generations`` generations.
+
+    Parameters
+    ----------
+    strategy : Strategy
+        E.g. :class:`~neuroworm.evolve.elite_ga.EliteGA`.  It is copied: the
+        object passed in is left as it is, and the evolved strategy is
+        returned in the result.
+    evaluate : callable
+        ``evaluate(genomes) -> fitness`` with ``genomes`` of shape (B, D)
+        and ``fitness`` of shape (B,), higher is better; NaN or ``-inf``
+        marks a failed individual, which ranks below all others.  If it
+        accepts a keyword ``seeds`` it also receives one integer seed per
+        genome (for noisy evaluations, e.g. environment starting states),
+        drawn from the run's seed, so that noisy runs are reproducible and
+        resumable too.  Must be picklable for process and Dask maps.
+    generations : int
+        Total number of generations, including those of a resumed run.
+    seed : None, int, SeedSequence or numpy.random.Generator
+        The run's only source of randomness: it seeds one generator for the
+        strategy (replacing the strategy's own) and one for evaluation
+        seeds.  Same seed, same strategy and same evaluate function give the
+        same logbook bit for bit.
+    checkpoint : str or path-like, optional
+        File for checkpoints (see :mod:`neuroworm.evolve.checkpoint`).
+    checkpoint_every : int
+        Write a checkpoint after every this many generations, after the last
+        generation, and when a ``KeyboardInterrupt`` arrives during an
+        evaluation.
+    resume : bool
+        Continue from ``checkpoint``.  The result is identical to that of an
+        uninterrupted run: the strategy, population, logbook, hall of fame
+        and generators come from the checkpoint, and the arguments of this
+        call are only checked against its fingerprint (``generations`` may
+        grow, to extend a finished run).  If the file does not exist yet a new run starts
+        (with a warning), so the same command can be resubmitted to a batch
+        queue.
+    map : None, "process", "dask", dask.distributed.Client, str or callable
+        How batches are evaluated (see :mod:`neuroworm.evolve.parallel`).
+    batch_size : int, optional
+        Individuals per evaluation batch.  Give the same value to get
+        bit-identical results from different maps.
+    progress : bool
+        Show a tqdm progress bar with the best and mean fitness.
+    hall_of_fame_size : int
+        Number of best individuals kept.
+    workers : int, optional
+        Workers of a ``"process"`` pool or ``"dask"`` LocalCluster (default:
+        the number of CPUs).
+
+    Returns
+    -------
+    EvolutionResult
+        Final strategy, last population, logbook, hall of fame.
+
+    Raises
+    ------
+    CheckpointError
+        If ``checkpoint`` exists and ``resume`` is False, or if it is
+        corrupt, truncated, or written by a run with a different
+        configuration (strategy class or parameters, genome size, seed,
+        initial genome, ...).  A run never silently restarts.
+    ConfigError
+        For invalid arguments, or an evaluate function returning the wrong
+        number of fitness values.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from neuroworm.evolve import EliteGA, run
+    >>> from neuroworm.evolve.objectives import sphere
+    >>> ga = EliteGA(np.ones(5), population_size=20, n_elites=2, mutation_rate=0.1)
+    >>> result = run(ga, sphere, generations=10, seed=1, progress=False)
+    >>> result.logbook_frame().shape[0]
+    10
+    """
+    generations = int(generations)
+    checkpoint_every = int(checkpoint_every)
+    if generations < 0 or checkpoint_every < 1:
+        raise ConfigError(f"generations must be >= 0 and checkpoint_every >= 1, got {generations}, {checkpoint_every}")
+    if resume and checkpoint is None:
+        raise ConfigError("resume=True needs a checkpoint path")
+    strategy = copy.deepcopy(strategy)
+    seeded_evaluation = accepts_seeds(evaluate)
+    fingerprint = {
+        "state_version": STATE_VERSION,
+        "strategy": strategy.config(),
+        "seed": _describe_seed(seed),
+        "seeded_evaluation": seeded_evaluation,
+        "hall_of_fame_size": int(hall_of_fame_size),
+    }
+    checkpoint = None if checkpoint is None else Path(checkpoint)
+
+    state = None
+    if checkpoint is not None and checkpoint.exists():
+        if not resume:
+            raise CheckpointError(
+                f"checkpoint {checkpoint} already exists; pass resume=True to continue that run, "
+                "or remove the file to start a new one"
+            )
+        state = read_checkpoint(checkpoint)
+        compare_fingerprints(checkpoint, state["fingerprint"], fingerprint)
+    elif resume:
+        warnings.warn(f"no checkpoint at {checkpoint}; starting a new run", stacklevel=2)
+
+    if state is None:
+        strategy_rng, evaluation_rng = make_rng(seed).spawn(2)
+        strategy.rng = strategy_rng
+        logbook, hall_of_fame = new_logbook(), new_hall_of_fame(hall_of_fame_size)
+        completed, population, pending = 0, None, None
+    else:
+        strategy, evaluation_rng = state["strategy"], state["evaluation_rng"]
+        logbook, hall_of_fame = state["logbook"], state["hall_of_fame"]
+        completed = state["generation"]
+        population = _unpack_population(state["population"])
+        pending = (population, state["pending_seeds"]) if state["pending"] else None
+
+    def snapshot(pending_seeds=None, is_pending=False):
+        return {
+            "fingerprint": fingerprint,
+            "generation": completed,
+            "strategy": strategy,
+            "evaluation_rng": evaluation_rng,
+            "population": _pack_population(population),
+            "pending": is_pending,
+            "pending_seeds": pending_seeds,
+            "logbook": logbook,
+            "hall_of_fame": hall_of_fame,
+        }
+
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=generations, initial=min(completed, generations), desc=strategy.name, unit="gen",
+               disable=not progress, dynamic_ncols=True)
+    in_evaluation = False
+    try:
+        with open_map(map, workers=workers) as mapper:
+            toolbox = make_toolbox(strategy, evaluate, map=mapper.function, batch_size=batch_size,
+                                   workers=mapper.workers)
+            while completed < generations:
+                if pending is None:
+                    population = toolbox.generate()
+                    n_new = sum(not individual.fitness.valid for individual in population)
+                    seeds = (evaluation_rng.integers(0, 2**63 - 1, size=n_new, dtype=np.int64)
+                             if seeded_evaluation else None)
+                    pending = (population, seeds)
+                population, seeds = pending
+                targets = [individual for individual in population if not individual.fitness.valid]
+                in_evaluation = True
+                fitness = toolbox.evaluate_population(population_genomes(targets), seeds) if targets else []
+                in_evaluation = False
+                assign_fitness(targets, fitness)
+
+                strategy_values = strategy.log_values()
+                toolbox.update(population)
+                all_fitness = population_fitness(population)
+                leaders = np.argsort(-all_fitness, kind="stable")[: hall_of_fame.maxsize]
+                hall_of_fame.update([population[i] for i in leaders])
+                best = hall_of_fame[0].fitness.values[0]
+                record = generation_record(completed, all_fitness, len(targets), best, strategy_values)
+                logbook.record(**record)
+                completed += 1
+                pending = None
+
+                if checkpoint is not None and (completed % checkpoint_every == 0 or completed == generations):
+                    write_checkpoint(checkpoint, snapshot())
+                bar.set_postfix(best=f"{record['best']:.4g}", mean=f"{record['mean']:.4g}", refresh=False)
+                bar.update(1)
+    except KeyboardInterrupt:
+        if checkpoint is not None and in_evaluation and pending is not None:
+            write_checkpoint(checkpoint, snapshot(pending_seeds=pending[1], is_pending=True))
+        raise
+    finally:
+        bar.close()
+
+    return EvolutionResult(strategy=strategy, population=population, logbook=logbook,
+                           hall_of_fame=hall_of_fame, generations=completed, checkpoint=checkpoint)
