@@ -1,0 +1,121 @@
+"""Registering neuroworm's environments with gymnasium, and making batched ones.
+
+Importing :mod:`neuroworm.tasks` registers, by string entry point (so MuJoCo is
+imported only when an environment is made):
+
+* ``neuroworm/Swimmer6-v0``: the 6-link, 5-rotor Swimmer of Schmidgall et al.
+  (2023), gymnasium's ``SwimmerEnv`` on :func:`~neuroworm.tasks.swimmer_xml`;
+* ``neuroworm/SwimmerN-v0``: the same with ``n_links`` links (default 3,
+  which is ``Swimmer-v5``).
+
+Both also have a ``vector_entry_point``, so ``gymnasium.make_vec`` builds the
+batched :class:`~neuroworm.tasks.BatchedSwimmer` for them by default.
+"""
+
+import dataclasses
+import importlib
+
+import gymnasium
+
+from neuroworm.errors import TaskError
+
+__all__ = ["BATCHED_ENV_IDS", "NEUROWORM_ENV_IDS", "make_vec", "register_envs"]
+
+_SWIMMER = "neuroworm.tasks.batched_mujoco:BatchedSwimmer"
+_HALF_CHEETAH = "neuroworm.tasks.batched_mujoco:BatchedHalfCheetah"
+
+#: Environment ids with a fast batched implementation, and its entry point.
+BATCHED_ENV_IDS = {
+    "Swimmer-v5": _SWIMMER,
+    "HalfCheetah-v5": _HALF_CHEETAH,
+    "neuroworm/Swimmer6-v0": _SWIMMER,
+    "neuroworm/SwimmerN-v0": _SWIMMER,
+}
+
+#: The environments neuroworm registers, with their default keyword arguments.
+NEUROWORM_ENV_IDS = {
+    "neuroworm/Swimmer6-v0": {"n_links": 6},
+    "neuroworm/SwimmerN-v0": {"n_links": 3},
+}
+
+
+def register_envs():
+    """Register neuroworm's environments with gymnasium (idempotent).
+
+    Called when :mod:`neuroworm.tasks` is imported.  Ids already registered
+    are left as they are.
+    """
+    for env_id, kwargs in NEUROWORM_ENV_IDS.items():
+        if env_id in gymnasium.registry:
+            continue
+        gymnasium.register(
+            id=env_id,
+            entry_point="neuroworm.tasks.swimmer_model:swimmer_env",
+            vector_entry_point=BATCHED_ENV_IDS[env_id],
+            max_episode_steps=1000,
+            kwargs=dict(kwargs),
+        )
+
+
+def make_vec(env_id, num_envs, **kwargs):
+    """Make ``num_envs`` copies of an environment behind the ``VectorEnv`` API.
+
+    Ids in :data:`BATCHED_ENV_IDS` (``Swimmer-v5``, ``HalfCheetah-v5``,
+    ``neuroworm/Swimmer6-v0``, ``neuroworm/SwimmerN-v0``) give the batched
+    MuJoCo environment, which matches
+    ``gymnasium.make_vec(env_id, num_envs, vectorization_mode="sync")``
+    observation for observation but steps all bodies without a gymnasium call
+    per body.  Any other registered id gives that ``SyncVectorEnv``.
+
+    Parameters
+    ----------
+    env_id : str
+        A gymnasium environment id.
+    num_envs : int
+        Number of environments (the population size P).
+    **kwargs
+        Environment arguments (``frame_skip``, ``ctrl_cost_weight``,
+        ``n_links``, ``max_episode_steps``, ...), over the id's registered
+        defaults.  The batched environments also take ``num_threads`` and
+        ``physics_backend`` (see :class:`~neuroworm.tasks.BatchedMujocoEnv`).
+
+    Returns
+    -------
+    gymnasium.vector.VectorEnv
+
+    Raises
+    ------
+    TaskError
+        If ``env_id`` is not registered with gymnasium.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from neuroworm.tasks import make_vec
+    >>> envs = make_vec("neuroworm/Swimmer6-v0", num_envs=4)
+    >>> observations, infos = envs.reset(seed=0)
+    >>> observations.shape
+    (4, 14)
+    >>> actions = np.zeros((4, 5))
+    >>> observations, rewards, terminations, truncations, infos = envs.step(actions)
+    >>> envs.close()
+    """
+    try:
+        spec = gymnasium.spec(env_id)
+    except gymnasium.error.Error as error:
+        raise TaskError(f"unknown environment id {env_id!r}: {error}") from None
+    if env_id not in BATCHED_ENV_IDS:
+        return gymnasium.make_vec(env_id, num_envs, vectorization_mode="sync", **kwargs)
+
+    env_kwargs = {**spec.kwargs, **kwargs}
+    env_kwargs.setdefault("max_episode_steps", spec.max_episode_steps)
+    module_name, class_name = BATCHED_ENV_IDS[env_id].split(":")
+    batched_env_class = getattr(importlib.import_module(module_name), class_name)
+    envs = batched_env_class(num_envs, **env_kwargs)
+    envs.spec = dataclasses.replace(
+        spec, kwargs={**env_kwargs, "num_envs": num_envs}, max_episode_steps=env_kwargs["max_episode_steps"]
+    )
+    return envs
+
+
+register_envs()
