@@ -16,7 +16,7 @@ import pandas as pd
 from ..errors import ConnectomeError
 from .model import Connectome
 
-__all__ = ["Circuit", "locomotion_circuit", "LOCOMOTION_MOTOR_CLASSES", "COMMAND_INTERNEURON_CLASSES"]
+__all__ = ["COMMAND_INTERNEURON_CLASSES", "LOCOMOTION_MOTOR_CLASSES", "Circuit", "locomotion_circuit"]
 
 LOCOMOTION_MOTOR_CLASSES = ("AS", "DA", "DB", "DD", "VA", "VB", "VD")
 """Ventral-cord motor neuron classes of the locomotion circuit (Haspel & O'Donovan 2011)."""

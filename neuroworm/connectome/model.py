@@ -247,7 +247,7 @@ class Connectome:
         """
         import networkx as nx
 
-        graph = nx.MultiDiGraph(name=self.name, **{"metadata": dict(self.metadata)})
+        graph = nx.MultiDiGraph(name=self.name, metadata=dict(self.metadata))
         for cell, row in self.neurons.iterrows():
             graph.add_node(cell, **{k: (None if pd.isna(v) else v) for k, v in row.items()})
         signs = self.edge_signs()

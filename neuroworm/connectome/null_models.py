@@ -1,0 +1,479 @@
+"""Null models: random connectomes that keep chosen properties of a real one.
+
+Each function takes a :class:`~neuroworm.connectome.model.Connectome` and a
+keyword ``seed`` (int or :class:`numpy.random.Generator`, see
+:func:`neuroworm.seeding.make_rng`) and returns a new ``Connectome`` with the
+same neuron table (names, classes, neurotransmitters and signs), so that the
+same :class:`~neuroworm.connectome.circuits.Circuit` can be built on the real
+wiring and on its controls. What each model preserves is stated in its
+docstring and checked by ``tests/test_null_models.py``:
+
+=========================== ==============================================================
+model                       preserves
+=========================== ==============================================================
+statistics_matched          cells and signs; number of chemical edges and of excitatory /
+                            inhibitory / unknown-sign edges; the weight multiset (per sign);
+                            number of gap-junction pairs and their weight multiset
+degree_preserving_rewire    everything above, plus every cell's in- and out-degree and
+                            out-strength; gap junctions untouched
+erdos_renyi_like            cells, number of chemical edges, weight multiset, gap-junction count
+watts_strogatz_like         cells, (close to) the mean degree, weights drawn from the real ones
+barabasi_albert_like        cells, (close to) the mean degree, weights drawn from the real ones
+=========================== ==============================================================
+
+The first is the "C. elegans statistics" network of Schmidgall et al. (2023);
+the rewiring sweep and the three random-graph families are the controls of
+Bardozzo et al. (2023, ElegansNet).
+"""
+
+import numpy as np
+import pandas as pd
+
+from ..errors import ConfigError, ConnectomeError
+from ..seeding import make_rng
+from .model import Connectome
+
+__all__ = [
+    "barabasi_albert_like",
+    "degree_preserving_rewire",
+    "erdos_renyi_like",
+    "statistics_matched",
+    "watts_strogatz_like",
+]
+
+
+# ------------------------------------------------------------------ sampling
+def _sample_pairs(n, count, rng, *, directed, pre_pool=None, taken=None):
+    """Draw ``count`` distinct node pairs uniformly, without self pairs.
+
+    Pairs are returned as integer codes ``i * n + j``: directed pairs have
+    ``i`` in ``pre_pool`` (default: every node) and ``j != i``; undirected
+    pairs have ``i < j``. Codes in ``taken`` are never drawn. Sparse requests
+    use rejection sampling in batches; dense ones enumerate the candidates.
+    """
+    pool = np.arange(n) if pre_pool is None else np.asarray(pre_pool, dtype=np.int64)
+    taken = np.zeros(0, dtype=np.int64) if taken is None else np.asarray(taken, dtype=np.int64)
+    if count == 0:
+        return np.zeros(0, dtype=np.int64)
+    if directed:
+        capacity = len(pool) * (n - 1) - int(np.isin(taken // max(n, 1), pool).sum())
+    else:
+        capacity = n * (n - 1) // 2 - len(taken)
+    if count > capacity:
+        raise ConnectomeError(
+            f"cannot draw {count} distinct {'directed' if directed else 'undirected'} pairs "
+            f"among {n} cells: only {capacity} are free"
+        )
+    if count > 0.25 * capacity:  # dense: enumerate every free pair and choose
+        if directed:
+            codes = (pool[:, None] * n + np.arange(n)[None, :]).ravel()
+            codes = codes[codes // n != codes % n]
+        else:
+            i, j = np.triu_indices(n, k=1)
+            codes = i.astype(np.int64) * n + j
+        codes = codes[~np.isin(codes, taken)]
+        return rng.choice(codes, size=count, replace=False)
+    chosen = np.zeros(0, dtype=np.int64)
+    while len(chosen) < count:
+        batch = int((count - len(chosen)) * 1.3) + 16
+        if directed:
+            first = pool[rng.integers(0, len(pool), size=batch)]
+            second = rng.integers(0, n, size=batch)
+        else:
+            a = rng.integers(0, n, size=batch)
+            b = rng.integers(0, n, size=batch)
+            first, second = np.minimum(a, b), np.maximum(a, b)
+        codes = first * n + second
+        codes = codes[(first != second) & ~np.isin(codes, taken) & ~np.isin(codes, chosen)]
+        _, first_seen = np.unique(codes, return_index=True)  # keep draw order: no bias to small codes
+        chosen = np.concatenate([chosen, codes[np.sort(first_seen)]])
+    return chosen[:count]
+
+
+def _draw_weights(weights, count, rng):
+    """``count`` weights from ``weights``: a permutation if the counts match,
+    else a sample without replacement, topped up with replacement when more
+    are needed than there are."""
+    weights = np.asarray(weights, dtype=float)
+    if len(weights) == 0:
+        return np.ones(count)
+    if count <= len(weights):
+        return rng.permutation(weights)[:count]
+    extra = rng.choice(weights, size=count - len(weights), replace=True)
+    return rng.permutation(np.concatenate([weights, extra]))
+
+
+def _random_electrical(connectome, rng):
+    """Gap junctions re-drawn as uniform random pairs, same count, shuffled weights."""
+    names = np.asarray(connectome.names, dtype=object)
+    n = len(names)
+    codes = _sample_pairs(n, len(connectome.electrical), rng, directed=False)
+    return _undirected_table(names, codes // n, codes % n, _draw_weights(connectome.electrical["weight"], len(codes), rng))
+
+
+def _undirected_table(names, first, second, weights):
+    a, b = names[first], names[second]
+    swap = np.array([str(x) > str(y) for x, y in zip(a, b, strict=True)], dtype=bool)
+    lo = np.where(swap, b, a)
+    hi = np.where(swap, a, b)
+    return pd.DataFrame({"a": lo, "b": hi, "weight": np.asarray(weights, dtype=float)})
+
+
+def _chemical_table(names, pre, post, weights):
+    return pd.DataFrame({"pre": names[pre], "post": names[post], "weight": np.asarray(weights, dtype=float)})
+
+
+def _result(connectome, chemical, electrical, model, seed, **details):
+    metadata = dict(connectome.metadata)
+    metadata["null_model"] = {"model": model, "source": connectome.name, "seed": _seed_repr(seed), **details}
+    return Connectome(connectome.neurons.copy(), chemical, electrical, metadata, f"{connectome.name}[{model}]")
+
+
+def _seed_repr(seed):
+    return seed if seed is None or isinstance(seed, int) else repr(seed)
+
+
+# ------------------------------------------------------- statistics matched
+def statistics_matched(connectome, seed=None):
+    """The "C. elegans statistics" network: the real statistics, random wiring.
+
+    Every chemical synapse is re-drawn between uniformly random distinct
+    cells, keeping the counts that Schmidgall et al. (2023, "Architectural
+    statistics conserve benefits of inductive priors") keep: the same cells,
+    the same number of synapses and the same excitatory/inhibitory ratio.
+
+    What it preserves:
+
+    * the neuron table (names, classes, neurotransmitters, signs);
+    * the number of chemical edges, and the number of excitatory (+1),
+      inhibitory (-1) and unknown-sign (0) edges, as given by
+      :meth:`Connectome.edge_signs`;
+    * the multiset of chemical weights, and within it the multiset of each
+      sign group's weights (weights are shuffled within a sign group);
+    * the number of gap-junction pairs and the multiset of their weights.
+
+    Wiring is uniform: no self loops, no duplicated edges.
+
+    Parameters
+    ----------
+    connectome : Connectome
+    seed : None, int or numpy.random.Generator
+
+    Returns
+    -------
+    Connectome
+        ``metadata["null_model"]`` records the model, source and seed.
+
+    Notes
+    -----
+    An edge of sign ``s`` gets its presynaptic cell from the cells whose own
+    sign is ``s`` (Dale's law holds in the result whenever it held in the
+    input). Only when no cell has sign ``s`` (signs given per edge, not per
+    cell) or those cells cannot host that many edges is the presynaptic cell
+    drawn from all cells; a per-edge ``sign`` column is then written, as it
+    is whenever the input had one. The postsynaptic cell is uniform.
+
+    References
+    ----------
+    Schmidgall, S., Achterberg, J., Miconi, T., Kirsch, L., Ziaei, R.,
+    Hajiseyedrazi, S. P. and Eshraghian, J. (2023). Brain-inspired learning
+    in artificial neural networks: connectomes as architecture priors.
+    """
+    rng = make_rng(seed)
+    names = np.asarray(connectome.names, dtype=object)
+    n = len(names)
+    cell_signs = connectome.neurons["sign"].to_numpy()
+    edge_signs = connectome.edge_signs()
+    weights = connectome.chemical["weight"].to_numpy(float)
+    per_edge_sign = "sign" in connectome.chemical.columns
+    pieces, taken = [], np.zeros(0, dtype=np.int64)
+    for sign in (1, -1, 0):
+        in_group = edge_signs == sign
+        count = int(in_group.sum())
+        if count == 0:
+            continue
+        pool = np.flatnonzero(cell_signs == sign)
+        if len(pool) * (n - 1) < count and sign != 0:
+            pool, per_edge_sign = np.arange(n), True
+        codes = _sample_pairs(n, count, rng, directed=True, pre_pool=pool, taken=taken)
+        taken = np.concatenate([taken, codes])
+        table = _chemical_table(names, codes // n, codes % n, rng.permutation(weights[in_group]))
+        table["sign"] = np.int8(sign)
+        pieces.append(table)
+    chemical = pd.concat(pieces, ignore_index=True) if pieces else connectome.chemical.iloc[:0][["pre", "post", "weight"]]
+    if not per_edge_sign:
+        chemical = chemical.drop(columns="sign", errors="ignore")
+    return _result(connectome, chemical, _random_electrical(connectome, rng), "statistics_matched", seed)
+
+
+# -------------------------------------------------- degree-preserving rewire
+def degree_preserving_rewire(connectome, fraction, seed=None, max_attempts_per_swap=100):
+    """Rewire a fraction of the chemical synapses by double-edge swaps.
+
+    A swap takes two edges ``a -> b`` (weight ``w1``) and ``c -> d`` (``w2``)
+    and replaces them by ``a -> d`` (``w1``) and ``c -> b`` (``w2``); it is
+    accepted only if ``a != c``, ``b != d``, neither new edge is a self loop
+    and neither already exists. This is the rewiring sweep of ElegansNet
+    (Bardozzo et al. 2023): as ``fraction`` goes from 0 to 1 the wiring goes
+    from the real one to a degree-matched random one.
+
+    What it preserves:
+
+    * every cell's chemical in-degree and out-degree, exactly;
+    * every cell's out-strength (weights travel with the presynaptic cell),
+      hence the weight multiset and, with signs given per cell, every edge's
+      sign and the excitatory/inhibitory counts; a per-edge ``sign`` travels
+      with the edge's presynaptic side too;
+    * the neuron table and the gap junctions (untouched).
+
+    In-strength is not preserved.
+
+    Parameters
+    ----------
+    connectome : Connectome
+    fraction : float in [0, 1]
+        Fraction of the chemical edges to move. ``round(fraction * m / 2)``
+        swaps are made, each on two edges not moved before, so at most
+        ``fraction * m`` edges (rounded to even) end up rewired; fewer when
+        the graph is so constrained that no valid swap is found (then
+        ``metadata["null_model"]["swaps"]`` says how many were made).
+        ``0`` returns the same wiring.
+    seed : None, int or numpy.random.Generator
+    max_attempts_per_swap : int
+        Give up after ``max_attempts_per_swap * swaps_requested`` attempts
+        in total.
+
+    Returns
+    -------
+    Connectome
+
+    Raises
+    ------
+    ConfigError
+        If ``fraction`` is not in [0, 1].
+    """
+    if not (isinstance(fraction, (int, float, np.integer, np.floating)) and 0.0 <= float(fraction) <= 1.0):
+        raise ConfigError(f"degree_preserving_rewire: fraction must be a number in [0, 1], got {fraction!r}")
+    rng = make_rng(seed)
+    chemical = connectome.chemical.copy()
+    m = len(chemical)
+    requested = round(float(fraction) * m / 2)
+    index = pd.Index(connectome.names)
+    pre = index.get_indexer(chemical["pre"]).astype(np.int64)
+    post = index.get_indexer(chemical["post"]).astype(np.int64)
+    n = len(index)
+    existing = set((pre * n + post).tolist())
+    unmoved = np.ones(m, dtype=bool)
+    unmoved_list = list(range(m))
+    swaps, attempts = 0, 0
+    while swaps < requested and attempts < max_attempts_per_swap * max(requested, 1) and len(unmoved_list) >= 2:
+        attempts += 1
+        i, j = (int(x) for x in rng.integers(0, len(unmoved_list), size=2))
+        if i == j:
+            continue
+        e, f = unmoved_list[i], unmoved_list[j]
+        a, b, c, d = pre[e], post[e], pre[f], post[f]
+        if a == c or b == d or a == d or c == b:
+            continue
+        new_e, new_f = a * n + d, c * n + b
+        if new_e in existing or new_f in existing:
+            continue
+        existing.difference_update((a * n + b, c * n + d))
+        existing.update((new_e, new_f))
+        post[e], post[f] = d, b
+        unmoved[e] = unmoved[f] = False
+        for k in sorted((i, j), reverse=True):  # O(1) removal: move the last entry into the hole
+            unmoved_list[k] = unmoved_list[-1]
+            unmoved_list.pop()
+        swaps += 1
+    chemical["post"] = np.asarray(connectome.names, dtype=object)[post]
+    return _result(
+        connectome, chemical, connectome.electrical.copy(), "degree_preserving_rewire", seed,
+        fraction=float(fraction), swaps=swaps, swaps_requested=requested,
+    )
+
+
+# ------------------------------------------------------- random graph families
+def _directed_random(connectome, first, second, rng, model, seed, **details):
+    """Give each undirected edge a random direction and a real weight."""
+    names = np.asarray(connectome.names, dtype=object)
+    flip = rng.random(len(first)) < 0.5
+    pre, post = np.where(flip, second, first), np.where(flip, first, second)
+    chemical = _chemical_table(names, pre, post, _draw_weights(connectome.chemical["weight"], len(pre), rng))
+    return _result(connectome, chemical, _random_electrical(connectome, rng), model, seed, **details)
+
+
+def _require_cells(connectome, minimum, model):
+    if len(connectome.neurons) < minimum:
+        raise ConnectomeError(f"{model}: needs at least {minimum} cells, {connectome.name} has {len(connectome.neurons)}")
+
+
+def erdos_renyi_like(connectome, seed=None):
+    """An Erdős–Rényi G(n, m) control with the connectome's cells and edge count.
+
+    The ``m`` chemical edges are ``m`` distinct ordered pairs of distinct
+    cells drawn uniformly (a directed G(n, m) graph); the chemical weights
+    are the real ones in random order; each edge's sign is its presynaptic
+    cell's (no per-edge signs). Gap junctions are ``len(electrical)``
+    uniform random unordered pairs with the real weights shuffled.
+
+    What it preserves:
+
+    the neuron table, the number of chemical edges (so the mean degree
+    exactly), the chemical weight multiset, the number of gap-junction pairs
+    and their weight multiset.
+
+    Parameters
+    ----------
+    connectome : Connectome
+    seed : None, int or numpy.random.Generator
+
+    Returns
+    -------
+    Connectome
+
+    References
+    ----------
+    Erdős, P. and Rényi, A. (1960). On the evolution of random graphs.
+    Bardozzo, F. et al. (2023). ElegansNet (random-graph control G2).
+    """
+    _require_cells(connectome, 2, "erdos_renyi_like")
+    rng = make_rng(seed)
+    names = np.asarray(connectome.names, dtype=object)
+    n = len(names)
+    codes = _sample_pairs(n, len(connectome.chemical), rng, directed=True)
+    chemical = _chemical_table(names, codes // n, codes % n, rng.permutation(connectome.chemical["weight"].to_numpy(float)))
+    return _result(connectome, chemical, _random_electrical(connectome, rng), "erdos_renyi_like", seed)
+
+
+def watts_strogatz_like(connectome, seed=None, rewiring_probability=0.1):
+    """A Watts–Strogatz small-world control with the connectome's cells.
+
+    The cells are placed on a ring in a random order; each is joined to its
+    ``k / 2`` nearest neighbours on each side, with ``k`` the even number
+    closest to the mean total degree ``2 m / n`` (``m`` chemical edges,
+    ``n`` cells; at least 2, at most ``n - 1``). Each lattice edge then has
+    its far end moved, with probability ``rewiring_probability``, to a
+    uniformly chosen cell (no self loops or duplicates), as in Watts &
+    Strogatz (1998). Each undirected edge becomes one chemical synapse whose
+    direction is a fair coin flip; weights are drawn from the real chemical
+    weights (a permutation when the edge counts match, otherwise a sample);
+    signs are the presynaptic cells'. Gap junctions: as in
+    :func:`erdos_renyi_like`.
+
+    What it preserves:
+
+    the neuron table and, close to, the mean degree: the result has
+    ``n k / 2`` chemical edges against the real ``m``.
+
+    Parameters
+    ----------
+    connectome : Connectome
+    seed : None, int or numpy.random.Generator
+    rewiring_probability : float in [0, 1]
+        Watts–Strogatz ``p``; 0 keeps the ring lattice, 1 gives a random graph.
+
+    Returns
+    -------
+    Connectome
+
+    References
+    ----------
+    Watts, D. J. and Strogatz, S. H. (1998). Collective dynamics of
+    'small-world' networks. Nature 393, 440-442.
+    Bardozzo, F. et al. (2023). ElegansNet (random-graph control G1).
+    """
+    _require_cells(connectome, 3, "watts_strogatz_like")
+    if not 0.0 <= float(rewiring_probability) <= 1.0:
+        raise ConfigError(f"watts_strogatz_like: rewiring_probability must be in [0, 1], got {rewiring_probability!r}")
+    rng = make_rng(seed)
+    n, m = len(connectome.neurons), len(connectome.chemical)
+    k = int(min(max(2, 2 * round(m / n)), n - 1 - ((n - 1) % 2)))
+    ring = rng.permutation(n)
+    first = np.repeat(np.arange(n), k // 2)
+    second = (first + np.tile(np.arange(1, k // 2 + 1), n)) % n
+    existing = set((np.minimum(first, second) * n + np.maximum(first, second)).tolist())
+    for edge in np.flatnonzero(rng.random(len(first)) < rewiring_probability):
+        u, old = first[edge], second[edge]
+        if len(existing) >= n * (n - 1) // 2:
+            break
+        for _ in range(100):
+            w = int(rng.integers(n))
+            code = min(u, w) * n + max(u, w)
+            if w != u and code not in existing:
+                existing.discard(min(u, old) * n + max(u, old))
+                existing.add(code)
+                second[edge] = w
+                break
+    return _directed_random(
+        connectome, ring[first], ring[second], rng, "watts_strogatz_like", seed,
+        k=k, rewiring_probability=float(rewiring_probability),
+    )
+
+
+def barabasi_albert_like(connectome, seed=None):
+    """A Barabási–Albert preferential-attachment control with the connectome's cells.
+
+    The cells arrive in a random order. The first ``q + 1`` form a star,
+    where ``q = floor(m / n) + 1`` (raised, for dense graphs, to the
+    smallest value with ``q (n - q) >= m``); every later cell links to
+    ``q`` or ``q - 1`` distinct earlier cells chosen with probability
+    proportional to their degree (Barabási & Albert 1999), the two counts
+    mixed so that the total number of edges is exactly ``m`` whenever
+    ``m <= n^2 / 4``. Each undirected edge
+    becomes one chemical synapse whose direction is a fair coin flip;
+    weights are drawn from the real chemical weights (a permutation when the
+    counts match); signs are the presynaptic cells'. Gap junctions: as in
+    :func:`erdos_renyi_like`.
+
+    What it preserves:
+
+    the neuron table and the mean degree (the number of chemical edges is
+    ``m`` whenever ``n - 1 <= m <= n^2 / 4``; otherwise as close as a
+    connected preferential-attachment graph allows).
+
+    Parameters
+    ----------
+    connectome : Connectome
+    seed : None, int or numpy.random.Generator
+
+    Returns
+    -------
+    Connectome
+
+    References
+    ----------
+    Barabási, A.-L. and Albert, R. (1999). Emergence of scaling in random
+    networks. Science 286, 509-512.
+    Bardozzo, F. et al. (2023). ElegansNet (random-graph control G3).
+    """
+    _require_cells(connectome, 3, "barabasi_albert_like")
+    rng = make_rng(seed)
+    n, m = len(connectome.neurons), len(connectome.chemical)
+    q = min(m // n + 1, n - 1)
+    while q < n // 2 and q * (n - q) < m:  # dense graphs: enough links to reach m edges
+        q += 1
+    seed_size = q + 1
+    later = n - seed_size
+    # Links per later cell: q or q - 1, mixed so the total approaches m.
+    wanted = max(m - q, 0)
+    full = min(later, max(0, wanted - (q - 1) * later)) if q > 1 else later
+    links = np.full(later, q - 1, dtype=np.int64)
+    links[rng.permutation(later)[:full]] = q
+    first = [0] * q
+    second = list(range(1, seed_size))
+    endpoints = first + second  # each cell appears once per edge end: degree-proportional draws
+    for offset, count in enumerate(links):
+        newcomer = seed_size + offset
+        targets = set()
+        while len(targets) < count:
+            targets.add(endpoints[int(rng.integers(len(endpoints)))])
+        for target in sorted(targets):
+            first.append(newcomer)
+            second.append(target)
+            endpoints.extend((newcomer, target))
+    ring = rng.permutation(n)
+    return _directed_random(
+        connectome, ring[np.asarray(first, dtype=np.int64)], ring[np.asarray(second, dtype=np.int64)], rng,
+        "barabasi_albert_like", seed, links_per_cell=q,
+    )
