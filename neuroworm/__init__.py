@@ -4,6 +4,8 @@ Importing neuroworm is light: Brian2, MuJoCo and Dask are imported only by
 the functions that need them.
 """
 
+from .backends import ReferenceNetwork
+from .brian import BrianNetwork, build_network
 from .connectome import (
     Circuit,
     Connectome,
@@ -32,10 +34,16 @@ from .errors import (
     TaskError,
     UnknownConnectomeError,
 )
+from .genome import GenomeLayout
+from .neurons import ALIF, LIF, STDP, Izhikevich, NeuromodulatedSTDP, get_model
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "ALIF",
+    "LIF",
+    "STDP",
+    "BrianNetwork",
     "CheckpointError",
     "Circuit",
     "ConfigError",
@@ -43,14 +51,21 @@ __all__ = [
     "ConnectomeError",
     "ConnectomeFileError",
     "GenomeError",
+    "GenomeLayout",
+    "Izhikevich",
     "NeuroWormError",
+    "NeuromodulatedSTDP",
+    "ReferenceNetwork",
     "TaskError",
     "UnknownConnectomeError",
+    "__version__",
     "barabasi_albert_like",
+    "build_network",
     "connectome_stats",
     "degree_preserving_rewire",
     "erdos_renyi_like",
     "from_networkx",
+    "get_model",
     "layered_dag",
     "list_connectomes",
     "load_connectome",
@@ -60,5 +75,4 @@ __all__ = [
     "read_neuprint",
     "statistics_matched",
     "watts_strogatz_like",
-    "__version__",
 ]

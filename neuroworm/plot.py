@@ -7,7 +7,7 @@ functions: importing neuroworm does not import it.
 
 import numpy as np
 
-__all__ = ["connectome_matrix", "degree_distribution", "fitness", "save"]
+__all__ = ["connectome_matrix", "degree_distribution", "fitness", "raster", "save"]
 
 _CLASS_ORDER = ("sensory", "inter", "motor", "muscle", "other")
 
@@ -162,4 +162,48 @@ def fitness(logbook, ax=None):
     ax.set_xlabel("generation")
     ax.set_ylabel("fitness")
     ax.legend(frameon=False)
+    return ax
+
+
+def raster(spike_times, spike_indices, names=None, ax=None):
+    """Spike raster: one dot per spike, time on x, neuron on y.
+
+    Parameters
+    ----------
+    spike_times : array_like
+        Time of each spike (steps, ms, or a Brian2 quantity, which is shown in ms).
+    spike_indices : array_like of int
+        Neuron index of each spike (e.g. ``SpikeMonitor.i``).
+    names : sequence of str, optional
+        Neuron names by index, used as y tick labels when there are at most 60.
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib Axes
+
+    Examples
+    --------
+    >>> monitor = brian2.SpikeMonitor(net.neurons)
+    >>> raster(monitor.t, monitor.i, names=net.neuron_names)
+    """
+    ax = _axes(ax, figsize=(8, 4))
+    unit = "time"
+    if hasattr(spike_times, "dim"):  # Brian2 quantity
+        from brian2 import ms
+
+        spike_times = np.asarray(spike_times / ms)
+        unit = "time (ms)"
+    times = np.asarray(spike_times, dtype=float)
+    indices = np.asarray(spike_indices, dtype=int)
+    if times.shape != indices.shape:
+        raise ValueError(f"spike_times and spike_indices differ in shape: {times.shape} vs {indices.shape}")
+    ax.scatter(times, indices, s=2, marker="|", color="k", linewidths=0.8)
+    ax.set_xlabel(unit)
+    ax.set_ylabel("neuron")
+    if names is not None:
+        if len(names) <= 60:
+            ax.set_yticks(range(len(names)))
+            ax.set_yticklabels(names, fontsize=6)
+        ax.set_ylim(-0.5, len(names) - 0.5)
     return ax

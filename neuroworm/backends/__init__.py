@@ -1,3 +1,5 @@
-"""neuroworm.backends."""
+"""NumPy backends: the discrete reference of the spiking models (and, later, ReLU, ENU, NNE, DNN, MLPs)."""
 
-__all__ = []
+from .reference import ReferenceNetwork
+
+__all__ = ["ReferenceNetwork"]

@@ -1,0 +1,333 @@
+"""NumPy reference of the spiking models, batched over a population.
+
+:class:`ReferenceNetwork` computes the discrete updates documented in
+:mod:`neuroworm.neurons` for P individuals at once: every state is an array
+of shape (P, N) and the P copies of the circuit's synapses form one
+block-diagonal ``scipy.sparse`` connectivity matrix (pre × post, holding
+synapse indices into one flat weight vector of P·S weights). It executes the steps in the order of
+Brian2's schedule, so the Brian2 network of :func:`neuroworm.brian.build_network`
+gives the same spikes step for step:
+
+1. ``I_gap = Σ g·(v_pre - v_post)`` from the state at the start of the step
+   (Brian2: summed variable, ``groups`` slot, order -1);
+2. the model's update, which consumes ``I_chem`` (``groups``); spike traces decay;
+   every state variable is multiplied by ``alive`` (1, or 0 for a failed individual);
+3. ``s = threshold and alive`` (``thresholds``);
+4. ``I_chem = W·s`` with the weights before plasticity; STDP's presynaptic,
+   then postsynaptic, updates (``synapses``);
+5. reset; spike traces += 1 (``resets``);
+6. neuromodulated weight change; divergence check (``end``): an individual
+   with a NaN or infinite state variable or synaptic input is failed.
+"""
+
+import numpy as np
+import scipy.sparse
+
+from .spiking import network_spec
+
+__all__ = ["ReferenceNetwork"]
+
+
+class ReferenceNetwork:
+    """P copies of a circuit as NumPy arrays, stepped with the papers' discrete updates.
+
+    Parameters
+    ----------
+    circuit : Circuit
+    model : {"lif", "alif", "izhikevich"} or NeuronModel
+    n_individuals : int
+        Population size P.
+    genomes : array_like (P, D) or (D,), optional
+        Genomes of ``layout`` (default: the papers' initialisation).
+    dt : float or Brian2 quantity
+        Time step, ms when a float (1 ms in the papers).
+    stdp : None, "stdp", "neuromodulated" or an STDP instance
+    gap_junctions : bool
+        Simulate the circuit's gap junctions.
+    layout : GenomeLayout, optional
+        Default ``GenomeLayout(circuit, model)``.
+    seed : None, int or Generator
+        For the default genomes.
+
+    Attributes
+    ----------
+    state : dict of str to numpy.ndarray
+        Every per-neuron variable, shape (P, N): the model's state variables
+        (``v``, ``u``, ``v_adp``), ``I_chem``, ``I_gap``, ``I_ext``, ``alive``
+        and, with plasticity, ``trace_plus``, ``trace_minus`` (and ``modulator``).
+    weights : numpy.ndarray, shape (P, S)
+        Current signed chemical weights.
+    connectivity : scipy.sparse.csr_array, shape (P·N, P·N)
+        Block-diagonal pre × post matrix whose entries are 1 + the synapse
+        index (individual-major, ``k·S + m``).
+    failed : numpy.ndarray of bool, shape (P,)
+        Individuals whose state became NaN or infinite; they are silenced.
+
+    Raises
+    ------
+    ConfigError, GenomeError
+        As :func:`neuroworm.backends.spiking.network_spec`.
+
+    Examples
+    --------
+    >>> net = ReferenceNetwork(circuit, "alif", n_individuals=8, seed=0)
+    >>> spikes = net.run(np.ones((1000, 8, len(circuit.inputs))))   # (1000, 8, N) bool
+    """
+
+    def __init__(self, circuit, model="alif", n_individuals=1, genomes=None, dt=1.0, stdp=None,
+                 gap_junctions=True, layout=None, seed=None):
+        self.spec, genomes = network_spec(circuit, model, n_individuals, genomes, dt, stdp,
+                                          gap_junctions, layout, seed)
+        spec = self.spec
+        self.model = spec.model
+        self.plasticity = spec.plasticity
+        self.layout = spec.layout
+        self.n_individuals = spec.n_individuals
+        self.n_neurons = spec.n_neurons
+        self.dt_ms = spec.dt_ms
+        self._constants = spec.constants
+        P, N = self.n_individuals, self.n_neurons
+        self._chemical_pre, self._chemical_post = spec.chemical_flat()
+        self._gap_pre, self._gap_post = spec.electrical_flat()
+        # Block-diagonal pre × post connectivity of the P copies; data = synapse index into
+        # the flat weight vector, so plasticity changes weights without touching the matrix.
+        n_synapses = len(self._chemical_pre)
+        self.connectivity = scipy.sparse.csr_array(
+            (np.arange(1, n_synapses + 1, dtype=np.int64), (self._chemical_pre, self._chemical_post)),
+            shape=(P * N, P * N),
+        )
+        self.connectivity.sort_indices()
+        self._synapse_of_entry = self.connectivity.data - 1  # 1-based above so no entry is an explicit zero
+        self.state = {}
+        self.failed = np.zeros(P, dtype=bool)
+        self.set_genomes(genomes)
+        self.step_count = 0
+
+    # ------------------------------------------------------------- loading
+    def set_genomes(self, genomes):
+        """Load a new population's weights, revive every individual and reset the state."""
+        arrays = self.spec.genome_arrays(genomes)
+        self._w = arrays["w"].copy()
+        self._sign = arrays["sign"]
+        self._g = arrays["g"].copy()
+        self._parameters = {name: arrays[name].reshape(self.n_individuals, self.n_neurons)
+                            for name in self.spec.per_neuron}
+        self.failed[:] = False
+        self.reset_state()
+
+    def reset_state(self):
+        """Put every variable back to its initial value (weights are kept)."""
+        P, N = self.n_individuals, self.n_neurons
+        state = {name: np.full((P, N), value) for name, value in self.model.initial_state.items()}
+        for name in ("I_chem", "I_gap", "I_ext"):
+            state[name] = np.zeros((P, N))
+        state["alive"] = np.where(self.failed[:, None], 0.0, np.ones((P, N)))
+        if self.plasticity is not None:
+            state["trace_plus"] = np.zeros((P, N))
+            state["trace_minus"] = np.zeros((P, N))
+            state["modulator"] = np.zeros((P, N))
+            self._eligibility = np.zeros_like(self._w)
+        self.state = state
+
+    @property
+    def weights(self):
+        """Signed chemical weights, shape (P, S)."""
+        return self._w.reshape(self.n_individuals, -1)
+
+    @property
+    def eligibility(self):
+        """Eligibility traces of neuromodulated STDP, shape (P, S)."""
+        return self._eligibility.reshape(self.n_individuals, -1)
+
+    def set_modulator(self, values):
+        """Set the neuromodulator: a scalar, (P,) per individual or (P, N) per neuron."""
+        values = np.asarray(values, dtype=float)
+        if values.ndim == 1:
+            values = values[:, None]
+        self.state["modulator"][:] = values
+
+    # ------------------------------------------------------------- stepping
+    def _parameter(self, name):
+        return self._parameters[name] if name in self._parameters else self._constants[name]
+
+    def _update_neurons(self):
+        s, p = self.state, self._parameter
+        name = self.model.name
+        if name in ("lif", "alif"):
+            s["v"] = p("gamma_v") * s["v"] + s["I_chem"] + s["I_gap"] + p("input_scale") * s["I_ext"]
+            if name == "alif":
+                s["v_adp"] = p("gamma_adp") * s["v_adp"]
+        elif name == "izhikevich":
+            v, u = s["v"], s["u"]
+            h = p("h")
+            # Parenthesised as Brian2 renders the model's update (after its SymPy pass), so
+            # that both compute the same floating-point operations in the same order:
+            # v' = v + h·(0.04·v² + 5·v + 140 - u + input_scale·I_ext) + I_chem + I_gap  (eq. 3)
+            drive = (0.04 * (v * v) + 5.0 * v) + p("input_scale") * s["I_ext"]
+            v_next = ((v + h * ((140.0 + drive) - u)) + s["I_chem"]) + s["I_gap"]
+            s["u"] = u + h * p("a") * (p("b") * v - u)
+            s["v"] = v_next
+        else:  # pragma: no cover - network_spec only admits the models above
+            raise NotImplementedError(name)
+        if self.plasticity is not None:
+            s["trace_plus"] = self._constants["gamma_plus"] * s["trace_plus"]
+            s["trace_minus"] = self._constants["gamma_minus"] * s["trace_minus"]
+        for variable in self.model.state_variables:
+            s[variable] = s["alive"] * s[variable]
+
+    def _threshold(self):
+        s, p = self.state, self._parameter
+        name = self.model.name
+        if name == "lif":
+            spikes = s["v"] >= p("v_threshold")
+        elif name == "alif":
+            spikes = s["v"] >= p("v_threshold") + s["v_adp"]
+        else:
+            spikes = s["v"] >= p("v_peak")
+        return spikes & (s["alive"] > 0)
+
+    def _reset(self, spikes):
+        s, p = self.state, self._parameter
+        name = self.model.name
+        if name in ("lif", "alif"):
+            s["v"] = np.where(spikes, 0.0, s["v"])
+            if name == "alif":
+                s["v_adp"] = np.where(spikes, s["v_adp"] + p("beta"), s["v_adp"])
+        else:
+            s["u"] = np.where(spikes, s["u"] + p("d"), s["u"])
+            s["v"] = np.where(spikes, p("c"), s["v"])
+        if self.plasticity is not None:
+            s["trace_plus"] = s["trace_plus"] + spikes
+            s["trace_minus"] = s["trace_minus"] + spikes
+
+    def _transmit(self, spikes_flat):
+        """``I_chem[post] = Σ w`` over the synapses of this step's spiking neurons.
+
+        Event-driven like Brian2's ``on_pre`` (a silent synapse contributes
+        nothing, even with an infinite weight), and summed in the same order:
+        for each target, by increasing presynaptic index.
+        """
+        spiking = np.flatnonzero(spikes_flat)
+        indptr = self.connectivity.indptr
+        starts, stops = indptr[spiking], indptr[spiking + 1]
+        lengths = stops - starts
+        positions = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(lengths.sum())
+        synapses = self._synapse_of_entry[positions]
+        return np.bincount(self.connectivity.indices[positions], weights=self._w[synapses],
+                           minlength=len(spikes_flat))
+
+    def _plasticity(self, spikes_flat):
+        c = self._constants
+        neuromodulated = "gamma_eligibility" in c
+        trace_plus = self.state["trace_plus"].ravel()
+        trace_minus = self.state["trace_minus"].ravel()
+        w, sign = self._w, self._sign
+        pre_active = np.flatnonzero(spikes_flat[self._chemical_pre])
+        if len(pre_active):
+            depression = c["A_minus"] * trace_minus[self._chemical_post[pre_active]]
+            if neuromodulated:
+                self._eligibility[pre_active] = self._eligibility[pre_active] - depression
+            else:
+                w[pre_active] = sign[pre_active] * np.clip(sign[pre_active] * w[pre_active] - depression,
+                                                           c["w_min"], c["w_max"])
+        post_active = np.flatnonzero(spikes_flat[self._chemical_post])
+        if len(post_active):
+            potentiation = c["A_plus"] * trace_plus[self._chemical_pre[post_active]]
+            if neuromodulated:
+                self._eligibility[post_active] = self._eligibility[post_active] + potentiation
+            else:
+                w[post_active] = sign[post_active] * np.clip(sign[post_active] * w[post_active] + potentiation,
+                                                             c["w_min"], c["w_max"])
+
+    def _end_of_step(self):
+        c = self._constants
+        modulator = self.state["modulator"].ravel()[self._chemical_post]
+        self._w[:] = self._sign * np.clip(self._sign * self._w + modulator * self._eligibility, c["w_min"], c["w_max"])
+        self._eligibility = c["gamma_eligibility"] * self._eligibility
+
+    def _check_divergence(self):
+        finite = np.ones(self.n_individuals, dtype=bool)
+        for variable in self.spec.checked_variables:
+            finite &= np.isfinite(self.state[variable]).all(axis=1)
+        newly = ~finite & ~self.failed
+        if newly.any():
+            self.fail(np.flatnonzero(newly))
+
+    def fail(self, individuals):
+        """Mark individuals failed: zero their state and weights and stop their spikes."""
+        individuals = np.atleast_1d(np.asarray(individuals, dtype=np.int64))
+        self.failed[individuals] = True
+        for array in self.state.values():
+            array[individuals] = 0.0
+        S = len(self._w) // self.n_individuals
+        E2 = len(self._g) // self.n_individuals
+        for k in individuals:
+            self._w[k * S:(k + 1) * S] = 0.0
+            self._g[k * E2:(k + 1) * E2] = 0.0
+            if self.plasticity is not None:
+                self._eligibility[k * S:(k + 1) * S] = 0.0
+
+    def step(self, input_current=None):
+        """Advance one time step.
+
+        Parameters
+        ----------
+        input_current : array_like, shape (P, n_inputs) or (P, N), optional
+            External input ``I_ext`` for this step (kept from the previous
+            step when omitted).
+
+        Returns
+        -------
+        numpy.ndarray of bool, shape (P, N)
+            Spikes of this step.
+        """
+        with np.errstate(over="ignore", invalid="ignore"):  # diverging individuals are caught below
+            return self._step(input_current)
+
+    def _step(self, input_current):
+        P, N = self.n_individuals, self.n_neurons
+        s = self.state
+        if input_current is not None:
+            s["I_ext"] = self.spec.expand_input(input_current)
+        if self.spec.gap_junctions:
+            v = s["v"].ravel()
+            current = self._g * (v[self._gap_pre] - v[self._gap_post])
+            s["I_gap"] = np.bincount(self._gap_post, weights=current, minlength=P * N).reshape(P, N)
+        self._update_neurons()
+        spikes = self._threshold()
+        spikes_flat = spikes.ravel()
+        s["I_chem"] = self._transmit(spikes_flat).reshape(P, N)
+        if self.plasticity is not None:
+            self._plasticity(spikes_flat)
+        self._reset(spikes)
+        if self.plasticity is not None and "gamma_eligibility" in self._constants:
+            self._end_of_step()
+        self._check_divergence()
+        self.step_count += 1
+        return spikes
+
+    def run(self, drive, record=()):
+        """Run ``T`` steps with a given input drive.
+
+        Parameters
+        ----------
+        drive : array_like, shape (T, P, n_inputs) or (T, P, N)
+            External input of each step.
+        record : sequence of str
+            State variables to record after each step (e.g. ``("v",)``).
+
+        Returns
+        -------
+        spikes : numpy.ndarray of bool, shape (T, P, N)
+        recorded : dict of str to numpy.ndarray (T, P, N)
+            Only when ``record`` is not empty.
+        """
+        drive = np.asarray(drive, dtype=float)
+        T = drive.shape[0]
+        spikes = np.zeros((T, self.n_individuals, self.n_neurons), dtype=bool)
+        recorded = {name: np.zeros((T, self.n_individuals, self.n_neurons)) for name in record}
+        for t in range(T):
+            spikes[t] = self.step(drive[t])
+            for name in record:
+                recorded[name][t] = self.state[name]
+        return (spikes, recorded) if record else spikes
