@@ -206,6 +206,27 @@ class GenomeLayout:
         lead = array.shape[:-1]
         return {name: array[..., s.start:s.stop].reshape(lead + s.shape) for name, s in self._slices.items()}
 
+    def mutation_groups(self):
+        """Gene indices of the two groups the papers mutate at separate rates.
+
+        Schmidgall et al. (2023, A.3.1) give one mutation rate and decay for
+        the encoder/decoder and another for the connectome weights. Here
+        ``"encoder_decoder"`` holds the ``encoder`` and ``decoder`` slices and
+        ``"connectome"`` everything else (chemical log-weights, gap-junction
+        log-conductances and per-neuron parameters). A group with no genes
+        (e.g. no encoder) is left out.
+
+        Returns
+        -------
+        dict of str to numpy.ndarray of int
+            For :class:`neuroworm.evolve.GenomeGroups` and the strategies' ``groups``.
+        """
+        groups = {"encoder_decoder": [], "connectome": []}
+        for name, part in self.slices.items():
+            group = "encoder_decoder" if name in ("encoder", "decoder") else "connectome"
+            groups[group].append(np.arange(part.start, part.stop))
+        return {name: np.concatenate(parts) for name, parts in groups.items() if parts and sum(map(len, parts))}
+
     def effective_weights(self, genomes):
         """Signed synaptic weights ``w = s·exp(w_log)`` (Dale's law).
 

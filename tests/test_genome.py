@@ -117,3 +117,18 @@ def test_no_genome_flips_a_synapse_sign(small_circuit, data):
     assert np.all(sign * w >= 0)
     nonzero = w != 0
     assert np.all(np.sign(w[nonzero]) == sign[nonzero])
+
+
+def test_mutation_groups_split_encoder_decoder_from_connectome(circuit):
+    from neuroworm.evolve import GenomeGroups
+
+    layout = GenomeLayout(circuit, "alif", n_observations=8, n_actions=2)
+    groups = layout.mutation_groups()
+    assert set(groups) == {"encoder_decoder", "connectome"}
+    slices = layout.slices
+    expected = np.r_[np.arange(slices["encoder"].start, slices["encoder"].stop),
+                     np.arange(slices["decoder"].start, slices["decoder"].stop)]
+    assert np.array_equal(np.sort(groups["encoder_decoder"]), np.sort(expected))
+    assert len(groups["encoder_decoder"]) + len(groups["connectome"]) == layout.size
+    GenomeGroups(layout.size, groups)  # disjoint and covering: accepted by the strategies
+    assert set(GenomeLayout(circuit, "alif").mutation_groups()) == {"connectome"}

@@ -306,3 +306,15 @@ def test_importing_neuroworm_tasks_does_not_import_mujoco():
     )
     repository_root = Path(__file__).resolve().parents[1]
     subprocess.run([sys.executable, "-c", code], check=True, cwd=repository_root)
+
+
+@pytest.mark.mujoco
+def test_task_dimensions():
+    from neuroworm.tasks import task_dimensions
+
+    assert task_dimensions("Swimmer-v5") == (8, 2)
+    assert task_dimensions("neuroworm/Swimmer6-v0") == (14, 5)
+    assert task_dimensions("HalfCheetah-v5") == (17, 6)
+    assert task_dimensions("CartPole-v1") == (4, 2)
+    with pytest.raises(TaskError):
+        task_dimensions("NoSuchEnv-v0")

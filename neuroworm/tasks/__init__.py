@@ -15,6 +15,7 @@ from neuroworm.tasks.registration import (
     NEUROWORM_ENV_IDS,
     make_vec,
     register_envs,
+    task_dimensions,
 )
 from neuroworm.tasks.swimmer_model import swimmer_env, swimmer_xml, swimmer_xml_path
 
@@ -29,4 +30,5 @@ __all__ = [
     "swimmer_env",
     "swimmer_xml",
     "swimmer_xml_path",
+    "task_dimensions",
 ]

@@ -119,3 +119,37 @@ def make_vec(env_id, num_envs, **kwargs):
 
 
 register_envs()
+
+
+def task_dimensions(env_id, **kwargs):
+    """Sizes of one environment's observation and action vectors.
+
+    Parameters
+    ----------
+    env_id : str
+        Any id :func:`make_vec` accepts.
+    **kwargs
+        Passed to the environment (e.g. ``n_links`` for ``neuroworm/SwimmerN-v0``).
+
+    Returns
+    -------
+    n_observations, n_actions : int
+        Flattened sizes; for a discrete action space, its number of actions.
+
+    Raises
+    ------
+    TaskError
+        If ``env_id`` is not a registered environment.
+    """
+    import gymnasium
+
+    envs = make_vec(env_id, 1, **kwargs)
+    try:
+        observation_space = envs.single_observation_space
+        action_space = envs.single_action_space
+    finally:
+        envs.close()
+    n_observations = gymnasium.spaces.flatdim(observation_space)
+    if isinstance(action_space, gymnasium.spaces.Discrete):
+        return n_observations, int(action_space.n)
+    return n_observations, gymnasium.spaces.flatdim(action_space)
