@@ -181,8 +181,8 @@ def test_bad_requests_raise_before_building(small_circuit):
         build_network(small_circuit, "alif", dt=1 * brian2.mV)
     with pytest.raises(ConfigError, match="device"):
         build_network(small_circuit, "alif", device="gpu")
-    with pytest.raises(ConfigError, match="not supported yet"):
-        build_network(small_circuit, "alif", device="cpp_standalone")
+    with pytest.raises(ConfigError, match="directory"):
+        build_network(small_circuit, "alif", device="runtime", directory="project")
     with pytest.raises(ConfigError, match="code generation"):
         build_network(small_circuit, "alif", codegen="fortran")
     with pytest.raises(NeuroWormError, match="no neurons"):

@@ -47,8 +47,8 @@ from ..neurons import ChemicalSynapse, GapJunction
 
 __all__ = ["CODEGEN_TARGETS", "DEVICES", "BrianNetwork", "build_network"]
 
-DEVICES = ("runtime",)
-PLANNED_DEVICES = ("cpp_standalone", "cuda_standalone")
+STANDALONE_DEVICES = ("cpp_standalone", "cuda_standalone")
+DEVICES = ("runtime",) + STANDALONE_DEVICES
 CODEGEN_TARGETS = ("cython", "numpy")
 
 
@@ -106,7 +106,8 @@ def _exact_cython_code_object():
 
 
 def build_network(circuit, model="alif", n_individuals=1, genomes=None, dt=1.0, stdp=None, device="runtime",
-                  codegen="cython", gap_junctions=True, layout=None, seed=None, check_divergence=True):
+                  codegen="cython", gap_junctions=True, layout=None, seed=None, check_divergence=True,
+                  directory=None, count_spikes=False):
     """Build P copies of ``circuit`` as one Brian2 network.
 
     Parameters
@@ -124,11 +125,11 @@ def build_network(circuit, model="alif", n_individuals=1, genomes=None, dt=1.0, 
         Time step; a float is in ms. The papers use 1 ms.
     stdp : None, "stdp", "neuromodulated" or an STDP instance
         Plasticity of the chemical synapses.
-    device : {"runtime"}
-        Brian2 device. ``"cpp_standalone"`` and ``"cuda_standalone"`` (one
-        compiled binary rerun with new genomes through
-        ``device.run(run_args=...)``) are planned and raise ``ConfigError``
-        for now.
+    device : {"runtime", "cpp_standalone", "cuda_standalone"}
+        Brian2 device. The standalone devices return a
+        :class:`neuroworm.brian.standalone.StandaloneNetwork`: one compiled
+        binary, rerun with new genomes and input drive through
+        ``device.run(run_args=...)`` (open-loop work; see that module).
     codegen : {"cython", "numpy"}
         Code generation target of the runtime device, set per object (the
         global ``prefs.codegen.target`` is not changed). Cython code is
@@ -143,7 +144,16 @@ def build_network(circuit, model="alif", n_individuals=1, genomes=None, dt=1.0, 
         For the default genomes.
     check_divergence : bool
         Runtime device: check every step for NaN/inf states and silence the
-        individuals concerned (see :attr:`BrianNetwork.failed`).
+        individuals concerned (see :attr:`BrianNetwork.failed`). Standalone
+        devices check the final state after each run instead.
+    directory : str or pathlib.Path, optional
+        Standalone devices: the folder of the generated project (default: a
+        new temporary folder). Not allowed with the runtime device.
+    count_spikes : bool
+        Runtime device: add a per-neuron variable ``spike_count``, incremented
+        by the reset of every spike and zeroed by :meth:`BrianNetwork.reset_state`,
+        which a closed loop reads (and zeroes) once per environment step
+        (:mod:`neuroworm.evaluation`).
 
     Returns
     -------
@@ -163,14 +173,18 @@ def build_network(circuit, model="alif", n_individuals=1, genomes=None, dt=1.0, 
     >>> net.set_input_current(np.ones((8, len(circuit.inputs))))
     >>> net.network.run(100 * brian2.ms)
     """
-    if device in PLANNED_DEVICES:
-        raise ConfigError(f"device {device!r} is not supported yet; use device='runtime'")
     if device not in DEVICES:
         raise ConfigError(f"unknown Brian2 device {device!r}; known: {', '.join(DEVICES)}")
+    if directory is not None and device == "runtime":
+        raise ConfigError("directory is for the standalone devices; the runtime device writes no project")
     code_object_class = _code_object_class(codegen) if device == "runtime" else None
     spec, genomes = network_spec(circuit, model, n_individuals, genomes, dt, stdp, gap_junctions, layout, seed)
+    if device in STANDALONE_DEVICES:
+        from .standalone import StandaloneNetwork
+
+        return StandaloneNetwork(spec, genomes, device=device, directory=directory)
     return BrianNetwork(spec, genomes, device=device, code_object_class=code_object_class,
-                        check_divergence=check_divergence and device == "runtime")
+                        check_divergence=check_divergence and device == "runtime", count_spikes=count_spikes)
 
 
 def _connect(synapses, pre, post):
@@ -191,7 +205,8 @@ class BrianNetwork:
         P·N neurons. Variables: the model's state (``v``, ``u``, ``v_adp``),
         ``I_chem``, ``I_gap``, ``I_ext`` (external input, written by the
         caller), ``alive``, ``individual`` (0..P-1), ``neuron_index`` (0..N-1)
-        and, with plasticity, ``trace_plus``, ``trace_minus`` (``modulator``).
+        and, with plasticity, ``trace_plus``, ``trace_minus`` (``modulator``);
+        with ``count_spikes``, ``spike_count``.
     chemical : brian2.Synapses
         P·S chemical synapses, individual-major, variable ``w`` (signed).
     electrical : brian2.Synapses or None
@@ -204,7 +219,10 @@ class BrianNetwork:
         Individuals whose state became NaN/inf (silenced since).
     """
 
-    def __init__(self, spec, genomes, device="runtime", code_object_class=None, check_divergence=True):
+    _extra_neuron_equations = ()  # declarations a subclass adds to the NeuronGroup (standalone: input_column)
+
+    def __init__(self, spec, genomes, device="runtime", code_object_class=None, check_divergence=True,
+                 count_spikes=False):
         import brian2
 
         self.spec = spec
@@ -227,6 +245,7 @@ class BrianNetwork:
         equations = [self.model.equations, "alive : 1", "individual : integer (constant)",
                      "neuron_index : integer (constant)"]
         equations += [f"{name} : 1" for name in spec.per_neuron]
+        equations += list(self._extra_neuron_equations)
         if plasticity is not None:
             equations.append(plasticity.neuron_equations)
         update = [self.model.update]
@@ -234,6 +253,9 @@ class BrianNetwork:
             update.append(plasticity.neuron_update)
         update += [f"{variable} = alive*{variable}" for variable in self.model.state_variables]
         reset = [self.model.reset] + ([plasticity.neuron_reset] if plasticity is not None else [])
+        if count_spikes:  # spikes per neuron since the caller last zeroed them (closed loop)
+            equations.append("spike_count : 1")
+            reset.append("spike_count = spike_count + 1")
         self.neurons = brian2.NeuronGroup(
             P * N, "\n".join(equations), threshold=f"({self.model.threshold}) and alive > 0",
             reset="\n".join(reset), name="neurons", **common,
@@ -330,6 +352,8 @@ class BrianNetwork:
             if "eligibility" in self.chemical.variables:
                 names.append("modulator")
                 self._assign(self.chemical, "eligibility", 0.0)
+        if "spike_count" in self.neurons.variables:
+            names.append("spike_count")
         for name in names:
             self._assign(self.neurons, name, 0.0)
         self._assign(self.neurons, "alive", np.repeat(np.where(self.failed, 0.0, 1.0), self.n_neurons))
@@ -363,6 +387,14 @@ class BrianNetwork:
         return np.asarray(getattr(self.neurons, name + "_")[:]).reshape(self.n_individuals, self.n_neurons)
 
     # ------------------------------------------------------------ divergence
+    def check_divergence(self):
+        """Fail, now, every individual with a NaN/inf state variable or synaptic input.
+
+        What the per-step check of ``check_divergence=True`` does; a closed
+        loop built without it calls this once per environment step instead.
+        """
+        self._check_divergence()
+
     def _check_divergence(self):
         finite = np.ones(self.n_individuals, dtype=bool)
         for variable in self.spec.checked_variables:
