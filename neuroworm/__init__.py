@@ -24,6 +24,7 @@ from .connectome import (
     statistics_matched,
     watts_strogatz_like,
 )
+from .control import Controller
 from .errors import (
     CheckpointError,
     ConfigError,
@@ -34,6 +35,7 @@ from .errors import (
     TaskError,
     UnknownConnectomeError,
 )
+from .evaluation import ClosedLoopEvaluator, RolloutRecord, evaluate
 from .genome import GenomeLayout
 from .neurons import ALIF, LIF, STDP, Izhikevich, NeuromodulatedSTDP, get_model
 
@@ -46,16 +48,19 @@ __all__ = [
     "BrianNetwork",
     "CheckpointError",
     "Circuit",
+    "ClosedLoopEvaluator",
     "ConfigError",
     "Connectome",
     "ConnectomeError",
     "ConnectomeFileError",
+    "Controller",
     "GenomeError",
     "GenomeLayout",
     "Izhikevich",
     "NeuroWormError",
     "NeuromodulatedSTDP",
     "ReferenceNetwork",
+    "RolloutRecord",
     "TaskError",
     "UnknownConnectomeError",
     "__version__",
@@ -64,6 +69,7 @@ __all__ = [
     "connectome_stats",
     "degree_preserving_rewire",
     "erdos_renyi_like",
+    "evaluate",
     "from_networkx",
     "get_model",
     "layered_dag",

@@ -4,6 +4,7 @@
 
     neuroworm connectomes                 table of the bundled connectomes
     neuroworm connectome info NAME        statistics and citation of one connectome
+    neuroworm evolve [options]            evolve a connectome controller on a task
     neuroworm demo [--out runs/demo]      the main job (``make demo``)
 """
 
@@ -56,8 +57,39 @@ def command_connectome_info(args):
     return 0
 
 
+def _settings_from(args):
+    from .experiments.controller_evolution import EvolutionSettings
+
+    return EvolutionSettings.from_paper(
+        connectome=args.connectome, circuit=args.circuit, model=args.model, task=args.task,
+        strategy=args.strategy, population=args.population, generations=args.generations,
+        episode_steps=args.episode_steps, neural_steps_per_env_step=args.neural_steps, backend=args.backend,
+        seed=args.seed, elites=min(args.elites, args.population - 1),
+    ).validate()
+
+
+def _report_evolution(result, out):
+    frame = result.logbook_frame()
+    first, last = frame.iloc[0], frame.iloc[-1]
+    print(f"\nbest return: generation 0 {first['max']:.2f} -> generation {int(last['gen'])} {last['best']:.2f} "
+          f"(population mean {first['mean']:.2f} -> {last['mean']:.2f})")
+    print(f"results in {out}/: logbook.csv, best_genome.npz, checkpoint.pkl, fitness.png, best_trajectory.png, "
+          "best_raster.png")
+
+
+def command_evolve(args):
+    """Evolve a connectome controller (see ``neuroworm evolve --help``)."""
+    from .experiments.controller_evolution import evolve_controller
+
+    settings = _settings_from(args)
+    result = evolve_controller(settings, args.out, resume=args.resume, dask=args.dask, progress=not args.quiet,
+                               checkpoint_every=args.checkpoint_every)
+    _report_evolution(result, args.out)
+    return 0
+
+
 def command_demo(args):
-    """Summarise the bundled connectomes and draw the C. elegans figures."""
+    """Summarise the bundled connectomes, draw the C. elegans figures, and evolve a swimming worm."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -79,6 +111,24 @@ def command_demo(args):
     print("\nFigures written:")
     for path in written:
         print(f"  {path}")
+    if args.generations == 0:
+        return 0
+    from .experiments.controller_evolution import EvolutionSettings, can_resume, evolve_controller
+
+    settings = EvolutionSettings.from_paper(population=args.population, generations=args.generations,
+                                            episode_steps=args.episode_steps, seed=1,
+                                            elites=min(8, args.population - 1))
+    print(f"\nEvolving the locomotion circuit (ALIF neurons, Brian2) to swim in Swimmer-v5: population "
+          f"{settings.population}, {settings.generations} generations of {settings.episode_steps}-step episodes "
+          "(the paper: 750 individuals)...")
+    evolution_out = out / "evolution"
+    resume = can_resume(settings, evolution_out)
+    if resume:
+        print(f"(resuming from {evolution_out / 'checkpoint.pkl'})")
+    elif (evolution_out / "checkpoint.pkl").exists():
+        (evolution_out / "checkpoint.pkl").unlink()  # a demo of other settings: start afresh
+    result = evolve_controller(settings, evolution_out, resume=resume)
+    _report_evolution(result, evolution_out)
     return 0
 
 
@@ -100,8 +150,36 @@ def build_parser():
     info.add_argument("name", help="a dataset id from `neuroworm connectomes`")
     info.set_defaults(handler=command_connectome_info)
 
-    demo = commands.add_parser("demo", help="the main job: summary and figures (make demo)")
+    evolve = commands.add_parser(
+        "evolve", help="evolve a connectome controller on a task",
+        description="Evolve the weights of a connectome circuit (Dale's law kept: w = s*exp(w_log)) with the "
+        "papers' elite GA or evolution strategies, in closed loop with a gymnasium task. Writes a checkpoint "
+        "every generation; --resume continues an interrupted run to the same result.",
+    )
+    evolve.add_argument("--connectome", default="cook2019_hermaphrodite", help="bundled connectome id")
+    evolve.add_argument("--circuit", default="locomotion", choices=["locomotion", "locomotion+command"])
+    evolve.add_argument("--model", default="alif", choices=["lif", "alif", "izhikevich"])
+    evolve.add_argument("--task", default="Swimmer-v5", help="gymnasium id, e.g. Swimmer-v5, neuroworm/Swimmer6-v0")
+    evolve.add_argument("--strategy", default="ga", choices=["ga", "es", "cma"])
+    evolve.add_argument("--population", type=int, default=64, help="individuals per generation (paper: 750)")
+    evolve.add_argument("--elites", type=int, default=8, help="elites kept by the GA (paper: 8)")
+    evolve.add_argument("--generations", type=int, default=20)
+    evolve.add_argument("--episode-steps", type=int, default=1000)
+    evolve.add_argument("--neural-steps", type=int, default=4, help="neural steps per environment step (K)")
+    evolve.add_argument("--backend", default="brian2", choices=["brian2", "reference"])
+    evolve.add_argument("--seed", type=int, default=1)
+    evolve.add_argument("--out", required=True, help="folder for the run's results")
+    evolve.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pkl")
+    evolve.add_argument("--checkpoint-every", type=int, default=1)
+    evolve.add_argument("--dask", metavar="ADDRESS", help="'local' for a LocalCluster, or a scheduler address")
+    evolve.add_argument("--quiet", action="store_true", help="no progress bar")
+    evolve.set_defaults(handler=command_evolve)
+
+    demo = commands.add_parser("demo", help="the main job: connectome figures and a small evolution (make demo)")
     demo.add_argument("--out", default="runs/demo", help="folder for figures (default: runs/demo)")
+    demo.add_argument("--population", type=int, default=64)
+    demo.add_argument("--generations", type=int, default=30, help="0 skips the evolution")
+    demo.add_argument("--episode-steps", type=int, default=1000)
     demo.set_defaults(handler=command_demo)
     return parser
 

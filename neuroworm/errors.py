@@ -7,14 +7,14 @@ that found them, so callers can catch exactly what they can handle.
 """
 
 __all__ = [
-    "NeuroWormError",
+    "CheckpointError",
+    "ConfigError",
     "ConnectomeError",
     "ConnectomeFileError",
-    "UnknownConnectomeError",
     "GenomeError",
-    "ConfigError",
+    "NeuroWormError",
     "TaskError",
-    "CheckpointError",
+    "UnknownConnectomeError",
 ]
 
 

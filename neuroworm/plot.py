@@ -5,9 +5,12 @@ returns the Axes, so figures compose. matplotlib is imported inside the
 functions: importing neuroworm does not import it.
 """
 
+import itertools
+
 import numpy as np
 
-__all__ = ["connectome_matrix", "degree_distribution", "fitness", "raster", "save"]
+__all__ = ["connectome_matrix", "degree_distribution", "fitness", "joint_angles", "raster", "rollout_raster", "save",
+           "swim_trajectory"]
 
 _CLASS_ORDER = ("sensory", "inter", "motor", "muscle", "other")
 
@@ -85,7 +88,7 @@ def connectome_matrix(connectome, kind="signed", ax=None, log=True):
     for b in boundaries[1:-1]:
         ax.axhline(b - 0.5, color="0.3", lw=0.6)
         ax.axvline(b - 0.5, color="0.3", lw=0.6)
-    centres = [(lo + hi - 1) / 2 for lo, hi in zip(boundaries[:-1], boundaries[1:], strict=True)]
+    centres = [(lo + hi - 1) / 2 for lo, hi in itertools.pairwise(boundaries)]
     labels = [classes[lo] for lo in boundaries[:-1]]
     ax.set_xticks(centres, labels, rotation=45, ha="right")
     ax.set_yticks(centres, labels)
@@ -206,4 +209,104 @@ def raster(spike_times, spike_indices, names=None, ax=None):
             ax.set_yticks(range(len(names)))
             ax.set_yticklabels(names, fontsize=6)
         ax.set_ylim(-0.5, len(names) - 0.5)
+    return ax
+
+
+def _individuals(record, individuals):
+    n = record.actions.shape[1] if record.actions.ndim == 3 else len(record.returns)
+    chosen = range(n) if individuals is None else np.atleast_1d(individuals)
+    return [int(k) for k in chosen]
+
+
+def swim_trajectory(record, ax=None, individuals=None):
+    """Head x–y path of each body during a closed-loop rollout.
+
+    Parameters
+    ----------
+    record : neuroworm.evaluation.RolloutRecord
+        From ``evaluate(..., record=True)`` on a swimmer (or any task whose
+        root has x and y positions).
+    ax : matplotlib Axes, optional
+    individuals : int or sequence of int, optional
+        Which individuals to draw (default all); each path starts at a dot
+        and is labelled with its return.
+
+    Returns
+    -------
+    matplotlib Axes
+
+    Raises
+    ------
+    ValueError
+        If the record has no x–y head positions (e.g. HalfCheetah: x only).
+    """
+    position = record.head_position
+    if position is None or position.shape[-1] < 2:
+        raise ValueError(f"record of {record.env_id!r} has no x-y head positions to draw")
+    ax = _axes(ax, figsize=(6, 5))
+    for k in _individuals(record, individuals):
+        x, y = position[:, k, 0], position[:, k, 1]
+        line, = ax.plot(x, y, lw=1.2, label=f"{k}: return {record.returns[k]:.3g}")
+        ax.plot(x[:1], y[:1], "o", color=line.get_color(), ms=4)
+    ax.set_xlabel("head x (m)")
+    ax.set_ylabel("head y (m)")
+    ax.set_aspect("equal", adjustable="datalim")
+    ax.legend(frameon=False, fontsize=7)
+    return ax
+
+
+def joint_angles(record, ax=None, individual=0):
+    """Angles of the actuated joints of one body over a rollout.
+
+    Parameters
+    ----------
+    record : neuroworm.evaluation.RolloutRecord
+    ax : matplotlib Axes, optional
+    individual : int
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    if record.joint_angles is None:
+        raise ValueError(f"record of {record.env_id!r} has no joint angles")
+    ax = _axes(ax, figsize=(8, 3.5))
+    for j, name in enumerate(record.joint_names):
+        ax.plot(record.time, record.joint_angles[:, individual, j], lw=1, label=name)
+    ax.set_xlabel("time (s)")
+    ax.set_ylabel("joint angle (rad)")
+    ax.set_title(f"individual {individual}", fontsize=9)
+    ax.legend(frameon=False, fontsize=7)
+    return ax
+
+
+def rollout_raster(record, circuit=None, ax=None, individual=0):
+    """Spikes of the recorded cells (motor neurons, then muscles) of one individual during a rollout.
+
+    Uses :func:`raster` with time in ms of neural time; a red line separates
+    the circuit's input cells (below) from its output cells (above).
+
+    Parameters
+    ----------
+    record : neuroworm.evaluation.RolloutRecord
+        Recorded with ``record=True`` (inputs then outputs) or named cells.
+    circuit : Circuit, optional
+        Says which cells are inputs (default: the record's ``input_cells``).
+    ax : matplotlib Axes, optional
+    individual : int
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    steps, cells = np.nonzero(record.spikes[:, individual, :])
+    ax = raster(steps * record.neural_dt_ms, cells, names=record.spike_cells, ax=ax)
+    ax.set_xlabel("time (ms, neural)")
+    inputs = set(circuit.inputs if circuit is not None else record.input_cells)
+    n_inputs = sum(1 for cell in record.spike_cells if cell in inputs)
+    split = 0 < n_inputs < len(record.spike_cells)
+    if split:
+        ax.axhline(n_inputs - 0.5, color="C3", lw=0.8)
+    ax.set_ylabel("cell (inputs below the line, outputs above)" if split else "cell")
+    ax.set_title(f"individual {individual}", fontsize=9)
     return ax

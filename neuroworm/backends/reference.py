@@ -245,6 +245,14 @@ class ReferenceNetwork:
         self._w[:] = self._sign * np.clip(self._sign * self._w + modulator * self._eligibility, c["w_min"], c["w_max"])
         self._eligibility = c["gamma_eligibility"] * self._eligibility
 
+    def check_divergence(self):
+        """Fail, now, every individual with a NaN/inf state variable or synaptic input.
+
+        :meth:`step` does this after every step unless told not to; a closed
+        loop calls it once per environment step instead (as the Brian2 one does).
+        """
+        self._check_divergence()
+
     def _check_divergence(self):
         finite = np.ones(self.n_individuals, dtype=bool)
         for variable in self.spec.checked_variables:
@@ -267,7 +275,7 @@ class ReferenceNetwork:
             if self.plasticity is not None:
                 self._eligibility[k * S:(k + 1) * S] = 0.0
 
-    def step(self, input_current=None):
+    def step(self, input_current=None, check_divergence=True):
         """Advance one time step.
 
         Parameters
@@ -275,6 +283,10 @@ class ReferenceNetwork:
         input_current : array_like, shape (P, n_inputs) or (P, N), optional
             External input ``I_ext`` for this step (kept from the previous
             step when omitted).
+        check_divergence : bool
+            Fail individuals with NaN/inf states at the end of the step
+            (:meth:`check_divergence`); a caller that checks less often
+            passes False.
 
         Returns
         -------
@@ -282,9 +294,9 @@ class ReferenceNetwork:
             Spikes of this step.
         """
         with np.errstate(over="ignore", invalid="ignore"):  # diverging individuals are caught below
-            return self._step(input_current)
+            return self._step(input_current, check_divergence)
 
-    def _step(self, input_current):
+    def _step(self, input_current, check_divergence=True):
         P, N = self.n_individuals, self.n_neurons
         s = self.state
         if input_current is not None:
@@ -302,7 +314,8 @@ class ReferenceNetwork:
         self._reset(spikes)
         if self.plasticity is not None and "gamma_eligibility" in self._constants:
             self._end_of_step()
-        self._check_divergence()
+        if check_divergence:
+            self._check_divergence()
         self.step_count += 1
         return spikes
 

@@ -1,0 +1,219 @@
+"""Evolve a connectome controller on a control task: the Schmidgall et al. (2023) experiment.
+
+One function, :func:`evolve_controller`, wires the pipeline of DESIGN.md end
+to end — connectome → circuit → genome layout → closed-loop evaluation →
+DEAP strategy — and writes what a user looks at afterwards: the checkpoint,
+the logbook as CSV, the best genome, and figures. ``neuroworm evolve`` and
+``make demo`` call it.
+"""
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import ConfigError
+from .config import load_experiment_config
+
+__all__ = ["CIRCUITS", "STRATEGIES", "EvolutionSettings", "can_resume", "evolve_controller", "load_best_genome"]
+
+CIRCUITS = ("locomotion", "locomotion+command")
+"""Circuits ``evolve_controller`` can build from a connectome."""
+
+STRATEGIES = ("ga", "es", "cma")
+"""``ga``: the papers' elite GA; ``es``: OpenAI-ES; ``cma``: CMA-ES (small genomes only)."""
+
+
+@dataclass
+class EvolutionSettings:
+    """Everything that defines an evolution run; saved as ``settings.json`` beside its results.
+
+    The defaults are the paper's (Schmidgall et al. 2023, A.3.1, "varying
+    biophysical realism"), except the population and generation counts,
+    which the command line sets.
+    """
+
+    connectome: str = "cook2019_hermaphrodite"
+    circuit: str = "locomotion"
+    model: str = "alif"
+    task: str = "Swimmer-v5"
+    strategy: str = "ga"
+    population: int = 64
+    generations: int = 20
+    episode_steps: int = 1000
+    neural_steps_per_env_step: int = 4
+    backend: str = "brian2"
+    seed: int = 1
+    elites: int = 8
+    mutation_rate: dict = field(default_factory=lambda: {"encoder_decoder": 0.01, "connectome": 0.01})
+    mutation_decay: dict = field(default_factory=lambda: {"encoder_decoder": 0.997, "connectome": 0.997})
+
+    @classmethod
+    def from_paper(cls, experiment="varying_biophysical_realism", **overrides):
+        """Settings with the GA hyperparameters of one of the paper's experiments (``models/schmidgall2023.toml``)."""
+        table = load_experiment_config("schmidgall2023")["genetic_algorithm"]
+        if experiment not in table:
+            raise ConfigError(f"no GA settings for experiment {experiment!r}; known: {sorted(table)}")
+        spec = table[experiment]
+        settings = cls(
+            population=spec["population_size"], elites=spec["n_elites"],
+            mutation_rate=dict(spec["mutation_rate"]), mutation_decay=dict(spec["mutation_decay"]),
+        )
+        for key, value in overrides.items():
+            setattr(settings, key, value)
+        return settings
+
+    def validate(self):
+        """Raise :class:`ConfigError` naming the first setting that cannot work."""
+        if self.circuit not in CIRCUITS:
+            raise ConfigError(f"circuit must be one of {CIRCUITS}, got {self.circuit!r}")
+        if self.strategy not in STRATEGIES:
+            raise ConfigError(f"strategy must be one of {STRATEGIES}, got {self.strategy!r}")
+        for name in ("population", "generations", "episode_steps", "neural_steps_per_env_step"):
+            if int(getattr(self, name)) < 1:
+                raise ConfigError(f"{name} must be at least 1, got {getattr(self, name)!r}")
+        if self.strategy == "ga" and not 1 <= self.elites < self.population:
+            raise ConfigError(f"elites must be in [1, population), got {self.elites} with population {self.population}")
+        return self
+
+
+def _circuit(settings):
+    from ..connectome import load_connectome, locomotion_circuit
+
+    connectome = load_connectome(settings.connectome)
+    return locomotion_circuit(connectome, command_interneurons=settings.circuit == "locomotion+command")
+
+
+def _strategy(settings, layout, rng):
+    from ..evolve import CMAES, EliteGA, OpenAIES
+
+    groups = layout.mutation_groups()
+    if settings.strategy == "ga":
+        return EliteGA(
+            layout.random(settings.population, seed=rng), population_size=settings.population,
+            n_elites=settings.elites, groups=groups, mutation_rate=settings.mutation_rate,
+            mutation_decay=settings.mutation_decay, seed=rng,
+        )
+    center = layout.random(1, seed=rng)[0]
+    if settings.strategy == "es":
+        es = load_experiment_config("schmidgall2023")["evolution_strategies"]
+        return OpenAIES(
+            center, population_size=settings.population, groups=groups, sigma=es["sigma"],
+            learning_rate=es["learning_rate"], sigma_decay=es["sigma_decay"],
+            learning_rate_decay=es["learning_rate_decay"], seed=rng,
+        )
+    return CMAES(center, sigma=0.1, population_size=settings.population, seed=rng)
+
+
+def _differing_settings(settings, out):
+    saved = Path(out) / "settings.json"
+    previous = json.loads(saved.read_text())
+    return {
+        key: (previous.get(key), value)
+        for key, value in asdict(settings).items()
+        if key != "generations" and previous.get(key) != value  # a resumed run may be extended
+    }
+
+
+def can_resume(settings, out):
+    """Whether ``out`` holds a checkpoint of a run with these settings (``generations`` may differ)."""
+    out = Path(out)
+    return (out / "checkpoint.pkl").is_file() and (out / "settings.json").is_file() and not _differing_settings(
+        settings, out
+    )
+
+
+def evolve_controller(settings, out, resume=False, dask=None, progress=True, checkpoint_every=1):
+    """Evolve a connectome controller and write its results to ``out``.
+
+    Parameters
+    ----------
+    settings : EvolutionSettings
+        What to evolve, on what, and how.
+    out : str or pathlib.Path
+        Folder for ``checkpoint.pkl``, ``logbook.csv``, ``best_genome.npz``,
+        ``settings.json`` and the figures ``fitness.png``,
+        ``best_trajectory.png``, ``best_raster.png``.
+    resume : bool
+        Continue from ``out/checkpoint.pkl``; the result equals an
+        uninterrupted run's. Only ``generations`` may differ from the saved
+        settings (to extend a run).
+    dask : str, optional
+        ``"local"`` starts a ``dask.distributed.LocalCluster``; an address
+        (``tcp://host:8786``) connects to a running scheduler.
+    progress : bool
+        Show a progress bar.
+    checkpoint_every : int
+        Generations between checkpoints (one is also written on Ctrl-C).
+
+    Returns
+    -------
+    neuroworm.evolve.EvolutionResult
+
+    Raises
+    ------
+    ConfigError
+        For settings that cannot work, or ``resume`` with settings that differ
+        from the saved run's.
+    """
+    from .. import plot
+    from ..evaluation import ClosedLoopEvaluator, evaluate
+    from ..evolve import run
+    from ..genome import GenomeLayout
+    from ..seeding import make_rng
+    from ..tasks import task_dimensions
+
+    settings.validate()
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    saved = out / "settings.json"
+    if resume and saved.exists():
+        differing = _differing_settings(settings, out)
+        if differing:
+            raise ConfigError(f"{saved}: cannot resume with different settings (saved, given): {differing}")
+    saved.write_text(json.dumps(asdict(settings), indent=2, sort_keys=True) + "\n")
+
+    circuit = _circuit(settings)
+    n_observations, n_actions = task_dimensions(settings.task)
+    layout = GenomeLayout(circuit, settings.model, n_observations=n_observations, n_actions=n_actions)
+    rng = make_rng(settings.seed)
+    strategy = _strategy(settings, layout, rng)
+    evaluator = ClosedLoopEvaluator(
+        circuit, settings.model, settings.task, backend=settings.backend, episode_steps=settings.episode_steps,
+        neural_steps_per_env_step=settings.neural_steps_per_env_step,
+    )
+    result = run(
+        strategy, evaluator, settings.generations, seed=rng, checkpoint=out / "checkpoint.pkl",
+        checkpoint_every=checkpoint_every, resume=resume, map=dask, progress=progress,
+    )
+    result.to_csv(out / "logbook.csv")
+    best = np.asarray(result.best, dtype=float)
+    np.savez(out / "best_genome.npz", genome=best, fitness=result.best_fitness,
+             settings=json.dumps(asdict(settings)), slices=json.dumps({k: [v.start, v.stop] for k, v in layout.slices.items()}))
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    plot.save(plot.fitness(result), out / "fitness.png")
+    _returns, record = evaluate(
+        circuit, settings.model, best[None, :], settings.task, backend=settings.backend,
+        episode_steps=settings.episode_steps, neural_steps_per_env_step=settings.neural_steps_per_env_step,
+        seed=settings.seed, record=True,
+    )
+    plot.save(plot.swim_trajectory(record), out / "best_trajectory.png")
+    plot.save(plot.rollout_raster(record, circuit), out / "best_raster.png")
+    return result
+
+
+def load_best_genome(out):
+    """Read ``best_genome.npz`` written by :func:`evolve_controller`.
+
+    Returns
+    -------
+    genome : numpy.ndarray
+    fitness : float
+    settings : EvolutionSettings
+    """
+    with np.load(Path(out) / "best_genome.npz") as data:
+        return data["genome"], float(data["fitness"]), EvolutionSettings(**json.loads(str(data["settings"])))
