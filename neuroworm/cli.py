@@ -165,7 +165,8 @@ def build_parser():
     evolve.add_argument("--elites", type=int, default=8, help="elites kept by the GA (paper: 8)")
     evolve.add_argument("--generations", type=int, default=20)
     evolve.add_argument("--episode-steps", type=int, default=1000)
-    evolve.add_argument("--neural-steps", type=int, default=4, help="neural steps per environment step (K)")
+    evolve.add_argument("--neural-steps", type=int, default=None,
+                        help="neural steps per environment step K (default: 4 for LIF/ALIF, 10 for Izhikevich)")
     evolve.add_argument("--backend", default="brian2", choices=["brian2", "reference"])
     evolve.add_argument("--seed", type=int, default=1)
     evolve.add_argument("--out", required=True, help="folder for the run's results")
@@ -177,8 +178,8 @@ def build_parser():
 
     demo = commands.add_parser("demo", help="the main job: connectome figures and a small evolution (make demo)")
     demo.add_argument("--out", default="runs/demo", help="folder for figures (default: runs/demo)")
-    demo.add_argument("--population", type=int, default=64)
-    demo.add_argument("--generations", type=int, default=30, help="0 skips the evolution")
+    demo.add_argument("--population", type=int, default=128)
+    demo.add_argument("--generations", type=int, default=60, help="0 skips the evolution")
     demo.add_argument("--episode-steps", type=int, default=1000)
     demo.set_defaults(handler=command_demo)
     return parser

@@ -42,7 +42,7 @@ class EvolutionSettings:
     population: int = 64
     generations: int = 20
     episode_steps: int = 1000
-    neural_steps_per_env_step: int = 4
+    neural_steps_per_env_step: int | None = None  # None: the model's default (neuroworm.control)
     backend: str = "brian2"
     seed: int = 1
     elites: int = 8
@@ -70,9 +70,11 @@ class EvolutionSettings:
             raise ConfigError(f"circuit must be one of {CIRCUITS}, got {self.circuit!r}")
         if self.strategy not in STRATEGIES:
             raise ConfigError(f"strategy must be one of {STRATEGIES}, got {self.strategy!r}")
-        for name in ("population", "generations", "episode_steps", "neural_steps_per_env_step"):
+        for name in ("population", "generations", "episode_steps"):
             if int(getattr(self, name)) < 1:
                 raise ConfigError(f"{name} must be at least 1, got {getattr(self, name)!r}")
+        if self.neural_steps_per_env_step is not None and int(self.neural_steps_per_env_step) < 1:
+            raise ConfigError(f"neural_steps_per_env_step must be at least 1, got {self.neural_steps_per_env_step!r}")
         if self.strategy == "ga" and not 1 <= self.elites < self.population:
             raise ConfigError(f"elites must be in [1, population), got {self.elites} with population {self.population}")
         return self
