@@ -38,7 +38,7 @@ def assert_same_records(record, expected):
 
 # ------------------------------------------------------------------ Brian2 against the reference
 @pytest.mark.parametrize(("task", "codegen"), [("Swimmer-v5", "numpy"), ("Swimmer-v5", "cython"),
-                                               ("neuroworm/Swimmer6-v0", "cython")])
+                                               ("neuroworm/Swimmer6-v0", "cython"), ("HalfCheetah-v5", "cython")])
 def test_brian2_closed_loop_equals_reference(circuit, task, codegen):
     """Same genomes and seeds: identical returns, actions, bodies and spikes, at P = 3."""
     reference = make_evaluator(circuit, task)
