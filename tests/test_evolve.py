@@ -302,3 +302,24 @@ def test_logbook_frame_csv_and_fitness_plot(tmp_path):
         assert [line.get_label() for line in ax.get_lines()] == ["mean", "best"]
         np.testing.assert_allclose(ax.get_lines()[1].get_ydata(), frame["best"])
         plt.close(ax.figure)
+
+
+class _RisingScores:
+    """Each call scores every genome 1.0 higher than the call before: re-evaluated elites improve."""
+
+    def __init__(self):
+        self.calls = 0
+
+    def __call__(self, genomes):
+        self.calls += 1
+        return sphere(genomes) + self.calls
+
+
+def test_best_so_far_never_falls_below_a_generation_maximum_with_reevaluated_elites():
+    # An elite that scores higher when re-evaluated must update the hall of fame and the best-so-far.
+    strategy = EliteGA(np.zeros((1, 5)), population_size=12, n_elites=3, mutation_rate=0.01, reevaluate_elites=True,
+                       seed=0)
+    result = run(strategy, _RisingScores(), generations=6, seed=3, progress=False)
+    frame = result.logbook_frame()
+    assert (frame["best"] >= frame["max"]).all()
+    assert result.best_fitness == frame["max"].max()

@@ -20,7 +20,7 @@ from ..seeding import make_rng
 from .checkpoint import compare_fingerprints, read_checkpoint, write_checkpoint
 from .individual import Individual, assign_fitness, population_fitness, population_genomes
 from .parallel import accepts_seeds, open_map
-from .records import EvolutionResult, generation_record, new_hall_of_fame, new_logbook
+from .records import EvolutionResult, generation_record, new_hall_of_fame, new_logbook, update_hall_of_fame
 from .toolbox import make_toolbox
 
 __all__ = ["run"]
@@ -208,7 +208,10 @@ def run(
             "hall_of_fame": hall_of_fame,
         }
 
-    from tqdm.auto import tqdm
+    if progress:
+        from tqdm.auto import tqdm
+    else:  # tqdm.auto warns in kernels without ipywidgets, even for a disabled bar
+        from tqdm import tqdm
 
     bar = tqdm(total=generations, initial=min(completed, generations), desc=strategy.name, unit="gen",
                disable=not progress, dynamic_ncols=True)
@@ -235,7 +238,7 @@ def run(
                 toolbox.update(population)
                 all_fitness = population_fitness(population)
                 leaders = np.argsort(-all_fitness, kind="stable")[: hall_of_fame.maxsize]
-                hall_of_fame.update([population[i] for i in leaders])
+                update_hall_of_fame(hall_of_fame, [population[i] for i in leaders])
                 best = hall_of_fame[0].fitness.values[0]
                 record = generation_record(completed, all_fitness, len(targets), best, strategy_values)
                 logbook.record(**record)

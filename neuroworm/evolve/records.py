@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from deap import tools
 
-__all__ = ["LOGBOOK_COLUMNS", "EvolutionResult", "generation_record", "new_hall_of_fame", "new_logbook"]
+__all__ = ["LOGBOOK_COLUMNS", "EvolutionResult", "generation_record", "new_hall_of_fame", "new_logbook",
+           "update_hall_of_fame"]
 
 #: The columns every neuroworm logbook starts with.
 LOGBOOK_COLUMNS = ("gen", "nevals", "failed", "best", "mean", "std", "min", "max")
@@ -37,6 +38,29 @@ def new_logbook():
 def new_hall_of_fame(size=1):
     """A ``deap.tools.HallOfFame`` that compares genomes with ``numpy.array_equal``."""
     return tools.HallOfFame(int(size), similar=np.array_equal)
+
+
+def update_hall_of_fame(hall_of_fame, individuals):
+    """Add ``individuals`` to ``hall_of_fame``, keeping each genome's best score.
+
+    ``deap.tools.HallOfFame.update`` skips an individual whose genome is
+    already stored, so an elite that is re-evaluated (noisy tasks) and scores
+    higher would keep its old, lower fitness, and the logbook's best-so-far
+    could fall below the generation's maximum. Here such an entry is replaced
+    by the better-scoring copy first.
+
+    Parameters
+    ----------
+    hall_of_fame : deap.tools.HallOfFame
+    individuals : sequence of Individual
+    """
+    for individual in individuals:
+        for position, kept in enumerate(hall_of_fame):
+            if np.array_equal(kept, individual):
+                if individual.fitness > kept.fitness:
+                    hall_of_fame.remove(position)
+                break
+    hall_of_fame.update(individuals)
 
 
 def generation_record(generation, fitness, n_evaluated, best_so_far, strategy_values):
