@@ -13,6 +13,11 @@ process (so that its peak memory is its own):
    per environment step;
 3. **NumPy reference, batched**: the same loop on
    :class:`neuroworm.backends.ReferenceNetwork`;
+3b. **Brian2, two processes**: the population split in two halves, each a
+   batched closed loop in its own process with one physics thread, run at the
+   same time — what ``neuroworm.evolve.run(..., map="process", workers=2,
+   batch_size=P // 2)`` does each generation. Brian2's runtime code is
+   single-threaded, so this is how its simulation uses the second core;
 4. **naive Brian2**: what a Brian2 user would write first: one network and
    one ``gymnasium.make`` environment per individual, a ``SpikeMonitor``,
    and one ``Network.run`` per environment step; timed on a small sample of
@@ -81,6 +86,49 @@ def stage_closed_loop(args, backend, K):
     if args.profile and backend == "brian2":
         result["profile"] = _profile_brian(evaluator, genomes)
     return result
+
+
+def _half_worker(connection, args, K, part):
+    """One half of the population in its own process; times one episode when told to go."""
+    from neuroworm.evaluation import ClosedLoopEvaluator
+
+    evaluator = ClosedLoopEvaluator(_circuit(), args.model, args.task, backend="brian2", episode_steps=2,
+                                    neural_steps_per_env_step=K, seed=0, codegen=args.codegen,
+                                    env_kwargs={"num_threads": 1})
+    half = args.population // 2
+    genomes = evaluator.layout.random(args.population, seed=1)[part * half:(part + 1) * half]
+    evaluator(genomes)  # build and warm up
+    evaluator.episode_steps = args.episode_steps
+    connection.send("ready")
+    connection.recv()
+    returns = evaluator(genomes)
+    connection.send(int(np.sum(~np.isfinite(returns))))
+
+
+def stage_two_processes(args, K):
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
+    start = time.perf_counter()
+    connections, processes = [], []
+    for part in range(2):
+        parent, child = context.Pipe()
+        process = context.Process(target=_half_worker, args=(child, args, K, part))
+        process.start()
+        connections.append(parent)
+        processes.append(process)
+    for connection in connections:
+        connection.recv()
+    build = time.perf_counter() - start
+    start = time.perf_counter()
+    for connection in connections:
+        connection.send("go")
+    failed = sum(connection.recv() for connection in connections)
+    elapsed = time.perf_counter() - start
+    for process in processes:
+        process.join()
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0
+    return {"seconds": elapsed, "build": build, "failed": failed, "children_peak_mb": children}
 
 
 def _profile_brian(evaluator, genomes):
@@ -165,6 +213,8 @@ def run_stage(args):
         result = stage_physics(args)
     elif name.startswith("naive"):
         result = stage_naive(args, int(name.split(":")[1]))
+    elif name.startswith("two-processes"):
+        result = stage_two_processes(args, int(name.split(":")[1]))
     else:
         backend, K = name.split(":")
         result = stage_closed_loop(args, backend, int(K))
@@ -182,7 +232,7 @@ def main(argv=None):
     parser.add_argument("--codegen", default="cython", choices=["cython", "numpy"])
     parser.add_argument("--naive-sample", type=int, default=3, help="individuals timed in the naive way")
     parser.add_argument("--naive-steps", type=int, default=20, help="environment steps timed in the naive way")
-    parser.add_argument("--skip", default="", help="comma-separated stages to skip: reference, naive")
+    parser.add_argument("--skip", default="", help="comma-separated stages to skip: reference, naive, two-processes")
     parser.add_argument("--profile", action="store_true", help="print where a Brian2 episode spends its time")
     parser.add_argument("--stage", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -193,6 +243,8 @@ def main(argv=None):
     skip = set(filter(None, args.skip.split(",")))
     stages = [("physics alone (no network)", "physics")]
     stages += [(f"Brian2 batched, K={K}", f"brian2:{K}") for K in Ks]
+    if "two-processes" not in skip:
+        stages += [(f"Brian2 batched, 2 processes x P/2, K={K}", f"two-processes:{K}") for K in Ks if K == 4]
     if "reference" not in skip:
         stages += [(f"NumPy reference batched, K={K}", f"reference:{K}") for K in Ks]
     if "naive" not in skip:
@@ -219,6 +271,8 @@ def main(argv=None):
         ratio = result["seconds"] / physics if physics else float("nan")
         note = f"  (extrapolated from {result['sample']}: {result['measured']:.2f} s)" if "sample" in result else ""
         failed = f"  ({result['failed']} failed)" if result.get("failed") else ""
+        if "children_peak_mb" in result:
+            note += f"  (each of the 2 processes peaks at up to {result['children_peak_mb']:.0f} MB)"
         print(f"{label:44s} {result['seconds']:13.2f} {ratio:10.2f} {result['build']:8.2f} "
               f"{result['peak_mb']:8.0f}{note}{failed}")
     brian4 = results.get("Brian2 batched, K=4", {}).get("seconds")

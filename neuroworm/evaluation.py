@@ -19,6 +19,7 @@ earlier for an individual whose environment terminates.
 """
 
 import operator
+import uuid
 
 import numpy as np
 
@@ -30,6 +31,15 @@ from .seeding import make_rng
 __all__ = ["BACKENDS", "ClosedLoopEvaluator", "RolloutRecord", "environment_seeds", "evaluate"]
 
 BACKENDS = ("brian2", "reference")
+
+_BUILT_IN_THIS_PROCESS = {}
+"""The simulation (environments, network) last built in this process, by evaluator token.
+
+A process or Dask worker receives a fresh unpickled copy of the evaluator
+with every batch; the copy finds the network and environments an earlier
+copy built here and reuses them (``set_genomes``) instead of rebuilding.
+Only the latest evaluator's simulation is kept, to bound memory.
+"""
 """Names of the closed-loop backends: Brian2 (runtime device) and the NumPy reference."""
 
 
@@ -180,6 +190,7 @@ class ClosedLoopEvaluator:
         self.env_kwargs = dict(env_kwargs or {})
         _check_env_id(task)
         self._layout = layout
+        self._token = uuid.uuid4().hex  # identifies this evaluator's copies across pickling
         self._action_bounds = None
         self._envs = None
         self._network = None
@@ -239,6 +250,7 @@ class ClosedLoopEvaluator:
 
     def __setstate__(self, state):
         self.__dict__.update(state)
+        self._envs, self._network = _BUILT_IN_THIS_PROCESS.get(self._token, (None, None))
         self._controller = Controller(self._layout, *self._action_bounds, self.neural_steps_per_env_step,
                                       self.input_gain)
 
@@ -248,6 +260,7 @@ class ClosedLoopEvaluator:
             self._envs.close()
         self._envs = None
         self._network = None
+        _BUILT_IN_THIS_PROCESS.pop(self._token, None)
 
     # ---------------------------------------------------------- building
     def _build(self, genomes):
@@ -269,6 +282,8 @@ class ClosedLoopEvaluator:
             self._network = ReferenceNetwork(self.circuit, self.model, P, genomes, dt=self.dt,
                                              gap_junctions=self.gap_junctions, layout=self._layout)
         self._envs = _make_envs(self.task, P, self.env_kwargs)
+        _BUILT_IN_THIS_PROCESS.clear()
+        _BUILT_IN_THIS_PROCESS[self._token] = (self._envs, self._network)
 
     def _record_cells(self, record):
         if record is None or record is False:

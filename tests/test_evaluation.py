@@ -5,6 +5,7 @@ import pickle
 import numpy as np
 import pytest
 
+from neuroworm import evaluation
 from neuroworm.errors import ConfigError, GenomeError, NeuroWormError, TaskError
 from neuroworm.evaluation import ClosedLoopEvaluator, RolloutRecord, environment_seeds, evaluate
 from neuroworm.genome import GenomeLayout
@@ -230,9 +231,17 @@ def test_evaluator_pickles_without_its_simulation_and_gives_the_same_returns(cir
     before = evaluator(genomes, seeds=[7, 8])
     payload = pickle.dumps(evaluator)
     assert len(payload) < 2_000_000
+    # In a process that has built nothing yet (a fresh worker), the copy starts without a simulation ...
+    built = dict(evaluation._BUILT_IN_THIS_PROCESS)
+    evaluation._BUILT_IN_THIS_PROCESS.clear()
     clone = pickle.loads(payload)
     assert clone._network is None and clone._envs is None
     np.testing.assert_array_equal(clone(genomes, seeds=[7, 8]), before)
+    # ... and where one was built, the next copy (the next batch a worker receives) reuses it.
+    evaluation._BUILT_IN_THIS_PROCESS.update(built)
+    again = pickle.loads(payload)
+    assert again._network is evaluator._network and again._envs is evaluator._envs
+    np.testing.assert_array_equal(again(genomes[::-1], seeds=[8, 7]), before[::-1])
 
 
 def test_plots_of_a_rollout(circuit):
