@@ -6,7 +6,10 @@ locomotion circuit (ALIF neurons) each swimming one 1000-step episode of
 process (so that its peak memory is its own):
 
 1. **physics alone**: the same number of batched MuJoCo steps with the same
-   threading, random actions, no network: the limit;
+   threading, random actions, no network: the limit; and again replaying the
+   actions the Brian2 closed loop (K = 4) actually took, because MuJoCo's cost
+   depends on the motion (coherent swimming strokes that reach the joint
+   limits cost about 30 % more per step than uniform random actions);
 2. **Brian2, batched**: :class:`neuroworm.evaluation.ClosedLoopEvaluator`
    (one network of P copies, one ``run()`` per episode, one
    ``NetworkOperation`` per environment step) at K = 1, 4, 10 neural steps
@@ -35,9 +38,12 @@ Usage::
 
 import argparse
 import json
+import os
 import resource
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 
 import numpy as np
@@ -53,14 +59,17 @@ def _peak_memory_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
-def stage_physics(args):
+def stage_physics(args, replay=None):
     from neuroworm.tasks import make_vec
 
     envs = make_vec(args.task, args.population)
     envs.reset(seed=0)
     rng = np.random.default_rng(0)
     low, high = envs.single_action_space.low, envs.single_action_space.high
-    actions = rng.uniform(low, high, size=(args.episode_steps, args.population, len(low)))
+    if replay is None:
+        actions = rng.uniform(low, high, size=(args.episode_steps, args.population, len(low)))
+    else:
+        actions = np.load(replay)
     start = time.perf_counter()
     for step in range(args.episode_steps):
         envs.step(actions[step])
@@ -83,6 +92,9 @@ def stage_closed_loop(args, backend, K):
     returns = evaluator(genomes)
     elapsed = time.perf_counter() - start
     result = {"seconds": elapsed, "build": build, "failed": int(np.sum(~np.isfinite(returns)))}
+    if args.save_actions:  # an untimed second episode, identical to the timed one, that keeps its actions
+        _, record = evaluator.rollout(genomes, record=())
+        np.save(args.save_actions, record.actions)
     if args.profile and backend == "brian2":
         result["profile"] = _profile_brian(evaluator, genomes)
     return result
@@ -211,6 +223,8 @@ def run_stage(args):
     name = args.stage
     if name == "physics":
         result = stage_physics(args)
+    elif name == "physics-replay":
+        result = stage_physics(args, replay=args.save_actions)
     elif name.startswith("naive"):
         result = stage_naive(args, int(name.split(":")[1]))
     elif name.startswith("two-processes"):
@@ -235,6 +249,7 @@ def main(argv=None):
     parser.add_argument("--skip", default="", help="comma-separated stages to skip: reference, naive, two-processes")
     parser.add_argument("--profile", action="store_true", help="print where a Brian2 episode spends its time")
     parser.add_argument("--stage", help=argparse.SUPPRESS)
+    parser.add_argument("--save-actions", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.stage:
         return run_stage(args)
@@ -257,9 +272,16 @@ def main(argv=None):
                  f"--naive-sample={args.naive_sample}", f"--naive-steps={args.naive_steps}"]
     if args.profile:
         forwarded.append("--profile")
+    replay_label = "physics alone, replaying the K=4 loop's actions"
+    if "brian2:4" in [stage for _, stage in stages]:
+        position = [stage for _, stage in stages].index("brian2:4") + 1
+        stages.insert(position, (replay_label, "physics-replay"))
+    workspace = tempfile.mkdtemp(prefix="bench_generation_")
+    actions_file = os.path.join(workspace, "actions.npy")
     results = {}
     for label, stage in stages:
-        completed = subprocess.run([sys.executable, __file__, f"--stage={stage}", *forwarded], check=False,
+        extra = [f"--save-actions={actions_file}"] if stage in ("brian2:4", "physics-replay") else []
+        completed = subprocess.run([sys.executable, __file__, f"--stage={stage}", *forwarded, *extra], check=False,
                                    capture_output=True, text=True)
         if completed.returncode != 0:
             print(f"{label}: failed\n{completed.stderr[-2000:]}")
@@ -275,7 +297,11 @@ def main(argv=None):
             note += f"  (each of the 2 processes peaks at up to {result['children_peak_mb']:.0f} MB)"
         print(f"{label:44s} {result['seconds']:13.2f} {ratio:10.2f} {result['build']:8.2f} "
               f"{result['peak_mb']:8.0f}{note}{failed}")
+    shutil.rmtree(workspace, ignore_errors=True)
     brian4 = results.get("Brian2 batched, K=4", {}).get("seconds")
+    replayed = results.get(replay_label, {}).get("seconds")
+    if brian4 and replayed:
+        print(f"Brian2 batched (K=4) is {brian4 / replayed:.2f}x the physics of the same strokes")
     naive4 = next((r["seconds"] for label, r in results.items() if label.startswith("naive")), None)
     if brian4 and naive4:
         print(f"Brian2 batched (K=4) is {naive4 / brian4:.0f}x faster than the naive way")

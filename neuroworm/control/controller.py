@@ -28,11 +28,12 @@ cell reaches its threshold (1.0) in one step and an Izhikevich cell gets
 20 mV/ms, so the encoder's weights alone decide how strongly each cell is
 driven.
 
-Both products are batched over the population with ``numpy.einsum``
-(``"po,poi->pi"``), whose loops reduce each individual's row in the same
-order whatever the population size (no BLAS), so evaluating P genomes
-together gives bit for bit what evaluating each alone gives (a test checks
-it).
+Both products are batched over the population as a stack of row-vector
+times matrix products (``numpy.matmul`` of ``(P, 1, n)`` by ``(P, n, m)``),
+which computes each individual's product on its own, with the same kernel
+whatever the population size, so evaluating P genomes together gives bit for
+bit what evaluating each alone gives (a test checks it). It is about 1.5–4×
+faster than the equivalent ``numpy.einsum`` at P = 750.
 
 The controller knows nothing about the simulator: the Brian2 closed loop and
 the NumPy reference loop of :mod:`neuroworm.control.loop` call the same
@@ -200,7 +201,7 @@ class Controller:
         """
         observations = self._check_rows(observations, self.layout.n_observations, "observations")
         with np.errstate(over="ignore", invalid="ignore"):
-            drive = np.einsum("po,poi->pi", observations, self._encoder)
+            drive = np.matmul(observations[:, None, :], self._encoder)[:, 0, :]
             return self.input_gain * np.tanh(drive)
 
     def decode(self, spike_counts):
@@ -222,5 +223,5 @@ class Controller:
         counts = self._check_rows(spike_counts, len(self.layout.circuit.output_index), "spike_counts")
         rates = counts / self.neural_steps_per_env_step
         with np.errstate(over="ignore", invalid="ignore"):
-            drive = np.einsum("po,poa->pa", rates, self._decoder)
+            drive = np.matmul(rates[:, None, :], self._decoder)[:, 0, :]
             return self._centre + self._half_range * np.tanh(drive)
