@@ -91,7 +91,8 @@ def stage_closed_loop(args, backend, K):
     start = time.perf_counter()
     returns = evaluator(genomes)
     elapsed = time.perf_counter() - start
-    result = {"seconds": elapsed, "build": build, "failed": int(np.sum(~np.isfinite(returns)))}
+    result = {"seconds": elapsed, "build": build, "failed": int(np.sum(~np.isfinite(returns))),
+              "peak_mb": _peak_memory_mb()}  # before the recorded episode below, which keeps more
     if args.save_actions:  # an untimed second episode, identical to the timed one, that keeps its actions
         _, record = evaluator.rollout(genomes, record=())
         np.save(args.save_actions, record.actions)
@@ -232,7 +233,7 @@ def run_stage(args):
     else:
         backend, K = name.split(":")
         result = stage_closed_loop(args, backend, int(K))
-    result["peak_mb"] = _peak_memory_mb()
+    result.setdefault("peak_mb", _peak_memory_mb())
     print(json.dumps(result))
 
 

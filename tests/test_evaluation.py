@@ -260,3 +260,18 @@ def test_plots_of_a_rollout(circuit):
     assert len(axes[2].collections) == 1
     assert len(axes[0].lines) == 4
     plt.close(figure)
+
+
+def test_a_process_pool_gives_the_in_process_logbook(circuit):
+    """Splitting each generation over two worker processes (the fast configuration) changes no result."""
+    import pandas as pd
+
+    from neuroworm.evolve import EliteGA, run
+
+    evaluator = make_evaluator(circuit, backend="brian2", episode_steps=20)
+    strategy = EliteGA(lively_genomes(evaluator.layout, 4, seed=2), population_size=4, n_elites=1,
+                       groups=evaluator.layout.mutation_groups(), mutation_rate=0.05, seed=0)
+    serial = run(strategy, evaluator, 2, seed=5, progress=False)
+    parallel = run(strategy, evaluator, 2, seed=5, progress=False, map="process", workers=2, batch_size=2)
+    pd.testing.assert_frame_equal(serial.logbook_frame(), parallel.logbook_frame())
+    assert serial.logbook_frame()["max"].iloc[0] != 0.0

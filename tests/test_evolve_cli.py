@@ -34,6 +34,11 @@ def test_evolve_writes_results_and_resumes_to_the_same_logbook(tmp_path, capsys)
     assert main(["evolve", "--generations", "3", "--out", str(stopped), "--resume", *TINY]) == 0
     pd.testing.assert_frame_equal(pd.read_csv(stopped / "logbook.csv"), logbook)
 
+    # Each generation split over two worker processes: the same logbook again.
+    split = tmp_path / "split"
+    assert main(["evolve", "--generations", "3", "--out", str(split), "--processes", "2", *TINY]) == 0
+    pd.testing.assert_frame_equal(pd.read_csv(split / "logbook.csv"), logbook)
+
 
 def test_resume_with_other_settings_is_refused(tmp_path, capsys):
     (tmp_path / "settings.json").write_text(json.dumps({**EvolutionSettings().__dict__, "seed": 99}))

@@ -126,7 +126,7 @@ def can_resume(settings, out):
     )
 
 
-def evolve_controller(settings, out, resume=False, dask=None, progress=True, checkpoint_every=1):
+def evolve_controller(settings, out, resume=False, dask=None, processes=None, progress=True, checkpoint_every=1):
     """Evolve a connectome controller and write its results to ``out``.
 
     Parameters
@@ -144,6 +144,11 @@ def evolve_controller(settings, out, resume=False, dask=None, progress=True, che
     dask : str, optional
         ``"local"`` starts a ``dask.distributed.LocalCluster``; an address
         (``tcp://host:8786``) connects to a running scheduler.
+    processes : int, optional
+        Split each generation over this many worker processes on this
+        machine (one batch each). Brian2's runtime code uses one core, so on
+        two cores ``processes=2`` makes a generation about 20 % faster
+        (``benchmarks/bench_generation.py``). Results do not change.
     progress : bool
         Show a progress bar.
     checkpoint_every : int
@@ -185,9 +190,17 @@ def evolve_controller(settings, out, resume=False, dask=None, progress=True, che
         circuit, settings.model, settings.task, backend=settings.backend, episode_steps=settings.episode_steps,
         neural_steps_per_env_step=settings.neural_steps_per_env_step,
     )
+    if dask and processes:
+        raise ConfigError("choose either dask or processes, not both")
+    parallel = {"map": dask}
+    if processes:
+        processes = int(processes)
+        if processes < 1:
+            raise ConfigError(f"processes must be at least 1, got {processes}")
+        parallel = {"map": "process", "workers": processes, "batch_size": -(-settings.population // processes)}
     result = run(
         strategy, evaluator, settings.generations, seed=rng, checkpoint=out / "checkpoint.pkl",
-        checkpoint_every=checkpoint_every, resume=resume, map=dask, progress=progress,
+        checkpoint_every=checkpoint_every, resume=resume, progress=progress, **parallel,
     )
     result.to_csv(out / "logbook.csv")
     best = np.asarray(result.best, dtype=float)
