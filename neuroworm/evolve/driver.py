@@ -63,6 +63,17 @@ def _unpack_population(packed):
     return population
 
 
+def _heldout_record(heldout, strategy, hall_of_fame, due):
+    """``heldout_mean``/``heldout_std`` of the strategy's product (NaN when not ``due``)."""
+    if not due:
+        return {"heldout_mean": float("nan"), "heldout_std": float("nan")}
+    genome = getattr(strategy, "center_genome", None)
+    if genome is None:
+        genome = np.asarray(hall_of_fame[0], dtype=np.float64)
+    returns = np.asarray(heldout(np.asarray(genome, dtype=np.float64)), dtype=np.float64)
+    return {"heldout_mean": float(np.mean(returns)), "heldout_std": float(np.std(returns))}
+
+
 def run(
     strategy,
     evaluate,
@@ -77,6 +88,8 @@ def run(
     progress=True,
     hall_of_fame_size=1,
     workers=None,
+    heldout=None,
+    heldout_every=10,
 ):
     """Evolve genomes with ``strategy`` for ``generations`` generations.
 
@@ -127,6 +140,17 @@ def run(
     workers : int, optional
         Workers of a ``"process"`` pool or ``"dask"`` LocalCluster (default:
         the number of CPUs).
+    heldout : callable, optional
+        ``heldout(genome) -> returns``: scores one genome on episodes no
+        training step sees (held-out environment seeds). Every
+        ``heldout_every`` generations, and after the last, it scores the
+        strategy's product -- the search distribution's mean
+        (``strategy.center_genome``) for an evolution strategy, else the
+        hall of fame's best -- and the logbook gets ``heldout_mean`` and
+        ``heldout_std`` (NaN in the other rows). It must be deterministic
+        (fixed seeds) for a resumed run to equal an uninterrupted one.
+    heldout_every : int
+        Generations between held-out evaluations.
 
     Returns
     -------
@@ -241,6 +265,10 @@ def run(
                 update_hall_of_fame(hall_of_fame, [population[i] for i in leaders])
                 best = hall_of_fame[0].fitness.values[0]
                 record = generation_record(completed, all_fitness, len(targets), best, strategy_values)
+                if heldout is not None:
+                    record.update(_heldout_record(heldout, strategy, hall_of_fame,
+                                                  (completed + 1) % int(heldout_every) == 0
+                                                  or completed + 1 == generations))
                 logbook.record(**record)
                 completed += 1
                 pending = None
