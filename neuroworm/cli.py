@@ -6,13 +6,16 @@
     neuroworm connectome info NAME        statistics and citation of one connectome
     neuroworm evolve [options]            evolve a connectome controller on a task
     neuroworm demo [--out runs/demo]      the main job (``make demo``)
+    neuroworm reproduce --list            every figure and table of the papers, and which are implemented
+    neuroworm reproduce PAPER ITEM        one of them: ITEM.csv, ITEM.png, ITEM.json in --out
 """
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
-from .errors import NeuroWormError
+from .errors import ConfigError, NeuroWormError
 
 __all__ = ["main"]
 
@@ -132,6 +135,32 @@ def command_demo(args):
     return 0
 
 
+def command_reproduce(args):
+    """List the reproducible items, or run one and write its CSV, PNG and JSON."""
+    from .experiments.reproduce import list_items, reproduce
+
+    if args.list:
+        table = list_items()
+        for paper, rows in table.groupby("paper", sort=False):
+            print(paper)
+            for row in rows.itertuples():
+                print(f"  {row.item:<10} {row.status:<16} {row.title}")
+        return 0
+    if not args.paper or not args.item:
+        raise ConfigError("name a PAPER and an ITEM (e.g. `neuroworm reproduce schmidgall2023 fig3`), "
+                          "or use --list to see them all")
+    options = {key: value for key, value in (("dataset", args.dataset), ("data", args.data)) if value is not None}
+    out = Path(args.out) if args.out else Path("output") / args.paper
+    document = reproduce(args.paper, args.item, scale=args.scale, seed=args.seed, out=out, **options)
+    print(f"{args.paper} {args.item} ({args.scale} scale, seed {args.seed}) took {document['seconds']:.1f} s")
+    print(f"  ours:  {json.dumps(document['ours'])}")
+    print(f"  paper: {json.dumps(document['paper'])}")
+    if document["notes"]:
+        print(f"  notes: {document['notes']}")
+    print(f"  wrote {out / args.item}.csv, .png and .json")
+    return 0
+
+
 def build_parser():
     """The argument parser of the ``neuroworm`` command (exposed for tests and docs)."""
     parser = argparse.ArgumentParser(
@@ -184,6 +213,27 @@ def build_parser():
     demo.add_argument("--generations", type=int, default=60, help="0 skips the evolution")
     demo.add_argument("--episode-steps", type=int, default=1000)
     demo.set_defaults(handler=command_demo)
+
+    from .experiments.reproduce import SCALES
+    from .experiments.registry import PAPERS
+
+    reproduce = commands.add_parser(
+        "reproduce", help="reproduce a figure or table of one of the papers",
+        description="Run one figure or table of the papers and write ITEM.csv, ITEM.png and ITEM.json (the paper's "
+        "numbers beside ours, scale, seed, seconds, command) into --out. --list shows every item and whether it "
+        "is implemented.",
+    )
+    reproduce.add_argument("paper", nargs="?", choices=list(PAPERS), metavar="PAPER",
+                           help=f"one of: {', '.join(PAPERS)}")
+    reproduce.add_argument("item", nargs="?", metavar="ITEM", help="e.g. fig3, table1 (see --list)")
+    reproduce.add_argument("--list", action="store_true", help="list every item and whether it is implemented")
+    reproduce.add_argument("--scale", default="small", choices=list(SCALES),
+                           help="small: minutes on 2 cores (default); paper: the paper's sizes")
+    reproduce.add_argument("--seed", type=int, default=0)
+    reproduce.add_argument("--out", help="folder for the files (default: output/PAPER)")
+    reproduce.add_argument("--dataset", choices=["mnist", "cifar10"], help="bardozzo2023 only")
+    reproduce.add_argument("--data", metavar="DIR", help="folder of the dataset files (bardozzo2023 only)")
+    reproduce.set_defaults(handler=command_reproduce)
     return parser
 
 

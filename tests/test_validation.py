@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from neuroworm.errors import ConfigError
-from neuroworm.validation import check_integer, check_nonnegative_int, check_positive_int
+from neuroworm.errors import ConfigError, GenomeError
+from neuroworm.validation import check_count, check_positive_int
 
 
 @pytest.mark.parametrize("value", [1, 7, np.int64(3), np.int32(1)])
@@ -17,13 +17,9 @@ def test_positive_int_refuses_everything_else_naming_the_setting(value):
         check_positive_int("population", value)
 
 
-def test_nonnegative_int_allows_zero_but_not_negative():
-    assert check_nonnegative_int("seed", 0) == 0
+def test_count_allows_zero_but_not_negative_and_raises_the_asked_error():
+    assert check_count("seed", 0) == 0
     with pytest.raises(ConfigError, match="seed must be an integer >= 0, got -1"):
-        check_nonnegative_int("seed", -1)
-
-
-def test_integer_without_minimum():
-    assert check_integer("offset", -5) == -5
-    with pytest.raises(ConfigError, match="offset must be an integer, got 1.5"):
-        check_integer("offset", 1.5)
+        check_count("seed", -1)
+    with pytest.raises(GenomeError, match="slice"):
+        check_count("slice", 1.5, error=GenomeError)

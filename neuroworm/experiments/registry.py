@@ -1,0 +1,93 @@
+"""Every reproducible figure and table of the four papers, by paper and item.
+
+Each item maps to a ``"module:function"`` entry point, imported only when the
+item runs (the way gymnasium's registry carries entry points), so listing the
+items imports nothing heavy. An item is *implemented* when its module can be
+imported and has the function; :func:`neuroworm.experiments.reproduce.list_items`
+reports which are.
+
+An item function has the signature::
+
+    def ITEM(*, scale="small", seed=0, out=None, **options) -> Reproduction
+
+and returns a :class:`neuroworm.experiments.reproduce.Reproduction`.
+"""
+
+from dataclasses import dataclass
+
+__all__ = ["ITEMS", "PAPERS", "Item"]
+
+
+@dataclass(frozen=True)
+class Item:
+    """One reproducible figure or table.
+
+    Attributes
+    ----------
+    paper, name : str
+        How the command line names it: ``neuroworm reproduce PAPER NAME``.
+    entry_point : str
+        ``"module:function"`` of the function that computes it.
+    title : str
+        What the item shows, in one line.
+    options : tuple of str
+        Extra command-line options the item accepts (``dataset``, ``data``).
+    """
+
+    paper: str
+    name: str
+    entry_point: str
+    title: str
+    options: tuple = ()
+
+
+PAPERS = {
+    "schmidgall2023": "Schmidgall, Schuman & Parsa (2023), Biological connectomes as a representation for the "
+                      "architecture of artificial neural networks",
+    "gorantla2019": "Gorantla, Louis, Papadimitriou, Vempala & Yadati, Biologically plausible neural networks via "
+                    "evolutionary dynamics and dopaminergic plasticity (NNE, DNN)",
+    "bertens2019": "Bertens & Lee (2019), Network of evolvable neural units: evolving to learn at a synaptic level "
+                   "(ENU)",
+    "bardozzo2023": "Bardozzo, Terlizzi, Simoncini, Lió & Tagliaferri (2023), ElegansNet: a brief scientific "
+                    "report and initial experiments",
+    "beyond": "Beyond the papers: questions the papers leave open, put to the same tests",
+}
+"""Paper ids accepted by ``neuroworm reproduce``, with the paper each stands for."""
+
+
+def _items(paper, module, entries, options=()):
+    return {
+        name: Item(paper, name, f"neuroworm.experiments.{module}:{function}", title, options)
+        for name, (function, title) in entries.items()
+    }
+
+
+ITEMS = {
+    "schmidgall2023": _items("schmidgall2023", "schmidgall2023", {
+        "fig3": ("fig3", "Fig. 3: ALIF, Izhikevich and ReLU locomotion circuits on the swimmers (varying realism)"),
+        "fig4": ("fig4", "Fig. 4: connectome against its statistics network and two MLPs (architectural statistics)"),
+        "fig5": ("fig5", "Fig. 5: the locomotion circuit against an MLP on HalfCheetah and MNIST (limits of priors)"),
+    }),
+    "gorantla2019": _items("gorantla2019", "gorantla2019", {
+        "table1": ("table1", "Table 1: NNE, NNE + SignSGD and SGD on MNIST 0-4 and 0-9"),
+        "table2": ("table2", "Table 2: DNN, SGD and SignSGD with h = 1,000 and 100,000 hidden units"),
+        "theorem2": ("theorem2", "Theorem 2: NNE aligns W.p with a random linear target (cosine against generations)"),
+        "genes": ("genes", "Appendix Fig. 1: NNE accuracy against the number of genes n"),
+        "alleles": ("alleles", "Appendix Fig. 2: fraction of allele frequencies near 0 or 1 against generations"),
+    }),
+    "bertens2019": _items("bertens2019", "bertens2019", {
+        "iaf": ("iaf", "Fig. 6: an ENU evolved to mimic an integrate-and-fire neuron"),
+        "stdp": ("stdp", "Fig. 7: an ENU evolved to mimic neuromodulated (gated) STDP"),
+        "tmaze": ("tmaze", "Figs. 8-9: a network of ENUs learns food and poison in a T-maze"),
+    }),
+    "bardozzo2023": _items("bardozzo2023", "bardozzo2023", {
+        "fig2": ("fig2", "Fig. 2: ElegansNet against Watts-Strogatz, Erdos-Renyi and Barabasi-Albert graphs"),
+        "rewiring": ("rewiring", "Degree-preserving rewiring sweep: accuracy against fraction rewired"),
+        "table1": ("table1", "Table I: classification accuracy against the paper's claims"),
+        "table2": ("table2", "Table II: reconstruction against the paper's claims"),
+    }, options=("dataset", "data")),
+    "beyond": _items("beyond", "beyond", {
+        "vision": ("vision", "The fly's optic-lobe connectome and the larval mushroom body on MNIST against controls"),
+    }),
+}
+"""``ITEMS[paper][item]`` → :class:`Item`."""
