@@ -9,8 +9,8 @@ import itertools
 
 import numpy as np
 
-__all__ = ["connectome_matrix", "degree_distribution", "fitness", "joint_angles", "raster", "rollout_raster", "save",
-           "swim_trajectory"]
+__all__ = ["connectome_matrix", "degree_distribution", "fitness", "joint_angles", "kymograph", "raster",
+           "rollout_raster", "save", "swim_trajectory"]
 
 _CLASS_ORDER = ("sensory", "inter", "motor", "muscle", "other")
 
@@ -309,4 +309,52 @@ def rollout_raster(record, circuit=None, ax=None, individual=0):
         ax.axhline(n_inputs - 0.5, color="C3", lw=0.8)
     ax.set_ylabel("cell (inputs below the line, outputs above)" if split else "cell")
     ax.set_title(f"individual {individual}", fontsize=9)
+    return ax
+
+
+def kymograph(record, ax=None, individual=0, gait=None):
+    """Joint angles of one body as an image, joints (head to tail) against time.
+
+    A travelling wave shows as diagonal stripes (each joint reaches its
+    peak a little after the one before it); a standing wave as vertical
+    stripes, a drifting posture as horizontal bands.
+
+    Parameters
+    ----------
+    record : neuroworm.evaluation.RolloutRecord or array_like (T, J)
+        A record gives its joint angles, time step and joint names; an array
+        is drawn against step numbers.
+    ax : matplotlib Axes, optional
+    individual : int
+        Which body of a record.
+    gait : neuroworm.analysis.Gait, optional
+        Its frequency, lags and verdict are written in the title.
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    if hasattr(record, "joint_angles"):
+        if record.joint_angles is None:
+            raise ValueError(f"record of {record.env_id!r} has no joint angles")
+        angles = np.asarray(record.joint_angles[:, individual, :], dtype=float)
+        extent_time, label = float(record.time[-1]), "time (s)"
+        names = list(record.joint_names)
+    else:
+        angles = np.asarray(record, dtype=float)
+        extent_time, label = float(len(angles) - 1), "step"
+        names = [f"joint{j}" for j in range(angles.shape[1])]
+    ax = _axes(ax, figsize=(8, 3))
+    limit = float(np.nanmax(np.abs(angles))) or 1.0
+    image = ax.imshow(angles.T, aspect="auto", cmap="RdBu_r", vmin=-limit, vmax=limit, interpolation="nearest",
+                      extent=(0.0, extent_time, len(names) - 0.5, -0.5))
+    ax.set_yticks(range(len(names)))
+    ax.set_yticklabels(names, fontsize=7)
+    ax.set_xlabel(label)
+    ax.set_ylabel("joint (head at top)")
+    ax.figure.colorbar(image, ax=ax, label="angle (rad)", pad=0.01)
+    if gait is not None:
+        lags = ", ".join(f"{lag:+.2f}" for lag in gait.phase_lag_rad)
+        verdict = f"travelling wave ({gait.direction})" if gait.travelling_wave else "no travelling wave"
+        ax.set_title(f"{gait.frequency_hz:.2f} Hz, lags [{lags}] rad: {verdict}", fontsize=9)
     return ax

@@ -1,0 +1,95 @@
+"""Gait analysis against synthetic bodies whose answers are known."""
+
+import numpy as np
+import pytest
+
+from neuroworm.analysis import gait_analysis, summarise_gaits
+from neuroworm.errors import ConfigError
+
+DT = 0.04
+T = 1000
+
+
+def _wave(frequency=0.5, lag=0.8, amplitudes=(0.6, 0.5, 0.4, 0.3, 0.2), drift=0.0, noise=0.0, seed=0):
+    t = np.arange(T) * DT
+    rng = np.random.default_rng(seed)
+    columns = [a * np.cos(2 * np.pi * frequency * t - j * lag) + drift * t + noise * rng.normal(size=T)
+               for j, a in enumerate(amplitudes)]
+    return np.stack(columns, axis=1)
+
+
+def test_travelling_wave_head_to_tail_is_measured_exactly():
+    gait = gait_analysis(_wave(frequency=0.5, lag=0.8), dt=DT, transient=0.0)
+    assert gait.frequency_hz == pytest.approx(0.5, abs=2e-3)
+    np.testing.assert_allclose(gait.amplitude_rad, [0.6, 0.5, 0.4, 0.3, 0.2], rtol=1e-2)
+    np.testing.assert_allclose(gait.phase_lag_rad, [0.8] * 4, atol=2e-2)
+    assert gait.travelling_wave and gait.oscillating
+    assert gait.direction == "head-to-tail"
+
+
+def test_off_bin_frequency_and_drift_are_handled():
+    # 0.37 Hz is between FFT bins; a linear drift of the posture is removed before the analysis.
+    gait = gait_analysis(_wave(frequency=0.37, lag=-0.5, drift=0.02), dt=DT)
+    assert gait.frequency_hz == pytest.approx(0.37, abs=5e-3)
+    np.testing.assert_allclose(gait.phase_lag_rad, [-0.5] * 4, atol=5e-2)
+    assert gait.travelling_wave and gait.direction == "tail-to-head"
+
+
+def test_standing_waves_are_not_travelling():
+    in_phase = gait_analysis(_wave(lag=0.0), dt=DT)
+    assert in_phase.oscillating and not in_phase.travelling_wave
+    np.testing.assert_allclose(in_phase.phase_lag_rad, 0.0, atol=1e-6)
+    anti_phase = gait_analysis(_wave(lag=np.pi), dt=DT)
+    assert anti_phase.oscillating and not anti_phase.travelling_wave
+    np.testing.assert_allclose(np.abs(anti_phase.phase_lag_rad), np.pi, atol=1e-6)
+
+
+def test_mixed_lag_signs_are_not_a_travelling_wave():
+    angles = _wave(lag=0.8)
+    angles[:, 3] = angles[:, 1]  # joint 3 jumps back in phase: lags +, +, -, +
+    gait = gait_analysis(angles, dt=DT)
+    assert gait.oscillating and not gait.travelling_wave
+
+
+def test_a_drifting_posture_does_not_oscillate():
+    t = np.arange(T) * DT
+    drifting = np.stack([0.8 * (1 - np.exp(-t / (5 + j))) + 0.01 * t for j in range(5)], axis=1)
+    gait = gait_analysis(drifting, dt=DT)
+    assert not gait.oscillating and not gait.travelling_wave
+    assert gait.frequency_hz == 0.0 and gait.direction == "none"
+
+
+def test_a_still_body_and_noise_do_not_oscillate():
+    still = gait_analysis(np.zeros((T, 5)), dt=DT)
+    assert not still.oscillating and still.amplitude_rad == [0.0] * 5
+    noise = gait_analysis(0.2 * np.random.default_rng(1).normal(size=(T, 5)), dt=DT)
+    assert not noise.oscillating and not noise.travelling_wave
+
+
+def test_noisy_wave_is_still_found():
+    gait = gait_analysis(_wave(frequency=0.8, lag=1.0, noise=0.1), dt=DT)
+    assert gait.travelling_wave
+    assert gait.frequency_hz == pytest.approx(0.8, abs=0.01)
+
+
+def test_summary_of_episodes():
+    gaits = [gait_analysis(_wave(frequency=f, lag=0.7), dt=DT) for f in (0.5, 0.6)]
+    gaits.append(gait_analysis(np.zeros((T, 5)), dt=DT))
+    summary = summarise_gaits(gaits)
+    assert summary.travelling_wave and summary.direction == "head-to-tail"
+    assert summary.frequency_hz == pytest.approx(0.55, abs=5e-3)
+    np.testing.assert_allclose(summary.phase_lag_rad, 0.7, atol=0.02)
+    assert set(summary.to_dict()) >= {"frequency_hz", "amplitude_rad", "phase_lag_rad", "travelling_wave"}
+
+
+def test_bad_input_raises_config_error():
+    with pytest.raises(ConfigError, match="dt"):
+        gait_analysis(_wave(), dt=0)
+    with pytest.raises(ConfigError, match="J >= 2"):
+        gait_analysis(np.zeros((T, 1)), dt=DT)
+    with pytest.raises(ConfigError, match="16 samples"):
+        gait_analysis(np.zeros((10, 3)), dt=DT)
+    bad = _wave()
+    bad[5, 2] = np.nan
+    with pytest.raises(ConfigError, match="NaN"):
+        gait_analysis(bad, dt=DT)
