@@ -11,6 +11,7 @@ __all__ = [
     "ConfigError",
     "ConnectomeError",
     "ConnectomeFileError",
+    "DatasetFileError",
     "GenomeError",
     "NeuroWormError",
     "TaskError",
@@ -74,3 +75,19 @@ class TaskError(NeuroWormError, ValueError):
 
 class CheckpointError(NeuroWormError):
     """A checkpoint is corrupt, incomplete, or belongs to a different run."""
+
+
+class DatasetFileError(NeuroWormError, ValueError):
+    """A data-set file (MNIST IDX, ...) is missing or malformed.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The file at fault.
+    message : str
+        What is wrong and what was expected.
+    """
+
+    def __init__(self, path, message):
+        self.path = str(path)
+        super().__init__(f"{self.path}: {message}")

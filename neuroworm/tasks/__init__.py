@@ -10,6 +10,7 @@ from neuroworm.tasks.batched_mujoco import (
     BatchedMujocoEnv,
     BatchedSwimmer,
 )
+from neuroworm.tasks.mnist import MNISTData, MNISTSplit, load_mnist, split_mnist
 from neuroworm.tasks.registration import (
     BATCHED_ENV_IDS,
     NEUROWORM_ENV_IDS,
@@ -25,8 +26,12 @@ __all__ = [
     "BatchedHalfCheetah",
     "BatchedMujocoEnv",
     "BatchedSwimmer",
+    "MNISTData",
+    "MNISTSplit",
+    "load_mnist",
     "make_vec",
     "register_envs",
+    "split_mnist",
     "swimmer_env",
     "swimmer_xml",
     "swimmer_xml_path",
