@@ -75,8 +75,16 @@ def test_split_digit_subset_relabels_to_class_indices():
     assert set(data.labels[split.train_index]) == {3, 8}
 
 
-@pytest.mark.parametrize("bad", [dict(digits=(1, 1)), dict(digits=(10,)), dict(train_per_class=0),
-                                 dict(train_per_class=501), dict(train_per_class=450, test_per_class=60)])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"digits": (1, 1)},
+        {"digits": (10,)},
+        {"train_per_class": 0},
+        {"train_per_class": 501},
+        {"train_per_class": 450, "test_per_class": 60},
+    ],
+)
 def test_split_rejects_bad_arguments(bad):
     with pytest.raises(TaskError):
         split_mnist(**bad)

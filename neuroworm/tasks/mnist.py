@@ -52,9 +52,9 @@ from ..seeding import make_rng
 __all__ = [
     "EMBEDDED_PER_CLASS",
     "IDX_FILES",
+    "NNE_TRAIN_PER_CLASS",
     "MNISTData",
     "MNISTSplit",
-    "NNE_TRAIN_PER_CLASS",
     "load_mnist",
     "read_idx",
     "read_idx_bytes",
@@ -267,9 +267,7 @@ def _read_pair(folder, images_stem, labels_stem):
     if labels.ndim != 1 or labels.dtype != np.uint8:
         raise DatasetFileError(labels_path, f"expected unsigned-byte labels of shape (n,), found {labels.shape}")
     if len(images) != len(labels):
-        raise DatasetFileError(
-            labels_path, f"{len(labels)} labels but {images_path.name} holds {len(images)} images"
-        )
+        raise DatasetFileError(labels_path, f"{len(labels)} labels but {images_path.name} holds {len(images)} images")
     bad = np.flatnonzero(labels > 9)
     if bad.size:
         raise DatasetFileError(
@@ -405,7 +403,9 @@ def split_mnist(data=None, *, train_per_class=NNE_TRAIN_PER_CLASS, test_per_clas
                 f"train_per_class={train_per_class} but digit {digit} has {len(pool_train)} training digits in {data.source}"
             )
         train_rows.append(pool_train[:train_per_class])
-        pool_test = pool_train[train_per_class:] if embedded else rng.permutation(np.flatnonzero(in_class & data.official_test))
+        pool_test = (
+            pool_train[train_per_class:] if embedded else rng.permutation(np.flatnonzero(in_class & data.official_test))
+        )
         if test_per_class is not None:
             if test_per_class > len(pool_test):
                 raise TaskError(
