@@ -106,6 +106,28 @@ class CMAES(cma.Strategy, Strategy):
             "parameters": self._parameters,
         }
 
+    def state(self):
+        """Generator, mean, step size, evolution paths and covariance (see :meth:`Strategy.state`)."""
+        fields, arrays = super().state()
+        fields.update(sigma=float(self.sigma), cond=float(self.cond), update_count=int(self.update_count))
+        arrays.update(centroid=self.centroid, pc=self.pc, ps=self.ps, C=self.C, diagD=self.diagD, B=self.B,
+                      BD=self.BD)
+        return fields, arrays
+
+    def load_state(self, section):
+        """Restore :meth:`state`, validating shapes against the dimension D."""
+        super().load_state(section)
+        sigma = section.number("sigma", finite=True)
+        if sigma <= 0:
+            section.invalid("sigma", "a number > 0", sigma)
+        self.sigma = sigma
+        self.cond = section.number("cond")
+        self.update_count = section.integer("update_count", minimum=0)
+        vector, matrix = (self.dim,), (self.dim, self.dim)
+        for name, shape in (("centroid", vector), ("pc", vector), ("ps", vector), ("C", matrix),
+                            ("diagD", vector), ("B", matrix), ("BD", matrix)):
+            setattr(self, name, section.array(name, shape=shape, finite=True).astype(np.float64))
+
     def log_values(self):
         """Step size and condition number of the covariance matrix."""
         return {"sigma": float(self.sigma), "condition": float(self.cond)}

@@ -17,7 +17,7 @@ import numpy as np
 
 from ..errors import CheckpointError, ConfigError
 from ..seeding import make_rng
-from .checkpoint import compare_fingerprints, read_checkpoint, write_checkpoint
+from .checkpoint import compare_fingerprints, generator_state, read_checkpoint, write_checkpoint
 from .individual import Individual, assign_fitness, population_fitness, population_genomes
 from .parallel import accepts_seeds, open_map
 from .records import EvolutionResult, generation_record, new_hall_of_fame, new_logbook, update_hall_of_fame
@@ -25,8 +25,8 @@ from .toolbox import make_toolbox
 
 __all__ = ["run"]
 
-#: Version of the run state stored in checkpoints.
-STATE_VERSION = 1
+#: Version of the run state stored in checkpoints (2: JSON + arrays, no pickle).
+STATE_VERSION = 2
 
 
 def _describe_seed(seed):
@@ -43,24 +43,93 @@ def _describe_seed(seed):
     raise ConfigError(f"seed must be None, an int, a SeedSequence or a numpy Generator, got {type(seed).__name__}")
 
 
-def _pack_population(population):
-    """Population as arrays (compact and independent of class definitions)."""
-    if population is None:
-        return None
-    valid = np.array([individual.fitness.valid for individual in population])
-    return {"genomes": population_genomes(population), "fitness": population_fitness(population), "valid": valid}
+def _pack_state(completed, strategy, evaluation_rng, population, pending_seeds, is_pending, logbook,
+                hall_of_fame, fingerprint):
+    """The run state as JSON-able fields and numeric arrays (see :mod:`.checkpoint`)."""
+    strategy_fields, strategy_arrays = strategy.state()
+    fields = {
+        "fingerprint": fingerprint,
+        "generation": completed,
+        "strategy": strategy_fields,
+        "evaluation_rng": generator_state(evaluation_rng),
+        "has_population": population is not None,
+        "pending": is_pending,
+        "has_pending_seeds": pending_seeds is not None,
+        "logbook_header": list(logbook.header or []),
+        "logbook": [dict(row) for row in logbook],
+    }
+    arrays = {f"strategy.{name}": array for name, array in strategy_arrays.items()}
+    if population is not None:
+        arrays["population.genomes"] = population_genomes(population)
+        arrays["population.fitness"] = population_fitness(population)
+        arrays["population.valid"] = np.array([individual.fitness.valid for individual in population])
+    if pending_seeds is not None:
+        arrays["pending_seeds"] = np.asarray(pending_seeds, dtype=np.int64)
+    arrays["hall_of_fame.genomes"] = (population_genomes(hall_of_fame) if len(hall_of_fame)
+                                      else np.zeros((0, strategy.genome_size)))
+    arrays["hall_of_fame.fitness"] = population_fitness(hall_of_fame) if len(hall_of_fame) else np.zeros(0)
+    return fields, arrays
 
 
-def _unpack_population(packed):
-    if packed is None:
-        return None
+def _individuals(genomes, fitness, valid=None):
     population = []
-    for genome, fitness, valid in zip(packed["genomes"], packed["fitness"], packed["valid"], strict=True):
+    for index, genome in enumerate(genomes):
         individual = Individual(genome)
-        if valid:
-            individual.fitness.values = (float(fitness),)
+        if valid is None or valid[index]:
+            individual.fitness.values = (float(fitness[index]),)
         population.append(individual)
     return population
+
+
+def _logbook_rows(state):
+    """The logbook rows of a checkpoint: JSON objects of numbers, one per completed generation."""
+    rows = state.sequence("logbook")
+    for number, row in enumerate(rows):
+        if not isinstance(row, dict) or not all(
+            isinstance(value, (int, float)) and not isinstance(value, bool) for value in row.values()
+        ):
+            state.invalid(f"logbook[{number}]", "a JSON object of numbers", row)
+    return rows
+
+
+def _unpack_state(state, strategy, hall_of_fame_size):
+    """Validate a checkpoint and restore (strategy, evaluation rng, logbook, hall of fame, generation, ...)."""
+    genome_size = strategy.genome_size
+    completed = state.integer("generation", minimum=0)
+    strategy.load_state(state.section("strategy"))
+    evaluation_rng = state.generator("evaluation_rng")
+    header = state.sequence("logbook_header")
+    rows = _logbook_rows(state)
+    if len(rows) != completed:
+        state.invalid("logbook", f"{completed} rows, one per completed generation", f"{len(rows)} rows")
+    logbook = new_logbook()
+    logbook.header = [str(column) for column in header]
+    for row in rows:
+        logbook.record(**row)
+
+    hall_genomes = state.array("hall_of_fame.genomes", shape=(None, genome_size), finite=True)
+    hall_fitness = state.array("hall_of_fame.fitness", shape=(hall_genomes.shape[0],))
+    if hall_genomes.shape[0] > hall_of_fame_size or np.any(np.isnan(hall_fitness)):
+        state.invalid("hall_of_fame.fitness", f"at most {hall_of_fame_size} numbers", hall_fitness)
+    hall_of_fame = new_hall_of_fame(hall_of_fame_size)
+    hall_of_fame.items = _individuals(hall_genomes, hall_fitness)
+    hall_of_fame.keys = [individual.fitness for individual in reversed(hall_of_fame.items)]
+
+    population = None
+    if state.boolean("has_population"):
+        genomes = state.array("population.genomes", shape=(strategy.population_size, genome_size))
+        fitness = state.array("population.fitness", shape=(genomes.shape[0],))
+        valid = state.array("population.valid", shape=(genomes.shape[0],), kind="b")
+        population = _individuals(genomes, fitness, valid)
+    pending = state.boolean("pending")
+    seeds = None
+    if state.boolean("has_pending_seeds"):
+        seeds = state.array("pending_seeds", shape=(None,), kind="i")
+    if pending and population is None:
+        state.invalid("has_population", "true for a checkpoint of a pending generation", False)
+    return strategy, evaluation_rng, logbook, hall_of_fame, completed, population, (
+        (population, seeds) if pending else None
+    )
 
 
 def _heldout_record(heldout, strategy, hall_of_fame, due):
@@ -90,6 +159,7 @@ def run(
     workers=None,
     heldout=None,
     heldout_every=10,
+    settings=None,
 ):
     """Evolve genomes with ``strategy`` for ``generations`` generations.
 
@@ -140,6 +210,12 @@ def run(
     workers : int, optional
         Workers of a ``"process"`` pool or ``"dask"`` LocalCluster (default:
         the number of CPUs).
+    settings : dict, optional
+        JSON-able description of everything outside the strategy that
+        changes results (task, model, backend, episode and neural steps,
+        connectome, ...).  It is part of the checkpoint's fingerprint, so a
+        resumed run with different settings is refused instead of mixing
+        two kinds of evaluation in one logbook.
     heldout : callable, optional
         ``heldout(genome) -> returns``: scores one genome on episodes no
         training step sees (held-out environment seeds). Every
@@ -192,6 +268,8 @@ def run(
         "seed": _describe_seed(seed),
         "seeded_evaluation": seeded_evaluation,
         "hall_of_fame_size": int(hall_of_fame_size),
+        "settings": settings,
+        "heldout_every": None if heldout is None else int(heldout_every),
     }
     checkpoint = None if checkpoint is None else Path(checkpoint)
 
@@ -203,7 +281,7 @@ def run(
                 "or remove the file to start a new one"
             )
         state = read_checkpoint(checkpoint)
-        compare_fingerprints(checkpoint, state["fingerprint"], fingerprint)
+        compare_fingerprints(checkpoint, state.value("fingerprint"), fingerprint)
     elif resume:
         warnings.warn(f"no checkpoint at {checkpoint}; starting a new run", stacklevel=2)
 
@@ -213,24 +291,13 @@ def run(
         logbook, hall_of_fame = new_logbook(), new_hall_of_fame(hall_of_fame_size)
         completed, population, pending = 0, None, None
     else:
-        strategy, evaluation_rng = state["strategy"], state["evaluation_rng"]
-        logbook, hall_of_fame = state["logbook"], state["hall_of_fame"]
-        completed = state["generation"]
-        population = _unpack_population(state["population"])
-        pending = (population, state["pending_seeds"]) if state["pending"] else None
+        strategy, evaluation_rng, logbook, hall_of_fame, completed, population, pending = _unpack_state(
+            state, strategy, int(hall_of_fame_size)
+        )
 
     def snapshot(pending_seeds=None, is_pending=False):
-        return {
-            "fingerprint": fingerprint,
-            "generation": completed,
-            "strategy": strategy,
-            "evaluation_rng": evaluation_rng,
-            "population": _pack_population(population),
-            "pending": is_pending,
-            "pending_seeds": pending_seeds,
-            "logbook": logbook,
-            "hall_of_fame": hall_of_fame,
-        }
+        return _pack_state(completed, strategy, evaluation_rng, population, pending_seeds, is_pending, logbook,
+                           hall_of_fame, fingerprint)
 
     if progress:
         from tqdm.auto import tqdm
@@ -274,12 +341,12 @@ def run(
                 pending = None
 
                 if checkpoint is not None and (completed % checkpoint_every == 0 or completed == generations):
-                    write_checkpoint(checkpoint, snapshot())
+                    write_checkpoint(checkpoint, *snapshot())
                 bar.set_postfix(best=f"{record['best']:.4g}", mean=f"{record['mean']:.4g}", refresh=False)
                 bar.update(1)
     except KeyboardInterrupt:
         if checkpoint is not None and in_evaluation and pending is not None:
-            write_checkpoint(checkpoint, snapshot(pending_seeds=pending[1], is_pending=True))
+            write_checkpoint(checkpoint, *snapshot(pending_seeds=pending[1], is_pending=True))
         raise
     finally:
         bar.close()

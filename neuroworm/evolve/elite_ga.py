@@ -251,6 +251,23 @@ class EliteGA(Strategy):
             **self.groups.describe(),
         }
 
+    def state(self):
+        """Generator, generation count, parents and their fitness (see :meth:`Strategy.state`)."""
+        fields, arrays = super().state()
+        fields["generation"] = self.generation
+        arrays.update(parents=self.parents, parent_fitness=self.parent_fitness)
+        return fields, arrays
+
+    def load_state(self, section):
+        """Restore :meth:`state`; parents must be finite, shape (k, D) with 1 <= k <= population_size."""
+        super().load_state(section)
+        generation = section.integer("generation", minimum=0)
+        parents = section.array("parents", shape=(None, self.genome_size), finite=True)
+        if not 1 <= parents.shape[0] <= self.population_size:
+            section.invalid("parents", f"between 1 and {self.population_size} genomes", f"{parents.shape[0]}")
+        self.parent_fitness = section.array("parent_fitness", shape=(parents.shape[0],)).astype(np.float64)
+        self.parents, self.generation = parents.astype(np.float64), generation
+
     def log_values(self):
         """The current mutation rate per group."""
         names = self.groups.log_names("mutation_rate")

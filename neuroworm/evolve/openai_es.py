@@ -258,6 +258,28 @@ class OpenAIES(Strategy):
             "expand": self.expansion.describe(),
         }
 
+    def state(self):
+        """Generator, center, generation, optimizer state and pending noise (see :meth:`Strategy.state`)."""
+        fields, arrays = super().state()
+        optimizer_fields, optimizer_arrays = self.optimizer.state()
+        fields.update(generation=self.generation, has_noise=self._noise is not None, optimizer=optimizer_fields)
+        arrays["center"] = self.center
+        arrays.update({f"optimizer.{name}": array for name, array in optimizer_arrays.items()})
+        if self._noise is not None:
+            arrays["noise"] = self._noise
+        return fields, arrays
+
+    def load_state(self, section):
+        """Restore :meth:`state`, validating shapes against this strategy's sizes."""
+        super().load_state(section)
+        self.generation = section.integer("generation", minimum=0)
+        self.center = section.array("center", shape=(self.search_size,), finite=True).astype(np.float64)
+        self.optimizer.load_state(section.section("optimizer"))
+        self._noise = None
+        if section.boolean("has_noise"):
+            shape = (self.population_size, self.search_size)
+            self._noise = section.array("noise", shape=shape, finite=True).astype(np.float64)
+
     def log_values(self):
         """The current sigma and learning rate per group."""
         sigma_names = self.groups.log_names("sigma")

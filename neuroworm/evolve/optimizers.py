@@ -56,6 +56,14 @@ class MomentumSGD:
         """JSON-able hyperparameters."""
         return {"optimizer": "sgd", "momentum": self.momentum}
 
+    def state(self):
+        """Mutable state for a checkpoint: (fields, arrays)."""
+        return {}, {"velocity": self.velocity}
+
+    def load_state(self, section):
+        """Restore :meth:`state` from a checkpoint section (validated)."""
+        self.velocity = section.array("velocity", shape=self.velocity.shape, finite=True).astype(np.float64)
+
 
 class Adam:
     r"""Adam, as an ascent step.
@@ -100,6 +108,20 @@ class Adam:
     def config(self):
         """JSON-able hyperparameters."""
         return {"optimizer": "adam", "beta1": self.beta1, "beta2": self.beta2, "epsilon": self.epsilon}
+
+    def state(self):
+        """Mutable state for a checkpoint: (fields, arrays)."""
+        return {"steps": self.steps}, {"first_moment": self.first_moment, "second_moment": self.second_moment}
+
+    def load_state(self, section):
+        """Restore :meth:`state` from a checkpoint section (validated)."""
+        shape = self.first_moment.shape
+        self.steps = section.integer("steps", minimum=0)
+        self.first_moment = section.array("first_moment", shape=shape, finite=True).astype(np.float64)
+        second = section.array("second_moment", shape=shape, finite=True)
+        if np.any(second < 0):
+            section.invalid("second_moment", "non-negative", "negative values")
+        self.second_moment = second.astype(np.float64)
 
 
 def make_optimizer(name, size, *, momentum=0.9):

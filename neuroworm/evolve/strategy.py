@@ -14,10 +14,12 @@ On top of that, neuroworm's strategies expose what the driver
 * ``rng`` -- the only source of randomness, a ``numpy.random.Generator``;
 * ``config()`` -- a JSON-able description of the constructor arguments,
   used as the fingerprint that a resumed run must match;
-* ``log_values()`` -- strategy values for the logbook (sigma, rates, ...).
-
-Strategies are plain picklable objects: the whole object, generator
-included, is the strategy's state in a checkpoint.
+* ``log_values()`` -- strategy values for the logbook (sigma, rates, ...);
+* ``state()`` / ``load_state(section)`` -- what changes from generation to
+  generation (generator included), as JSON-able fields and numeric arrays,
+  so that checkpoints never hold pickled objects
+  (:mod:`neuroworm.evolve.checkpoint`).  Everything else follows from the
+  constructor arguments, which the fingerprint (``config()``) pins.
 """
 
 import hashlib
@@ -25,6 +27,7 @@ import hashlib
 import numpy as np
 
 from ..seeding import make_rng
+from .checkpoint import generator_state
 
 __all__ = ["Strategy", "array_digest"]
 
@@ -78,6 +81,29 @@ class Strategy:
     def log_values(self):
         """Strategy values to add to the logbook row of a generation."""
         return {}
+
+    def state(self):
+        """The strategy's mutable state, for a checkpoint.
+
+        Returns
+        -------
+        fields : dict
+            JSON-able values; here the generator's ``bit_generator.state``.
+        arrays : dict of str to numpy.ndarray
+            Numeric arrays.  Subclasses extend both.
+        """
+        return {"rng": generator_state(self.rng)}, {}
+
+    def load_state(self, section):
+        """Restore the state written by :meth:`state`, validating each value.
+
+        Parameters
+        ----------
+        section : neuroworm.evolve.checkpoint.Checkpoint
+            The strategy's section of a checkpoint; its accessors raise
+            :class:`~neuroworm.errors.CheckpointError` naming a bad field.
+        """
+        self.rng = section.generator("rng")
 
     @property
     def name(self):
