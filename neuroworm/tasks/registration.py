@@ -55,6 +55,9 @@ def register_envs():
             max_episode_steps=1000,
             kwargs=dict(kwargs),
         )
+    if "neuroworm/TMaze-v0" not in gymnasium.registry:  # Bertens & Lee (2019), see neuroworm.tasks.tmaze
+        gymnasium.register(id="neuroworm/TMaze-v0", entry_point="neuroworm.tasks.tmaze:TMazeEnv",
+                           vector_entry_point="neuroworm.tasks.tmaze:TMazeVectorEnv", max_episode_steps=100)
 
 
 def make_vec(env_id, num_envs, **kwargs):
