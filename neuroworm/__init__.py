@@ -24,7 +24,7 @@ from .connectome import (
     statistics_matched,
     watts_strogatz_like,
 )
-from .control import Controller
+from .control import ClosedLoopEvaluator, Controller, RolloutRecord, evaluate
 from .errors import (
     CheckpointError,
     ConfigError,
@@ -35,7 +35,6 @@ from .errors import (
     TaskError,
     UnknownConnectomeError,
 )
-from .evaluation import ClosedLoopEvaluator, RolloutRecord, evaluate
 from .genome import GenomeLayout
 from .neurons import ALIF, LIF, STDP, Izhikevich, NeuromodulatedSTDP, get_model
 

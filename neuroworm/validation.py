@@ -2,18 +2,19 @@
 
 An integer setting is a Python or NumPy integer, never a bool (``True`` is
 not a population size) and never a float (``3.0`` or ``0.5`` is refused,
-not truncated). Every public entry point checks its integers with these two
-helpers, so the rule and the message are the same everywhere.
+not truncated, so ``0.5`` never becomes ``0``). Every public entry point
+checks its integers with these helpers, so the rule and the message are the
+same everywhere.
 """
 
 import numpy as np
 
 from .errors import ConfigError
 
-__all__ = ["check_integer", "check_nonnegative_int", "check_positive_int"]
+__all__ = ["check_count", "check_integer", "check_nonnegative_int", "check_positive_int"]
 
 
-def check_integer(name, value, minimum=None):
+def check_integer(name, value, minimum=None, error=ConfigError):
     """Return ``value`` as an ``int`` if it is an integer ≥ ``minimum``.
 
     Parameters
@@ -24,6 +25,9 @@ def check_integer(name, value, minimum=None):
         What the user gave.
     minimum : int, optional
         The smallest value allowed.
+    error : type
+        The :class:`~neuroworm.errors.NeuroWormError` subclass to raise
+        (default :class:`ConfigError`; e.g. ``GenomeError`` for a genome's sizes).
 
     Returns
     -------
@@ -31,23 +35,35 @@ def check_integer(name, value, minimum=None):
 
     Raises
     ------
-    ConfigError
+    ConfigError (or ``error``)
         For a bool, a float, a string or any other non-integer, or an
         integer below ``minimum``; the message names the setting.
+
+    Examples
+    --------
+    >>> check_integer("episode_steps", 2.0, minimum=1)
+    Traceback (most recent call last):
+    ...
+    neuroworm.errors.ConfigError: episode_steps must be an integer >= 1, got 2.0
     """
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
         bound = "" if minimum is None else f" >= {minimum}"
-        raise ConfigError(f"{name} must be an integer{bound}, got {value!r}")
+        raise error(f"{name} must be an integer{bound}, got {value!r}")
     if minimum is not None and value < minimum:
-        raise ConfigError(f"{name} must be an integer >= {minimum}, got {value!r}")
+        raise error(f"{name} must be an integer >= {minimum}, got {value!r}")
     return int(value)
 
 
-def check_positive_int(name, value):
-    """``value`` as an ``int`` ≥ 1, or a :class:`ConfigError` naming ``name``."""
-    return check_integer(name, value, minimum=1)
+def check_positive_int(name, value, error=ConfigError):
+    """``value`` as an ``int`` ≥ 1, or an error naming ``name`` (see :func:`check_integer`)."""
+    return check_integer(name, value, minimum=1, error=error)
 
 
-def check_nonnegative_int(name, value):
-    """``value`` as an ``int`` ≥ 0 (seeds, counts that may be zero), or a :class:`ConfigError`."""
-    return check_integer(name, value, minimum=0)
+def check_nonnegative_int(name, value, error=ConfigError):
+    """``value`` as an ``int`` ≥ 0 (seeds, counts that may be zero), or an error naming ``name``."""
+    return check_integer(name, value, minimum=0, error=error)
+
+
+def check_count(name, value, minimum=0, error=ConfigError):
+    """``value`` as an ``int`` ≥ ``minimum`` (default 0), or an error naming ``name``."""
+    return check_integer(name, value, minimum=minimum, error=error)

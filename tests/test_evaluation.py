@@ -5,9 +5,9 @@ import pickle
 import numpy as np
 import pytest
 
-from neuroworm import evaluation
 from neuroworm.errors import ConfigError, GenomeError, NeuroWormError, TaskError
-from neuroworm.evaluation import ClosedLoopEvaluator, RolloutRecord, environment_seeds, evaluate
+from neuroworm.control import ClosedLoopEvaluator, RolloutRecord, environment_seeds, evaluate
+from neuroworm.evolve import parallel
 from neuroworm.genome import GenomeLayout
 
 pytest.importorskip("mujoco")
@@ -231,17 +231,21 @@ def test_evaluator_pickles_without_its_simulation_and_gives_the_same_returns(cir
     before = evaluator(genomes, seeds=[7, 8])
     payload = pickle.dumps(evaluator)
     assert len(payload) < 2_000_000
-    # In a process that has built nothing yet (a fresh worker), the copy starts without a simulation ...
-    built = dict(evaluation._BUILT_IN_THIS_PROCESS)
-    evaluation._BUILT_IN_THIS_PROCESS.clear()
+    # A fresh copy (what a worker receives) starts without a simulation ...
     clone = pickle.loads(payload)
     assert clone._network is None and clone._envs is None
     np.testing.assert_array_equal(clone(genomes, seeds=[7, 8]), before)
-    # ... and where one was built, the next copy (the next batch a worker receives) reuses it.
-    evaluation._BUILT_IN_THIS_PROCESS.update(built)
-    again = pickle.loads(payload)
-    assert again._network is evaluator._network and again._envs is evaluator._envs
-    np.testing.assert_array_equal(again(genomes[::-1], seeds=[8, 7]), before[::-1])
+    # ... and the parallel map lets a worker keep the one it built for the next batch of the same run.
+    batch = pickle.dumps(parallel.EvaluateBatch(evaluator, True, token="run-1"))
+    built = dict(parallel._BUILT_IN_THIS_PROCESS)
+    parallel._BUILT_IN_THIS_PROCESS.clear()
+    first = pickle.loads(batch)
+    np.testing.assert_array_equal(first((genomes, [7, 8])), before)
+    again = pickle.loads(batch)
+    assert again.evaluate is first.evaluate and again.evaluate._network is first.evaluate._network
+    np.testing.assert_array_equal(again((genomes[::-1], [8, 7])), before[::-1])
+    parallel._BUILT_IN_THIS_PROCESS.clear()
+    parallel._BUILT_IN_THIS_PROCESS.update(built)
 
 
 def test_plots_of_a_rollout(circuit):

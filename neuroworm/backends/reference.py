@@ -23,12 +23,13 @@ gives the same spikes step for step:
 import numpy as np
 import scipy.sparse
 
+from .protocol import NetworkPopulation
 from .spiking import network_spec
 
 __all__ = ["ReferenceNetwork"]
 
 
-class ReferenceNetwork:
+class ReferenceNetwork(NetworkPopulation):
     """P copies of a circuit as NumPy arrays, stepped with the papers' discrete updates.
 
     Parameters
@@ -102,6 +103,24 @@ class ReferenceNetwork:
         self.failed = np.zeros(P, dtype=bool)
         self.set_genomes(genomes)
         self.step_count = 0
+
+    @classmethod
+    def from_layout(cls, layout, n_individuals, genomes=None, **options):
+        """The protocol's constructor: ``ReferenceNetwork(layout.circuit, layout.model, ..., layout=layout)``.
+
+        ``options``: ``dt``, ``stdp``, ``gap_junctions``, ``seed``.
+        """
+        return cls(layout.circuit, layout.model, n_individuals, genomes, layout=layout, **options)
+
+    @property
+    def n_inputs(self):
+        """Number of input cells (width of the input current)."""
+        return len(self.spec.circuit.input_index)
+
+    @property
+    def n_outputs(self):
+        """Number of output cells (width of :meth:`advance`'s activity)."""
+        return len(self.spec.circuit.output_index)
 
     # ------------------------------------------------------------- loading
     def set_genomes(self, genomes):
@@ -318,6 +337,41 @@ class ReferenceNetwork:
             self._check_divergence()
         self.step_count += 1
         return spikes
+
+    def advance(self, input_current, steps):
+        """Run ``steps`` steps with ``input_current`` (P, n_inputs) held; spike counts of the outputs.
+
+        Divergence is not checked here; the closed loop calls
+        :meth:`check_divergence` once per environment step.
+
+        Returns
+        -------
+        numpy.ndarray, shape (P, n_outputs)
+        """
+        outputs = self.spec.circuit.output_index
+        counts = np.zeros((self.n_individuals, len(outputs)))
+        current = self.spec.expand_input(input_current)
+        for _ in range(steps):
+            counts += self.step(current, check_divergence=False)[:, outputs]
+        return counts
+
+    def run_episode(self, rollout):
+        """The closed loop, K :meth:`step` calls per environment step, recording spikes when asked."""
+        K = rollout.neural_steps_per_env_step
+        P, N = self.n_individuals, self.n_neurons
+        inputs, outputs = self.spec.circuit.input_index, self.spec.circuit.output_index
+        current = np.zeros((P, N))
+        current[:, inputs] = rollout.begin()
+        neural_step = 0
+        while not rollout.finished:
+            counts = np.zeros((P, len(outputs)))
+            for _ in range(K):
+                spikes = self.step(current, check_divergence=False)
+                counts += spikes[:, outputs]
+                rollout.record_spikes(neural_step, spikes)
+                neural_step += 1
+            current = np.zeros((P, N))
+            current[:, inputs] = rollout.advance(counts)
 
     def run(self, drive, record=()):
         """Run ``T`` steps with a given input drive.

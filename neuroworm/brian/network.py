@@ -33,158 +33,24 @@ later (in this process or another) reuses the compiled modules instead of
 compiling them again (≈20 s). Consequently two ``BrianNetwork`` objects cannot
 be merged into one ``brian2.Network``.
 
-Brian2 may reorder the terms of an expression (it passes code through
-SymPy) and compiles with ``-ffast-math``, so states agree with the reference
-to floating-point tolerance (≈1e-12 relative) and spikes agree exactly
-unless a voltage lands within that tolerance of the threshold.
+The agreement with the reference is exact, bit for bit: the update strings
+are written with the parentheses Brian2's SymPy pass produces (so both
+backends evaluate the same operations in the same order), and the Cython
+target is compiled without ``-ffast-math`` and without FMA contraction
+(:mod:`neuroworm.brian.codegen`; with them, Izhikevich states drift by about
+1e-5 within 300 steps). The tests compare spikes and every state variable
+with ``assert_array_equal``, not to a tolerance.
 """
 
 import numpy as np
 
+from ..backends.protocol import NetworkPopulation
 from ..backends.spiking import network_spec
 from ..errors import ConfigError
 from ..neurons import ChemicalSynapse, GapJunction
+from .codegen import code_object_class
 
-__all__ = ["CODEGEN_TARGETS", "DEVICES", "BrianNetwork", "build_network"]
-
-STANDALONE_DEVICES = ("cpp_standalone", "cuda_standalone")
-DEVICES = ("runtime",) + STANDALONE_DEVICES
-CODEGEN_TARGETS = ("cython", "numpy")
-
-
-def _code_object_class(codegen):
-    if codegen == "numpy":
-        from brian2.codegen.runtime.numpy_rt import NumpyCodeObject
-
-        return NumpyCodeObject
-    if codegen == "cython":
-        return _exact_cython_code_object()
-    raise ConfigError(f"unknown code generation target {codegen!r}; known: {', '.join(CODEGEN_TARGETS)}")
-
-
-_EXACT_CYTHON = []
-_EXACT_FLAGS = ["-fno-fast-math", "-ffp-contract=off"]
-
-
-def _exact_cython_code_object():
-    """Brian2's Cython code object, compiled with IEEE-exact arithmetic.
-
-    Brian2 compiles with ``-ffast-math`` (and ``-march=native``, which lets GCC
-    fuse ``a*b + c`` into one FMA instruction); both change the rounding of
-    the update's operations, and in the Izhikevich model (whose Euler map
-    expands differences for v > -62.5 mV) such 1e-16 differences grow to
-    1e-5 within a few hundred steps. This subclass drops ``-ffast-math`` and
-    adds ``-ffp-contract=off`` for the objects of neuroworm networks only, so
-    compiled code performs exactly the operations the NumPy reference does.
-    """
-    if not _EXACT_CYTHON:
-        from brian2.codegen.runtime.cython_rt import CythonCodeObject
-        from brian2.codegen.runtime.cython_rt.extension_manager import cython_extension_manager
-
-        class ExactCythonCodeObject(CythonCodeObject):
-            def __init__(self, *args, **kwargs):
-                super().__init__(*args, **kwargs)
-                flags = [f for f in self.extra_compile_args if f != "-ffast-math"]
-                self.extra_compile_args = flags + _EXACT_FLAGS
-
-            def compile_block(self, block):
-                # Brian2 caches compiled modules by their code, not their flags: mark the code.
-                code = getattr(self.code, block, "").strip()
-                if not code or "EMPTY_CODE_BLOCK" in code:
-                    return None
-                return cython_extension_manager.create_extension(
-                    code + "\n# neuroworm exact arithmetic: " + " ".join(_EXACT_FLAGS) + "\n",
-                    define_macros=self.define_macros, libraries=self.libraries,
-                    extra_compile_args=self.extra_compile_args, extra_link_args=self.extra_link_args,
-                    include_dirs=self.include_dirs, library_dirs=self.library_dirs,
-                    runtime_library_dirs=self.runtime_library_dirs, compiler=self.compiler,
-                    owner_name=f"{self.owner.name}_{self.template_name}", sources=self.sources,
-                )
-
-        _EXACT_CYTHON.append(ExactCythonCodeObject)
-    return _EXACT_CYTHON[0]
-
-
-def build_network(circuit, model="alif", n_individuals=1, genomes=None, dt=1.0, stdp=None, device="runtime",
-                  codegen="cython", gap_junctions=True, layout=None, seed=None, check_divergence=True,
-                  directory=None, count_spikes=False):
-    """Build P copies of ``circuit`` as one Brian2 network.
-
-    Parameters
-    ----------
-    circuit : Circuit
-        E.g. ``locomotion_circuit(load_connectome("cook2019_hermaphrodite"))``.
-    model : {"lif", "alif", "izhikevich"} or NeuronModel
-        Neuron model (:func:`neuroworm.neurons.get_model`).
-    n_individuals : int
-        Population size P.
-    genomes : array_like (P, D) or (D,), optional
-        Genomes of ``layout``; default the papers' initialisation
-        (``layout.random(P, seed=seed)``).
-    dt : float or Brian2 quantity
-        Time step; a float is in ms. The papers use 1 ms.
-    stdp : None, "stdp", "neuromodulated" or an STDP instance
-        Plasticity of the chemical synapses.
-    device : {"runtime", "cpp_standalone", "cuda_standalone"}
-        Brian2 device. The standalone devices return a
-        :class:`neuroworm.brian.standalone.StandaloneNetwork`: one compiled
-        binary, rerun with new genomes and input drive through
-        ``device.run(run_args=...)`` (open-loop work; see that module).
-    codegen : {"cython", "numpy"}
-        Code generation target of the runtime device, set per object (the
-        global ``prefs.codegen.target`` is not changed). Cython code is
-        compiled without ``-ffast-math`` and without FMA contraction, so that
-        it computes exactly what the NumPy reference computes.
-    gap_junctions : bool
-        Simulate the circuit's gap junctions.
-    layout : GenomeLayout, optional
-        Default ``GenomeLayout(circuit, model)``; pass the evolution's layout
-        when genomes also hold an encoder and decoder.
-    seed : None, int or Generator
-        For the default genomes.
-    check_divergence : bool
-        Runtime device: check every step for NaN/inf states and silence the
-        individuals concerned (see :attr:`BrianNetwork.failed`). Standalone
-        devices check the final state after each run instead.
-    directory : str or pathlib.Path, optional
-        Standalone devices: the folder of the generated project (default: a
-        new temporary folder). Not allowed with the runtime device.
-    count_spikes : bool
-        Runtime device: add a per-neuron variable ``spike_count``, incremented
-        by the reset of every spike and zeroed by :meth:`BrianNetwork.reset_state`,
-        which a closed loop reads (and zeroes) once per environment step
-        (:mod:`neuroworm.evaluation`).
-
-    Returns
-    -------
-    BrianNetwork
-
-    Raises
-    ------
-    ConfigError, GenomeError
-        Unknown model, device or target; dt ≤ 0; empty circuit; malformed
-        genomes. Raised before any Brian2 object is made.
-
-    Examples
-    --------
-    >>> net = build_network(circuit, "alif", n_individuals=8, seed=0)
-    >>> monitor = brian2.SpikeMonitor(net.neurons)
-    >>> net.network.add(monitor)
-    >>> net.set_input_current(np.ones((8, len(circuit.inputs))))
-    >>> net.network.run(100 * brian2.ms)
-    """
-    if device not in DEVICES:
-        raise ConfigError(f"unknown Brian2 device {device!r}; known: {', '.join(DEVICES)}")
-    if directory is not None and device == "runtime":
-        raise ConfigError("directory is for the standalone devices; the runtime device writes no project")
-    code_object_class = _code_object_class(codegen) if device == "runtime" else None
-    spec, genomes = network_spec(circuit, model, n_individuals, genomes, dt, stdp, gap_junctions, layout, seed)
-    if device in STANDALONE_DEVICES:
-        from .standalone import StandaloneNetwork
-
-        return StandaloneNetwork(spec, genomes, device=device, directory=directory)
-    return BrianNetwork(spec, genomes, device=device, code_object_class=code_object_class,
-                        check_divergence=check_divergence and device == "runtime", count_spikes=count_spikes)
+__all__ = ["BrianNetwork"]
 
 
 def _connect(synapses, pre, post):
@@ -194,8 +60,8 @@ def _connect(synapses, pre, post):
         synapses.connect(False)
 
 
-class BrianNetwork:
-    """P copies of a circuit in one Brian2 network (made by :func:`build_network`).
+class BrianNetwork(NetworkPopulation):
+    """P copies of a circuit in one Brian2 network (made by :func:`~neuroworm.brian.build_network`).
 
     Attributes
     ----------
@@ -291,6 +157,35 @@ class BrianNetwork:
             objects.append(self._check)
         self.network = brian2.Network(*objects, name="neuroworm_network*")
         self.set_genomes(genomes)
+
+    @classmethod
+    def from_layout(cls, layout, n_individuals, genomes=None, *, dt=1.0, stdp=None, gap_junctions=True,
+                    codegen="cython", seed=None):
+        """The protocol's constructor: a runtime network for the closed loop.
+
+        Built with ``count_spikes=True`` (the loop reads the outputs' spike
+        counts) and without the per-step divergence check (the loop calls
+        :meth:`check_divergence` once per environment step).
+        """
+        spec, genomes = network_spec(layout.circuit, layout.model, n_individuals, genomes, dt, stdp, gap_junctions,
+                                     layout, seed)
+        return cls(spec, genomes, code_object_class=code_object_class(codegen), check_divergence=False,
+                   count_spikes=True)
+
+    @property
+    def n_inputs(self):
+        """Number of input cells of one copy."""
+        return self.inputs.shape[1]
+
+    @property
+    def n_outputs(self):
+        """Number of output cells of one copy."""
+        return self.outputs.shape[1]
+
+    @property
+    def dt_ms(self):
+        """Time step in ms."""
+        return self.spec.dt_ms
 
     def __repr__(self):
         return (f"<BrianNetwork {self.model.name} × {self.n_individuals} of {self.spec.circuit.name!r} "
@@ -428,6 +323,33 @@ class BrianNetwork:
                     array[k * per_individual:(k + 1) * per_individual] = 0.0
 
     # -------------------------------------------------------------- running
+    def advance(self, input_current, steps):
+        """Run ``steps`` steps with ``input_current`` (P, n_inputs) held; spike counts of the outputs.
+
+        Needs a network built with ``count_spikes=True`` (as
+        :meth:`from_layout` builds it). One ``Network.run`` per call: a closed
+        loop uses :meth:`run_episode`, which runs a whole episode at once.
+
+        Returns
+        -------
+        numpy.ndarray, shape (P, n_outputs)
+        """
+        if "spike_count" not in self.neurons.variables or not self._runtime():
+            raise ConfigError("advance() needs a runtime network built with count_spikes=True")
+        self.set_input_current(input_current)
+        spike_count = self._array(self.neurons, "spike_count")
+        spike_count[:] = 0.0
+        self.network.run(steps * self.dt, namespace={})
+        counts = spike_count[self.outputs.ravel()].reshape(self.outputs.shape).copy()
+        spike_count[:] = 0.0
+        return counts
+
+    def run_episode(self, rollout):
+        """The closed loop: one ``run()`` per episode (see :func:`neuroworm.brian.closed_loop.run_episode`)."""
+        from .closed_loop import run_episode
+
+        run_episode(self, rollout)
+
     def run(self, drive, record=()):
         """Run one step per row of ``drive`` and return the spikes (runtime device).
 

@@ -78,13 +78,14 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ConfigError
-from .network import _EXACT_FLAGS, BrianNetwork
+from .codegen import EXACT_FLAGS
+from .network import BrianNetwork
 
 __all__ = ["StandaloneNetwork", "cuda_available", "exact_compiler_flags"]
 
 _FAST_MATH_FLAGS = ("-ffast-math",)
 _NVCC_FAST_MATH_FLAGS = ("-use_fast_math", "--use_fast_math")
-_NVCC_EXACT_FLAGS = ["--fmad=false"]
+_NVCCEXACT_FLAGS = ["--fmad=false"]
 _NVCC_FLAGS_PREFERENCE = "devices.cuda_standalone.cuda_backend.extra_compile_args_nvcc"
 
 
@@ -129,9 +130,9 @@ def exact_compiler_flags():
         prefs[name] = [flag for flag in prefs[name] if flag not in removed] + added
 
     try:
-        replace("codegen.cpp.extra_compile_args_gcc", _FAST_MATH_FLAGS, _EXACT_FLAGS)
-        replace("codegen.cpp.extra_compile_args", _FAST_MATH_FLAGS, _EXACT_FLAGS)
-        replace(_NVCC_FLAGS_PREFERENCE, _NVCC_FAST_MATH_FLAGS, _NVCC_EXACT_FLAGS)
+        replace("codegen.cpp.extra_compile_args_gcc", _FAST_MATH_FLAGS, EXACT_FLAGS)
+        replace("codegen.cpp.extra_compile_args", _FAST_MATH_FLAGS, EXACT_FLAGS)
+        replace(_NVCC_FLAGS_PREFERENCE, _NVCC_FAST_MATH_FLAGS, _NVCCEXACT_FLAGS)
         yield
     finally:
         for name, value in saved.items():

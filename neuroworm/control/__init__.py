@@ -1,18 +1,24 @@
-"""Closed-loop control: encoders and decoders, and the loop that couples circuits to bodies.
+"""The closed loop: controllers, one episode's books, and the evaluator.
 
-Importing this package imports neither Brian2 nor MuJoCo.
+P networks (any registered backend) drive P bodies: :class:`Controller`
+encodes observations and decodes output activity, :class:`Rollout` keeps
+one episode's books, :class:`ClosedLoopEvaluator` and :func:`evaluate` run
+episodes generation after generation. Importing this package imports
+neither Brian2 nor MuJoCo.
 """
 
 from .controller import DEFAULT_NEURAL_STEPS_PER_ENV_STEP, Controller, check_neural_steps, default_neural_steps
-from .loop import Rollout, RolloutRecord, run_brian_loop, run_reference_loop
+from .evaluator import ClosedLoopEvaluator, environment_seeds, evaluate
+from .rollout import Rollout, RolloutRecord
 
 __all__ = [
     "DEFAULT_NEURAL_STEPS_PER_ENV_STEP",
+    "ClosedLoopEvaluator",
     "Controller",
     "Rollout",
     "RolloutRecord",
     "check_neural_steps",
     "default_neural_steps",
-    "run_brian_loop",
-    "run_reference_loop",
+    "environment_seeds",
+    "evaluate",
 ]

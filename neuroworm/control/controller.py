@@ -36,7 +36,7 @@ bit what evaluating each alone gives (a test checks it). It is about 1.5–4×
 faster than the equivalent ``numpy.einsum`` at P = 750.
 
 The controller knows nothing about the simulator: the Brian2 closed loop and
-the NumPy reference loop of :mod:`neuroworm.control.loop` call the same
+every backend's loop (:mod:`neuroworm.control.rollout`) call the same
 :meth:`Controller.encode` and :meth:`Controller.decode`.
 
 References
@@ -51,6 +51,7 @@ import math
 import numpy as np
 
 from ..errors import ConfigError, GenomeError, TaskError
+from ..validation import check_positive_int
 
 __all__ = ["DEFAULT_NEURAL_STEPS_PER_ENV_STEP", "Controller", "check_neural_steps", "default_neural_steps"]
 
@@ -71,22 +72,29 @@ def default_neural_steps(model):
     Parameters
     ----------
     model : str or NeuronModel
+        A spiking model; any other network (a rate network such as
+        ``"relu"``, read once per environment step) gets K = 1.
 
     Returns
     -------
     int
-    """
-    from ..neurons import get_model
 
+    Raises
+    ------
+    ConfigError
+        For a name that is neither a neuron model nor a rate network.
+    """
+    from ..genome import INITIAL_LOG_WEIGHTS
+    from ..neurons import MODEL_NAMES, get_model
+
+    if isinstance(model, str) and model.lower() not in MODEL_NAMES and model.lower() in INITIAL_LOG_WEIGHTS:
+        return 1
     return DEFAULT_NEURAL_STEPS_PER_ENV_STEP[get_model(model).name]
 
 
 def check_neural_steps(neural_steps_per_env_step):
     """``neural_steps_per_env_step`` as an int ≥ 1, or raise :class:`ConfigError`."""
-    value = neural_steps_per_env_step
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ConfigError(f"neural_steps_per_env_step must be an integer >= 1, got {value!r}")
-    return int(value)
+    return check_positive_int("neural_steps_per_env_step", neural_steps_per_env_step)
 
 
 class Controller:

@@ -27,6 +27,7 @@ time, not results.
 import inspect
 import math
 import os
+import uuid
 import warnings
 
 import numpy as np
@@ -45,6 +46,18 @@ def accepts_seeds(evaluate):
     return "seeds" in parameters
 
 
+_BUILT_IN_THIS_PROCESS = {}
+"""The evaluate callable this worker process last received, by the token of its :class:`BatchEvaluation`.
+
+A process or Dask worker receives a fresh unpickled copy of the evaluate
+callable with every batch. An :class:`EvaluateBatch` unpickled here keeps
+the copy an earlier batch of the same evaluation brought, with whatever it
+built (a closed-loop evaluator's network and environments), instead of its
+own fresh copy, so a worker builds its simulation once per run, not once per
+batch. Only the latest evaluation's callable is kept, to bound memory.
+"""
+
+
 class EvaluateBatch:
     """Picklable callable applying ``evaluate`` to one batch.
 
@@ -56,11 +69,27 @@ class EvaluateBatch:
         Dask maps.
     pass_seeds : bool
         Whether to pass the batch's evaluation seeds.
+    token : str, optional
+        Identifies the evaluation across batches: where one is given, a
+        worker keeps using the first copy of ``evaluate`` it unpickled for
+        that token (see :data:`_BUILT_IN_THIS_PROCESS`).
     """
 
-    def __init__(self, evaluate, pass_seeds):
+    def __init__(self, evaluate, pass_seeds, token=None):
         self.evaluate = evaluate
         self.pass_seeds = pass_seeds
+        self.token = token
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        token = state.get("token")
+        if token is None:
+            return
+        if token in _BUILT_IN_THIS_PROCESS:
+            self.evaluate = _BUILT_IN_THIS_PROCESS[token]
+        else:
+            _BUILT_IN_THIS_PROCESS.clear()
+            _BUILT_IN_THIS_PROCESS[token] = self.evaluate
 
     def __call__(self, batch):
         genomes, seeds = batch
@@ -217,6 +246,7 @@ class BatchEvaluation:
         self.map_function = map_function
         self.batch_size = None if batch_size is None else int(batch_size)
         self.workers = workers
+        self.token = uuid.uuid4().hex  # lets workers keep what they built across batches
 
     def batch_size_for(self, n_individuals):
         """The batch size used for a population of ``n_individuals``."""
@@ -249,7 +279,7 @@ class BatchEvaluation:
             (genomes[start : start + size], None if seeds is None else seeds[start : start + size])
             for start in range(0, n_individuals, size)
         ]
-        results = list(self.map_function(EvaluateBatch(self.evaluate, self.pass_seeds), batches))
+        results = list(self.map_function(EvaluateBatch(self.evaluate, self.pass_seeds, self.token), batches))
         if len(results) != len(batches):
             raise ConfigError(f"the map returned {len(results)} results for {len(batches)} batches")
         return np.concatenate([np.asarray(result, dtype=np.float64) for result in results])

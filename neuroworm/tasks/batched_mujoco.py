@@ -156,6 +156,33 @@ class BatchedMujocoEnv(VectorEnv):
         self._body_rngs = [None] * self.num_envs
         self._body_seeds = [None] * self.num_envs
 
+    # ------------------------------------------------------------------ body state
+
+    @property
+    def joint_names(self):
+        """Names of the joints the actuators drive, in actuator order."""
+        import mujoco
+
+        joints = [int(j) for j in self.model.actuator_trnid[:, 0] if j >= 0]
+        return tuple(mujoco.mj_id2name(self.model, mujoco.mjtObj.mjOBJ_JOINT, j) or f"joint{j}" for j in joints)
+
+    def body_state(self):
+        """Where the bodies are now, for plots and gait analysis (copies).
+
+        Returns
+        -------
+        dict
+            ``"head_position"``: (P, :attr:`n_root_positions`), the root's
+            position from ``qpos`` (x and y of the head segment for the
+            swimmers, x of the torso for HalfCheetah);
+            ``"joint_angles"``: (P, n_actuated), angles (rad) of the
+            actuated joints, named by :attr:`joint_names`.
+        """
+        joints = [int(j) for j in self.model.actuator_trnid[:, 0] if j >= 0]
+        addresses = np.asarray(self.model.jnt_qposadr[joints], dtype=np.int64)
+        qpos = np.array(self.physics.qpos)
+        return {"head_position": qpos[:, : self.n_root_positions], "joint_angles": qpos[:, addresses]}
+
     # ------------------------------------------------------------------ gymnasium API
 
     @property
