@@ -5,6 +5,7 @@
     neuroworm connectomes                 table of the bundled connectomes
     neuroworm connectome info NAME        statistics and citation of one connectome
     neuroworm evolve [options]            evolve a connectome controller on a task
+    neuroworm evaluate GENOME|RUN_DIR     held-out returns and gait of a saved worm (--json, --video)
     neuroworm demo [--out runs/demo]      the main job (``make demo``)
     neuroworm reproduce --list            every figure and table of the papers, and which are implemented
     neuroworm reproduce PAPER ITEM        one of them: ITEM.csv, ITEM.png, ITEM.json in --out
@@ -88,6 +89,33 @@ def command_evolve(args):
     result = evolve_controller(settings, args.out, resume=args.resume, dask=args.dask, processes=args.processes,
                                progress=not args.quiet, checkpoint_every=args.checkpoint_every)
     _report_evolution(result, args.out)
+    return 0
+
+
+def command_evaluate(args):
+    """Held-out returns and gait of a saved genome (see ``neuroworm evaluate --help``)."""
+    import json
+    import os
+
+    if args.video:  # MuJoCo picks its OpenGL backend when first imported; headless needs EGL or OSMesa
+        os.environ.setdefault("MUJOCO_GL", "egl")
+    from .analysis.swim import evaluate_genome
+
+    result = evaluate_genome(args.genome, episodes=args.episodes, seed=args.seed, backend=args.backend,
+                             episode_steps=args.episode_steps)
+    summary = result.to_dict()
+    if args.video:
+        from .analysis.video import render_video
+
+        best = int(result.returns.argmax())
+        written, used = render_video(result.record, args.video, individual=best)
+        summary["video"] = {"path": str(written), "renderer": used, "episode": best}
+    if args.json:
+        print(json.dumps(summary))
+    else:
+        print(result.summary())
+        if args.video:
+            print(f"video of episode {summary['video']['episode']} ({used} renderer): {written}")
     return 0
 
 
@@ -206,6 +234,27 @@ def build_parser():
                         help="split each generation over N local worker processes (same results, faster on 2+ cores)")
     evolve.add_argument("--quiet", action="store_true", help="no progress bar")
     evolve.set_defaults(handler=command_evolve)
+
+    evaluate = commands.add_parser(
+        "evaluate", help="held-out returns and gait of a saved worm",
+        description="Run a saved genome (worm.npz, best_genome.npz, or a run folder holding one) on N episodes "
+        "with reset seeds no training step used, and report each return, their mean and std, and the gait: "
+        "undulation frequency, amplitude per joint, phase lag between neighbouring joints, and whether a "
+        "travelling wave runs down the body.",
+    )
+    evaluate.add_argument("genome", help="GENOME.npz or RUN_DIR")
+    evaluate.add_argument("--episodes", type=int, default=16, help="held-out episodes (default 16)")
+    evaluate.add_argument("--seed", type=int, default=0,
+                          help="which held-out seeds: TEST_SEED_BASE + seed*episodes + i (default 0: the test seeds)")
+    evaluate.add_argument("--backend", help="default: the file's (reference for spiking, relu for ReLU genomes)")
+    evaluate.add_argument("--episode-steps", type=int, help="default: the file's (1000)")
+    evaluate.add_argument("--json", action="store_true",
+                          help="print one JSON object: returns, mean, std, gait (frequency_hz, amplitude_rad, "
+                          "phase_lag_rad, travelling_wave), ...")
+    evaluate.add_argument("--video", metavar="FILE",
+                          help="render the best episode (.gif, or .mp4 with ffmpeg); MuJoCo's renderer "
+                          "(MUJOCO_GL=egl/osmesa) or else a matplotlib drawing of the links")
+    evaluate.set_defaults(handler=command_evaluate)
 
     demo = commands.add_parser("demo", help="the main job: connectome figures and a small evolution (make demo)")
     demo.add_argument("--out", default="runs/demo", help="folder for figures (default: runs/demo)")
