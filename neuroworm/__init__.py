@@ -35,7 +35,7 @@ from .errors import (
     TaskError,
     UnknownConnectomeError,
 )
-from .genome import GenomeLayout
+from .genome import GenomeLayout, LayeredLayout
 from .neurons import ALIF, LIF, STDP, Izhikevich, NeuromodulatedSTDP, get_model
 
 __version__ = "0.1.0"
@@ -56,6 +56,7 @@ __all__ = [
     "GenomeError",
     "GenomeLayout",
     "Izhikevich",
+    "LayeredLayout",
     "NeuroWormError",
     "NeuromodulatedSTDP",
     "ReferenceNetwork",

@@ -132,3 +132,62 @@ def test_mutation_groups_split_encoder_decoder_from_connectome(circuit):
     assert len(groups["encoder_decoder"]) + len(groups["connectome"]) == layout.size
     GenomeGroups(layout.size, groups)  # disjoint and covering: accepted by the strategies
     assert set(GenomeLayout(circuit, "alif").mutation_groups()) == {"connectome"}
+
+
+# ------------------------------------------------------------------ any network: layered layouts, initial values
+def test_initial_values_come_from_the_experiment_file(circuit):
+    import tomllib
+
+    from neuroworm.genome import INITIAL_LOG_WEIGHTS, paper_initial_values
+    from neuroworm.resources import bundled_path
+
+    neurons = tomllib.loads(bundled_path("models", "schmidgall2023.toml").read_text())["neurons"]
+    for model in ("alif", "izhikevich", "relu"):
+        table = neurons[model]["initial_log_weight"]
+        assert INITIAL_LOG_WEIGHTS[model] == (table["excitatory"], table["inhibitory"])
+        layout = GenomeLayout(circuit, model, n_observations=2, n_actions=1)
+        weights = layout.random(1, seed=0)[0, layout.slices["chemical_log_weight"]]
+        np.testing.assert_array_equal(np.unique(weights), sorted({table["excitatory"], table["inhibitory"]}))
+    assert paper_initial_values("lif") == paper_initial_values("alif")
+    assert paper_initial_values("artificial") == paper_initial_values("relu")
+    with pytest.raises(ConfigError, match="hodgkin"):
+        paper_initial_values("hodgkin")
+
+
+def test_layered_layout_slices_decode_and_initialise():
+    from neuroworm.genome import LayeredLayout
+
+    layout = LayeredLayout((4, 6, 3), n_observations=5, n_actions=2)
+    assert list(layout.shapes) == ["weight_0", "bias_0", "weight_1", "bias_1", "encoder", "decoder"]
+    assert layout.size == 4 * 6 + 6 + 6 * 3 + 3 + 5 * 4 + 3 * 2
+    assert (layout.n_inputs, layout.n_outputs, layout.n_layers) == (4, 3, 3)
+    genomes = layout.random(200, seed=1)
+    weights = layout.weights(genomes)
+    assert [w.shape for w in weights] == [(200, 4, 6), (200, 6, 3)]
+    np.testing.assert_allclose(weights[0].std(), 1 / np.sqrt(4), rtol=0.05)   # LeCun: 1/sqrt(fan_in)
+    np.testing.assert_allclose(weights[1].std(), 1 / np.sqrt(6), rtol=0.05)
+    assert all((b == 0).all() for b in layout.biases(genomes))
+    assert np.abs(layout.decode(genomes)["encoder"]).max() <= 0.3
+    groups = layout.mutation_groups()
+    assert len(groups["encoder_decoder"]) == 26 and len(groups["connectome"]) == layout.size - 26
+    vector = np.arange(layout.size, dtype=float)
+    assert layout.decode(vector)["bias_0"].tolist() == list(range(24, 30))
+    with pytest.raises(GenomeError, match="weight_1"):
+        bad = vector.copy()
+        bad[31] = np.nan
+        layout.validate(bad)
+
+
+@pytest.mark.parametrize("sizes", [(4,), (4, 0), (4, 2.0), (True, 3)])
+def test_layered_layout_refuses_bad_sizes(sizes):
+    from neuroworm.genome import LayeredLayout
+
+    with pytest.raises(ConfigError):
+        LayeredLayout(sizes)
+
+
+def test_layouts_refuse_fractional_sizes_instead_of_truncating(circuit):
+    with pytest.raises(ConfigError, match="n_observations"):
+        GenomeLayout(circuit, "alif", n_observations=2.5, n_actions=1)
+    with pytest.raises(ConfigError, match="n must be an integer >= 1, got 0.5"):
+        GenomeLayout(circuit, "alif").random(0.5)

@@ -141,15 +141,15 @@ class Controller:
             raise TaskError(
                 f"the genome's decoder gives {layout.n_actions} actions, but the action space has "
                 f"{low.size} (decoder slice: n_outputs x n_actions = "
-                f"{len(layout.circuit.outputs)} x {layout.n_actions})"
+                f"{layout.n_outputs} x {layout.n_actions})"
             )
         if not (np.isfinite(low).all() and np.isfinite(high).all()):
             raise TaskError(f"action bounds must be finite for a tanh decoder; got low={low}, high={high}")
         if not (low < high).all():
             raise TaskError(f"action bounds must satisfy low < high; got low={low}, high={high}")
-        if layout.n_observations == 0 or len(layout.circuit.input_index) == 0:
+        if layout.n_observations == 0 or layout.n_inputs == 0:
             raise TaskError("the encoder is empty: the layout has no observations or the circuit no input cells")
-        if len(layout.circuit.output_index) == 0:
+        if layout.n_outputs == 0:
             raise TaskError("the circuit has no output cells for the decoder to read")
         self.action_low, self.action_high = low, high
         self._centre = (low + high) / 2.0
@@ -158,8 +158,8 @@ class Controller:
         self._decoder = None
 
     def __repr__(self):
-        return (f"<Controller {self.layout.n_observations} observations -> {len(self.layout.circuit.inputs)} inputs, "
-                f"{len(self.layout.circuit.outputs)} outputs -> {self.layout.n_actions} actions, "
+        return (f"<Controller {self.layout.n_observations} observations -> {self.layout.n_inputs} inputs, "
+                f"{self.layout.n_outputs} outputs -> {self.layout.n_actions} actions, "
                 f"K={self.neural_steps_per_env_step}>")
 
     @property
@@ -228,7 +228,7 @@ class Controller:
             at most 1) and a sum that overflows is ``±inf``, which the tanh
             maps onto a bound: actions are always finite.
         """
-        counts = self._check_rows(spike_counts, len(self.layout.circuit.output_index), "spike_counts")
+        counts = self._check_rows(spike_counts, self.layout.n_outputs, "spike_counts")
         rates = counts / self.neural_steps_per_env_step
         with np.errstate(over="ignore", invalid="ignore"):
             drive = np.matmul(rates[:, None, :], self._decoder)[:, 0, :]

@@ -121,8 +121,10 @@ class ClosedLoopEvaluator:
 
     Parameters
     ----------
-    circuit : Circuit
-        E.g. ``locomotion_circuit(load_connectome("cook2019_hermaphrodite"))``.
+    circuit : Circuit or None
+        E.g. ``locomotion_circuit(load_connectome("cook2019_hermaphrodite"))``;
+        ``None`` for a network without a circuit (then give ``layout``, e.g.
+        a :class:`~neuroworm.genome.LayeredLayout`; recording spikes needs a circuit).
     model : {"lif", "alif", "izhikevich"}, NeuronModel, or a name GenomeLayout knows (``"relu"``)
     task : str
         A gymnasium environment id with Box spaces: ``"Swimmer-v5"``,
@@ -216,7 +218,7 @@ class ClosedLoopEvaluator:
             envs.close()
         if layout is None:
             layout = GenomeLayout(self.circuit, self.model, n_observations=n_observations, n_actions=n_actions)
-        elif layout.circuit is not self.circuit:
+        elif getattr(layout, "circuit", None) is not self.circuit:
             raise ConfigError("layout was made for another circuit object")
         elif layout.n_observations != n_observations:
             raise TaskError(
@@ -229,7 +231,8 @@ class ClosedLoopEvaluator:
 
     def __repr__(self):
         model = getattr(self.model, "name", self.model)
-        return (f"<ClosedLoopEvaluator {model} on {self.circuit.name!r}, {self.task}, backend "
+        where = getattr(self.circuit, "name", self._layout.name)
+        return (f"<ClosedLoopEvaluator {model} on {where!r}, {self.task}, backend "
                 f"{self.backend!r}, {self.episode_steps} steps x K={self.neural_steps_per_env_step}>")
 
     @property
@@ -280,6 +283,8 @@ class ClosedLoopEvaluator:
     def _record_cells(self, record):
         if record is None or record is False:
             return None
+        if self.circuit is None:
+            raise ConfigError("recording spikes needs a circuit (cells to name); this evaluator has none")
         if record is True:
             return tuple(self.circuit.inputs) + tuple(self.circuit.outputs)
         if isinstance(record, str):
