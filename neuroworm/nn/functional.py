@@ -51,9 +51,10 @@ ACTIVATIONS = {
     "identity": Activation("identity", lambda z: z, lambda g, z, a: g),
     "relu": Activation("relu", lambda z: np.maximum(z, 0), lambda g, z, a: g * (z > 0)),
     "tanh": Activation("tanh", np.tanh, lambda g, z, a: g * (1 - a * a)),
+    "sigmoid": Activation("sigmoid", lambda z: 0.5 * (1 + np.tanh(0.5 * z)), lambda g, z, a: g * a * (1 - a)),
     "softmax": Activation("softmax", softmax, _softmax_backward),
 }
-"""The activations by name: ``identity``, ``relu``, ``tanh``, ``softmax`` (row-wise)."""
+"""The activations by name: ``identity``, ``relu``, ``tanh``, ``sigmoid``, ``softmax`` (row-wise)."""
 
 
 def get_activation(activation):

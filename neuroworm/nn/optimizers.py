@@ -88,15 +88,24 @@ class Adam:
         if self.first is None:
             self.first = [np.zeros_like(p) for p in parameters]
             self.second = [np.zeros_like(p) for p in parameters]
+            self._buffer = [np.empty_like(p) for p in parameters]
         self.steps += 1
         scale = self.learning_rate * np.sqrt(1 - self.beta2**self.steps) / (1 - self.beta1**self.steps)
         epsilon = self.epsilon * np.sqrt(1 - self.beta2**self.steps)  # same as eps added to the corrected sqrt(v)
-        for p, g, m, v in zip(parameters, gradients, self.first, self.second, strict=True):
+        for p, g, m, v, buffer in zip(parameters, gradients, self.first, self.second, self._buffer, strict=True):
+            # in place, one scratch array per parameter: large masked layers make temporaries costly
+            np.multiply(g, 1 - self.beta1, out=buffer)
             m *= self.beta1
-            m += (1 - self.beta1) * g
+            m += buffer
+            np.multiply(g, g, out=buffer)
+            buffer *= 1 - self.beta2
             v *= self.beta2
-            v += (1 - self.beta2) * g * g
-            p -= scale * m / (np.sqrt(v) + epsilon)
+            v += buffer
+            np.sqrt(v, out=buffer)
+            buffer += epsilon
+            np.divide(m, buffer, out=buffer)
+            buffer *= scale
+            p -= buffer
 
 
 OPTIMIZERS = {"sgd": SGD, "signsgd": SignSGD, "adam": Adam}
