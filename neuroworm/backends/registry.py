@@ -20,6 +20,7 @@ __all__ = ["backend_names", "get_backend", "make_backend", "register_backend"]
 _ENTRY_POINTS = {
     "reference": "neuroworm.backends.reference:ReferenceNetwork",
     "brian2": "neuroworm.brian.network:BrianNetwork",
+    "relu": "neuroworm.backends.relu:ReLUNetwork",
 }
 """Registered backends: name → ``"module:Class"`` (or the class itself)."""
 
