@@ -71,5 +71,6 @@ def test_malformed_batches_are_named(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(DatasetFileError, match="no data_batch"):
         load_cifar10(tmp_path / "empty")
-    with pytest.raises(DatasetFileError, match="no such file"):
+    write_batch(path, 3, 0)
+    with pytest.raises(DatasetFileError, match="test_batch: no such file"):
         load_cifar10(tmp_path)  # data_batch_1 exists, test_batch does not
