@@ -77,6 +77,12 @@ class TMazeCore:
         self.meals = np.zeros(self.n, dtype=np.int64)
         self.switch_after = np.zeros(self.n, dtype=np.int64)
         self.alive = np.zeros(self.n, dtype=bool)
+        self.visited = np.zeros((self.n,) + self.grid.shape, dtype=bool)
+
+    @property
+    def explored(self):
+        """Fraction of the maze's free cells each agent has stood on this episode, shape (n,)."""
+        return self.visited.sum(axis=(1, 2)) / np.sum(self.grid == 0)
 
     @property
     def optimal_steps(self):
@@ -94,6 +100,8 @@ class TMazeCore:
         self.meals[mask] = 0
         self.switch_after[mask] = rng.integers(self.meals_before_switch[0], self.meals_before_switch[1] + 1, count)
         self.alive[mask] = True
+        self.visited[mask] = False
+        self.visited[mask, self.start[0], self.start[1]] = True
 
     def observe(self):
         """Sensors (wall, green, red) for the cell ahead, shape (n, 3), float32."""
@@ -127,6 +135,7 @@ class TMazeCore:
         eats_poison = forward & at_end[np.arange(self.n), 1 - self.food_side]
         reward = eats_food.astype(np.float64) - eats_poison
         self.position = np.where(forward[:, None], ahead, self.position)
+        self.visited[np.arange(self.n), self.position[:, 0], self.position[:, 1]] = True
         ate = eats_food | eats_poison
         self.position[ate] = self.start
         self.heading[ate] = _NORTH
