@@ -111,3 +111,15 @@ def test_bad_arguments_raise(circuit, make_circuit):
         net.set_genomes(layout.random(3, seed=0))
     with pytest.raises(ConfigError, match="input_current"):
         net.advance(np.ones((2, 1)), 1)
+
+
+@pytest.mark.mujoco
+def test_closed_loop_on_the_relu_backend_is_batched_exactly(circuit):
+    from neuroworm.control.evaluator import ClosedLoopEvaluator
+
+    evaluator = ClosedLoopEvaluator(circuit, "relu", "Swimmer-v5", backend="relu", episode_steps=40)
+    genomes = evaluator.layout.random(3, seed=0, weight_noise=0.3)
+    together = evaluator(genomes, seeds=[5, 6, 7])
+    alone = [evaluator(genomes[k:k + 1], seeds=[5 + k])[0] for k in range(3)]
+    np.testing.assert_array_equal(together, alone)
+    assert np.isfinite(together).all()
