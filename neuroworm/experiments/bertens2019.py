@@ -44,7 +44,7 @@ SETTINGS = {
                   "channels": 16},
     },
     "tmaze": {
-        "small": {"population": 32, "environments": 4, "generations": 60, "memory_size": 16, "channels": 8},
+        "small": {"population": 32, "environments": 4, "generations": 100, "memory_size": 16, "channels": 8},
         "paper": {"population": 1024, "environments": 8, "generations": 30000, "memory_size": 32,
                   "channels": 16},
     },
@@ -110,7 +110,8 @@ def evolve_enu(evaluate, initial, *, population, generations, seed, out=None, le
     start = time.perf_counter()
     with _blas_threads(blas_threads):
         result = run(strategy, evaluate, generations, seed=seed, checkpoint=checkpoint,
-                     resume=checkpoint is not None, batch_size=population, progress=progress)
+                     resume=checkpoint is not None and checkpoint.exists(), batch_size=population,
+                     progress=progress)
     seconds = (time.perf_counter() - start) / max(generations, 1)
     return result, seconds
 
