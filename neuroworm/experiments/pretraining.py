@@ -1,0 +1,523 @@
+"""Pre-train a connectome controller by ES, then fine-tune every synapse by the elite GA.
+
+Schmidgall, Schuman & Parsa (2023, A.2) pre-train "the initial weights and
+neuron model constants" and a non-linear encoder and decoder with OpenAI-ES
+for 1000 epochs (A.3.2: population 200, σ = learning rate = 0.1, both
+decayed by 0.999 per epoch, separately for the encoder/decoder and the
+shared connectome weights), and then fine-tune the weights individually with
+the elite GA of A.3.1. :func:`pretrain` chains both stages in one run:
+
+1. **ES stage.** The search vector holds the encoder and decoder entries
+   one by one and, *shared*, one log-weight for all excitatory synapses, one
+   for all inhibitory synapses, one gap-junction log-conductance, and one
+   value per neuron constant and cell role (input cells, output cells,
+   others) -- see :func:`shared_expansion`. Each candidate is expanded to a
+   full genome :math:`\\theta = E(x)` before it is evaluated.
+2. **GA stage.** The ES product :math:`E(x^*)` -- every synapse now its own
+   gene -- seeds an :class:`~neuroworm.evolve.EliteGA`.
+
+**Honest fitness.** An individual's fitness is its mean return over ``m``
+episodes with different reset seeds (:class:`MultiEpisodeFitness`: one
+batched call of P·m bodies). Every ``heldout_every`` generations the
+strategy's product is scored on *validation* seeds no training episode uses
+(``heldout_mean``/``heldout_std`` in the logbook); the final worm is scored
+once on separate *test* seeds (:data:`TEST_SEED_BASE`), never used for
+training or for choosing anything. Training seeds lie in ``[0, 2^30)``,
+validation and test seeds above.
+
+Both stages write a checkpoint every epoch and resume from it.
+
+References
+----------
+Schmidgall, S., Schuman, C. & Parsa, M. (2023). Biological connectomes as a
+representation for the architecture of artificial neural networks.
+Appendix A.2, A.3.1, A.3.2.
+Salimans, T. et al. (2017). Evolution strategies as a scalable alternative to
+reinforcement learning. arXiv:1703.03864.
+"""
+
+import json
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import ConfigError
+from .config import load_experiment_config
+
+__all__ = [
+    "PRETRAINED_NEURON_CONSTANTS",
+    "TEST_SEED_BASE",
+    "TRAINING_SEED_LIMIT",
+    "VALIDATION_SEED_BASE",
+    "HeldoutReturns",
+    "MultiEpisodeFitness",
+    "PretrainSettings",
+    "episode_seeds",
+    "heldout_seeds",
+    "load_worm",
+    "pretrain",
+    "pretraining_layout",
+    "save_worm",
+    "shared_expansion",
+]
+
+TRAINING_SEED_LIMIT = 2**30
+"""Training episodes reset with seeds in ``[0, 2^30)``."""
+
+VALIDATION_SEED_BASE = 2**30
+"""Validation seeds (the logbook's ``heldout_*`` columns) are ``2^30 + i``."""
+
+TEST_SEED_BASE = 2**30 + 2**20
+"""Test seeds (the reported returns) are ``2^30 + 2^20 + i``; nothing is trained or chosen on them."""
+
+PRETRAINED_NEURON_CONSTANTS = {
+    "alif": ("v_threshold", "beta", "input_scale"),
+    "lif": ("v_threshold", "input_scale"),
+    "izhikevich": ("input_scale",),
+}
+"""Neuron constants the ES stage tunes, per model (shared per cell role).
+
+The paper tunes "neuron model constants" without listing them. Here: the
+firing threshold, the adaptation strength β and the input scale, the
+constants our models allow per neuron. The decays γ and γ_s stay at the
+paper's values (A.3.3): our networks hold them as one constant per network,
+not per individual.
+"""
+
+
+def episode_seeds(seed, episodes):
+    """``episodes`` reset seeds in ``[0, 2^30)`` derived from one evaluation seed.
+
+    Parameters
+    ----------
+    seed : int
+        The driver's seed for an individual (any non-negative int).
+    episodes : int
+        m.
+
+    Returns
+    -------
+    numpy.ndarray of int64, shape (episodes,)
+    """
+    state = np.random.SeedSequence(int(seed)).generate_state(int(episodes), dtype=np.uint32)
+    return (state.astype(np.int64) % TRAINING_SEED_LIMIT).astype(np.int64)
+
+
+def heldout_seeds(count, kind="test"):
+    """The fixed held-out reset seeds: ``"validation"`` (during training) or ``"test"`` (the report)."""
+    bases = {"validation": VALIDATION_SEED_BASE, "test": TEST_SEED_BASE}
+    if kind not in bases:
+        raise ConfigError(f"kind must be 'validation' or 'test', got {kind!r}")
+    return [bases[kind] + i for i in range(int(count))]
+
+
+class MultiEpisodeFitness:
+    r"""Fitness = mean return over ``m`` episodes, all P·m bodies in one batched call.
+
+    .. math:: F(\theta_i) = \frac{1}{m} \sum_{j=1}^{m} R(\theta_i; \text{seed}_{ij})
+
+    Parameters
+    ----------
+    evaluator : ClosedLoopEvaluator
+        Scores a matrix of genomes with one reset seed per row.
+    episodes : int
+        m.
+    transient_steps : int
+        Rewards of the first ``transient_steps`` environment steps do not
+        count (0: the plain return). A training objective only: a swimmer
+        can score ~40 by curling once at the start and then lying still, a
+        local optimum that counting only later steps removes; the reported
+        returns are always the full episode's.
+
+    Notes
+    -----
+    The seeds of individual ``i`` come from the driver's seed for it
+    (:func:`episode_seeds`), so runs are reproducible and resumable. A
+    diverged episode (``-inf``) makes the individual's fitness ``-inf``.
+    """
+
+    def __init__(self, evaluator, episodes, transient_steps=0):
+        if int(episodes) < 1:
+            raise ConfigError(f"episodes must be at least 1, got {episodes!r}")
+        if int(transient_steps) < 0:
+            raise ConfigError(f"transient_steps must be >= 0, got {transient_steps!r}")
+        self.evaluator = evaluator
+        self.episodes = int(episodes)
+        self.transient_steps = int(transient_steps)
+
+    def _returns(self, genomes, seeds):
+        if not self.transient_steps:
+            return self.evaluator(genomes, seeds=seeds)
+        returns, record = self.evaluator.rollout(genomes, seeds=seeds, record=())
+        later = np.asarray(record.rewards, dtype=np.float64)[self.transient_steps:].sum(axis=0)
+        return np.where(np.isfinite(returns), later, returns)
+
+    def __call__(self, genomes, seeds=None):
+        genomes = np.atleast_2d(np.asarray(genomes, dtype=np.float64))
+        count = genomes.shape[0]
+        if seeds is None:
+            seeds = np.arange(count)
+        reset = np.concatenate([episode_seeds(s, self.episodes) for s in seeds])
+        returns = self._returns(np.repeat(genomes, self.episodes, axis=0), [int(s) for s in reset])
+        return np.asarray(returns, dtype=np.float64).reshape(count, self.episodes).mean(axis=1)
+
+
+class HeldoutReturns:
+    """Returns of one genome on fixed held-out seeds (one batched call).
+
+    Parameters
+    ----------
+    evaluator : ClosedLoopEvaluator
+        Its ``episode_steps`` should be the full episode (1000).
+    seeds : sequence of int
+        E.g. ``heldout_seeds(8, "validation")``.
+    """
+
+    def __init__(self, evaluator, seeds):
+        self.evaluator = evaluator
+        self.seeds = [int(s) for s in seeds]
+
+    def __call__(self, genome):
+        genome = np.asarray(genome, dtype=np.float64).reshape(1, -1)
+        return self.evaluator(np.repeat(genome, len(self.seeds), axis=0), seeds=self.seeds)
+
+
+def pretraining_layout(circuit, model, n_observations, n_actions):
+    """The genome layout of pre-training: per-neuron slices for the tuned constants.
+
+    Returns
+    -------
+    GenomeLayout
+        With ``per_neuron`` = :data:`PRETRAINED_NEURON_CONSTANTS` of the model.
+    """
+    from ..genome import GenomeLayout
+
+    return GenomeLayout(circuit, model, n_observations=n_observations, n_actions=n_actions,
+                        per_neuron=PRETRAINED_NEURON_CONSTANTS.get(str(model).lower(), ()))
+
+
+def shared_expansion(layout):
+    """The ES stage's weight sharing: a :class:`~neuroworm.evolve.SharedWeights` for ``layout``.
+
+    Free (searched one by one): the encoder and decoder entries. Shared:
+    ``excitatory`` and ``inhibitory`` -- the log-weights of all chemical
+    synapses of that Dale sign (Schmidgall et al. 2023, A.2 "initial shared
+    weights"); ``gap_junctions`` -- all log-conductances; and for each
+    per-neuron constant one value per cell role, ``"<constant>:inputs"``
+    (the motor neurons the encoder drives), ``"<constant>:outputs"`` (the
+    muscles the decoder reads), ``"<constant>:others"``.
+
+    Returns
+    -------
+    SharedWeights
+    """
+    from ..evolve import SharedWeights
+
+    slices = layout.slices
+    circuit = layout.circuit
+    chemical = np.arange(slices["chemical_log_weight"].start, slices["chemical_log_weight"].stop)
+    sign = np.asarray(circuit.chemical_sign)
+    shared = {}
+    for name, mask in (("excitatory", sign > 0), ("inhibitory", sign < 0), ("unsigned", sign == 0)):
+        if mask.any():
+            shared[name] = chemical[mask]
+    electrical = slices["electrical_log_conductance"]
+    if electrical.stop > electrical.start:
+        shared["gap_junctions"] = np.arange(electrical.start, electrical.stop)
+    role = np.full(circuit.n_neurons, 2)
+    role[np.asarray(circuit.output_index)] = 1
+    role[np.asarray(circuit.input_index)] = 0
+    for constant in layout.per_neuron:
+        start = slices[constant].start
+        for number, label in enumerate(("inputs", "outputs", "others")):
+            cells = np.flatnonzero(role == number)
+            if cells.size:
+                shared[f"{constant}:{label}"] = start + cells
+    return SharedWeights(layout.size, shared)
+
+
+@dataclass
+class PretrainSettings:
+    """What :func:`pretrain` does; saved as ``settings.json`` and inside each worm file.
+
+    Defaults: the paper's ES (A.3.2) and GA (A.3.1, "varying biophysical
+    realism") hyperparameters from ``models/schmidgall2023.toml``, except
+    the epoch, generation and population counts, which fit a laptop.
+    ``es_episode_steps`` may be shorter than the full episode to speed up
+    pre-training, and the ES fitness ignores the first
+    ``es_transient_steps`` rewards (see :class:`MultiEpisodeFitness`);
+    GA fitness, held-out and test returns are full ``episode_steps``-long
+    returns.
+    """
+
+    connectome: str = "cook2019_hermaphrodite"
+    circuit: str = "locomotion"
+    model: str = "alif"
+    task: str = "Swimmer-v5"
+    neural_steps_per_env_step: int | None = None
+    episode_steps: int = 1000
+    seed: int = 0
+    episodes_per_individual: int = 2
+    es_population: int = 200
+    es_epochs: int = 300
+    es_episode_steps: int = 300
+    es_transient_steps: int = 100
+    es_sigma: dict = field(default_factory=lambda: {"encoder_decoder": 0.1, "connectome": 0.1})
+    es_learning_rate: dict = field(default_factory=lambda: {"encoder_decoder": 0.1, "connectome": 0.1})
+    es_decay: dict = field(default_factory=lambda: {"encoder_decoder": 0.999, "connectome": 0.999})
+    ga_population: int = 100
+    ga_generations: int = 20
+    ga_episode_steps: int = 1000
+    ga_elites: int = 8
+    ga_mutation_rate: dict = field(default_factory=lambda: {"encoder_decoder": 0.01, "connectome": 0.01})
+    ga_mutation_decay: dict = field(default_factory=lambda: {"encoder_decoder": 0.997, "connectome": 0.997})
+    validation_episodes: int = 8
+    heldout_every: int = 10
+    test_episodes: int = 16
+    processes: int = 1
+
+    @classmethod
+    def from_paper(cls, **overrides):
+        """Settings with the hyperparameters of ``models/schmidgall2023.toml`` (A.3.1, A.3.2)."""
+        table = load_experiment_config("schmidgall2023")
+        es, ga = table["evolution_strategies"], table["genetic_algorithm"]["varying_biophysical_realism"]
+        honest = table.get("honest_fitness", {})
+        settings = cls(
+            es_population=es["population_size"], es_sigma=dict(es["sigma"]), es_learning_rate=dict(es["learning_rate"]),
+            es_decay=dict(es["sigma_decay"]), ga_elites=ga["n_elites"], ga_mutation_rate=dict(ga["mutation_rate"]),
+            ga_mutation_decay=dict(ga["mutation_decay"]),
+            episodes_per_individual=honest.get("episodes_per_individual", 2),
+            validation_episodes=honest.get("validation_episodes", 8),
+            heldout_every=honest.get("heldout_every", 10), test_episodes=honest.get("test_episodes", 16),
+        )
+        for key, value in overrides.items():
+            if not hasattr(settings, key):
+                raise ConfigError(f"unknown pre-training setting {key!r}")
+            setattr(settings, key, value)
+        return settings.validate()
+
+    def validate(self):
+        """Raise :class:`ConfigError` naming the first setting that cannot work; return self."""
+        for name in ("episode_steps", "episodes_per_individual", "es_population", "es_episode_steps",
+                     "ga_population", "ga_episode_steps", "validation_episodes", "heldout_every",
+                     "test_episodes", "processes"):
+            if int(getattr(self, name)) < 1:
+                raise ConfigError(f"pre-training setting {name} must be at least 1, got {getattr(self, name)!r}")
+        for name in ("es_epochs", "ga_generations"):
+            if int(getattr(self, name)) < 0:
+                raise ConfigError(f"pre-training setting {name} must be >= 0, got {getattr(self, name)!r}")
+        if not 0 <= self.es_transient_steps < self.es_episode_steps:
+            raise ConfigError(f"es_transient_steps must be in [0, es_episode_steps), got {self.es_transient_steps}")
+        if self.es_population % 2:
+            raise ConfigError(f"es_population must be even (antithetic sampling), got {self.es_population}")
+        if not 1 <= self.ga_elites < self.ga_population:
+            raise ConfigError(f"ga_elites must be in [1, ga_population), got {self.ga_elites}")
+        return self
+
+
+def _circuit(settings):
+    from ..connectome import load_connectome, locomotion_circuit
+
+    if settings.circuit not in ("locomotion", "locomotion+command"):
+        raise ConfigError(f"circuit must be 'locomotion' or 'locomotion+command', got {settings.circuit!r}")
+    return locomotion_circuit(load_connectome(settings.connectome),
+                              command_interneurons=settings.circuit == "locomotion+command")
+
+
+def _evaluator(settings, circuit, layout, episode_steps):
+    from .. import ClosedLoopEvaluator
+
+    return ClosedLoopEvaluator(circuit, settings.model, settings.task, episode_steps=episode_steps,
+                               neural_steps_per_env_step=settings.neural_steps_per_env_step, layout=layout)
+
+
+def _parallel(settings, population):
+    if settings.processes <= 1:
+        return {}
+    return {"map": "process", "workers": settings.processes, "batch_size": -(-population // settings.processes)}
+
+
+def save_worm(path, genome, settings, layout, **extra):
+    """Write a worm: its genome and everything needed to rebuild and evaluate it.
+
+    The ``.npz`` holds ``genome`` (D,), ``settings`` (JSON of
+    :class:`PretrainSettings`), ``layout`` (JSON: connectome, circuit,
+    model, task, per_neuron, neural_steps_per_env_step, slices) and any
+    ``extra`` arrays (e.g. ``test_returns``).
+    """
+    description = {
+        "connectome": settings.connectome, "circuit": settings.circuit, "model": settings.model,
+        "task": settings.task, "per_neuron": list(layout.per_neuron),
+        "neural_steps_per_env_step": settings.neural_steps_per_env_step,
+        "slices": {name: [part.start, part.stop] for name, part in layout.slices.items()},
+    }
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(path.name + ".tmp.npz")
+    np.savez(temporary, genome=np.asarray(genome, dtype=np.float64), settings=json.dumps(asdict(settings)),
+             layout=json.dumps(description), **extra)
+    temporary.replace(path)
+    return path
+
+
+def load_worm(path):
+    """Read a worm written by :func:`save_worm`.
+
+    Returns
+    -------
+    genome : numpy.ndarray, shape (D,)
+    settings : PretrainSettings
+    circuit : Circuit
+    layout : GenomeLayout
+        Checked against the stored slices.
+
+    Raises
+    ------
+    ConfigError
+        If the file lacks a key or its layout does not match the rebuilt one.
+    """
+    from ..tasks import task_dimensions
+
+    path = Path(path)
+    with np.load(path) as data:
+        missing = [key for key in ("genome", "settings", "layout") if key not in data]
+        if missing:
+            raise ConfigError(f"{path}: not a neuroworm worm file, missing {missing}")
+        genome = np.array(data["genome"], dtype=np.float64)
+        try:
+            settings = PretrainSettings(**json.loads(str(data["settings"])))
+            stored = {name: list(bounds) for name, bounds in json.loads(str(data["layout"]))["slices"].items()}
+        except (TypeError, KeyError, AttributeError, json.JSONDecodeError) as error:
+            raise ConfigError(f"{path}: malformed settings or layout ({type(error).__name__}: {error})") from None
+    circuit = _circuit(settings)
+    layout = pretraining_layout(circuit, settings.model, *task_dimensions(settings.task))
+    rebuilt = {name: [part.start, part.stop] for name, part in layout.slices.items()}
+    if stored != rebuilt or genome.shape != (layout.size,):
+        raise ConfigError(f"{path}: the stored genome layout {stored} does not match the rebuilt one {rebuilt}")
+    return genome, settings, circuit, layout
+
+
+def _log(message, stream):
+    if stream is not None:
+        print(f"[{time.strftime('%H:%M:%S')}] {message}", file=stream, flush=True)
+
+
+def pretrain(settings, out, resume=False, progress=False, log=None):
+    """ES pre-training then GA fine-tuning; both stages checkpointed and resumable.
+
+    Parameters
+    ----------
+    settings : PretrainSettings
+    out : str or pathlib.Path
+        Folder: ``settings.json``; ``es/`` and ``ga/`` with ``checkpoint``,
+        ``logbook.csv`` and ``worm.npz`` each; ``worm.npz`` (the final worm,
+        with its ``test_returns``) and ``test.json``.
+    resume : bool
+        Continue an interrupted run (the settings must be equal, except the
+        epoch and generation counts, which may grow). A finished stage is
+        not re-run.
+    progress : bool
+        Show progress bars.
+    log : file-like, optional
+        Where to print one line per stage (e.g. ``sys.stdout``).
+
+    Returns
+    -------
+    dict
+        ``{"es": path, "ga": path, "worm": path, "test_returns": [...], "test_mean": float, "test_std": float}``.
+
+    Raises
+    ------
+    ConfigError
+        Invalid settings, or ``resume`` with different settings.
+    """
+    from .. import evolve
+    from ..seeding import make_rng
+    from ..tasks import task_dimensions
+
+    settings.validate()
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    saved = out / "settings.json"
+    growable = {"es_epochs", "ga_generations", "processes"}
+    if saved.exists():
+        previous = json.loads(saved.read_text())
+        differing = {k: (previous.get(k), v) for k, v in asdict(settings).items()
+                     if k not in growable and previous.get(k) != v}
+        if not resume:
+            raise ConfigError(f"{saved} exists: pass resume=True to continue that run, or choose another folder")
+        if differing:
+            raise ConfigError(f"{saved}: cannot resume with different settings (saved, given): {differing}")
+    saved.write_text(json.dumps(asdict(settings), indent=2, sort_keys=True) + "\n")
+
+    circuit = _circuit(settings)
+    layout = pretraining_layout(circuit, settings.model, *task_dimensions(settings.task))
+    expansion = shared_expansion(layout)
+    es_rng, ga_rng, init_rng = make_rng(settings.seed).spawn(3)
+    validation = HeldoutReturns(_evaluator(settings, circuit, layout, settings.episode_steps),
+                                heldout_seeds(settings.validation_episodes, "validation"))
+
+    # ---- stage 1: OpenAI-ES on shared weights, neuron constants, encoder and decoder (A.2, A.3.2)
+    es_dir = out / "es"
+    es_dir.mkdir(exist_ok=True)
+    center = expansion.reduce(layout.random(1, seed=init_rng)[0])
+    strategy = evolve.OpenAIES(
+        center, population_size=settings.es_population, sigma=settings.es_sigma,
+        learning_rate=settings.es_learning_rate, sigma_decay=settings.es_decay,
+        learning_rate_decay=settings.es_decay, groups=expansion.search_groups(layout.mutation_groups()),
+        expand=expansion, seed=es_rng,
+    )
+    fitness = MultiEpisodeFitness(_evaluator(settings, circuit, layout, settings.es_episode_steps),
+                                  settings.episodes_per_individual, settings.es_transient_steps)
+    _log(f"ES: {settings.es_epochs} epochs, P={settings.es_population} x m={settings.episodes_per_individual} "
+         f"episodes of {settings.es_episode_steps} steps, search size {expansion.search_size}", log)
+    es_checkpoint = es_dir / "checkpoint"
+    result = evolve.run(strategy, fitness, settings.es_epochs, seed=settings.seed, checkpoint=es_checkpoint,
+                        resume=es_checkpoint.exists(), progress=progress, heldout=validation,
+                        heldout_every=settings.heldout_every, **_parallel(settings, settings.es_population))
+    result.to_csv(es_dir / "logbook.csv")
+    es_genome = result.strategy.center_genome
+    save_worm(es_dir / "worm.npz", es_genome, settings, layout)
+    _log(f"ES done: validation {_last_heldout(result)}", log)
+
+    # ---- stage 2: elite GA on every synapse, from the ES product (A.3.1)
+    ga_dir = out / "ga"
+    ga_dir.mkdir(exist_ok=True)
+    ga = evolve.EliteGA(
+        es_genome, population_size=settings.ga_population, n_elites=settings.ga_elites,
+        groups=layout.mutation_groups(), mutation_rate=settings.ga_mutation_rate,
+        mutation_decay=settings.ga_mutation_decay, seed=ga_rng,
+    )
+    fitness = MultiEpisodeFitness(_evaluator(settings, circuit, layout, settings.ga_episode_steps),
+                                  settings.episodes_per_individual)
+    ga_checkpoint = ga_dir / "checkpoint"
+    result = evolve.run(ga, fitness, settings.ga_generations, seed=settings.seed + 1, checkpoint=ga_checkpoint,
+                        resume=ga_checkpoint.exists(), progress=progress, heldout=validation,
+                        heldout_every=settings.heldout_every, **_parallel(settings, settings.ga_population))
+    result.to_csv(ga_dir / "logbook.csv")
+    ga_genome = np.asarray(result.best, dtype=np.float64) if settings.ga_generations else es_genome
+    save_worm(ga_dir / "worm.npz", ga_genome, settings, layout)
+    _log(f"GA done: validation {_last_heldout(result)}", log)
+
+    # ---- the report: test seeds, never used to train or choose
+    test = HeldoutReturns(validation.evaluator, heldout_seeds(settings.test_episodes, "test"))
+    test_returns = np.asarray(test(ga_genome), dtype=np.float64)
+    worm = save_worm(out / "worm.npz", ga_genome, settings, layout, test_returns=test_returns)
+    summary = {"test_seeds": test.seeds, "test_returns": test_returns.tolist(),
+               "test_mean": float(test_returns.mean()), "test_std": float(test_returns.std())}
+    (out / "test.json").write_text(json.dumps(summary, indent=2) + "\n")
+    _log(f"test ({settings.test_episodes} held-out seeds): {summary['test_mean']:.1f} ± {summary['test_std']:.1f}", log)
+    return {"es": es_dir / "worm.npz", "ga": ga_dir / "worm.npz", "worm": worm, **summary}
+
+
+def _last_heldout(result):
+    frame = result.logbook_frame()
+    if "heldout_mean" not in frame:
+        return "n/a"
+    rows = frame.dropna(subset=["heldout_mean"])
+    if rows.empty:
+        return "n/a"
+    last = rows.iloc[-1]
+    return f"{last['heldout_mean']:.1f} ± {last['heldout_std']:.1f} (generation {int(last['gen'])})"

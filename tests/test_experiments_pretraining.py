@@ -1,0 +1,158 @@
+"""ES pre-training → GA fine-tuning: weight sharing, honest multi-episode fitness, held-out seeds, worm files."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from neuroworm.errors import ConfigError
+from neuroworm.experiments.pretraining import (
+    TEST_SEED_BASE,
+    TRAINING_SEED_LIMIT,
+    VALIDATION_SEED_BASE,
+    HeldoutReturns,
+    MultiEpisodeFitness,
+    PretrainSettings,
+    episode_seeds,
+    heldout_seeds,
+    load_worm,
+    pretrain,
+    pretraining_layout,
+    save_worm,
+    shared_expansion,
+)
+
+
+class _SeedEcho:
+    """A fake evaluator: return = genome[0] + reset seed / 1e9, so seeds and batching can be checked."""
+
+    def __init__(self):
+        self.calls = []
+
+    def __call__(self, genomes, seeds):
+        self.calls.append((np.array(genomes), list(seeds)))
+        return np.asarray(genomes)[:, 0] + np.asarray(seeds, dtype=float) / 1e9
+
+
+def test_shared_expansion_ties_each_dale_sign_to_one_value(circuit):
+    layout = pretraining_layout(circuit, "alif", n_observations=8, n_actions=2)
+    expansion = shared_expansion(layout)
+    n_free = layout.n_observations * len(circuit.inputs) + len(circuit.outputs) * layout.n_actions
+    # free: encoder and decoder; shared: exc, inh, gap junctions, 3 constants x (inputs, outputs[, others])
+    roles = 2 + int(circuit.n_neurons > len(set(circuit.inputs) | set(circuit.outputs)))
+    assert expansion.search_size == n_free + 3 + 3 * roles
+    search = np.arange(expansion.search_size, dtype=float)
+    genome = expansion(search)
+    decoded = layout.decode(genome)
+    sign = circuit.chemical_sign
+    assert np.unique(decoded["chemical_log_weight"][sign > 0]).size == 1
+    assert np.unique(decoded["chemical_log_weight"][sign < 0]).size == 1
+    assert decoded["chemical_log_weight"][sign > 0][0] != decoded["chemical_log_weight"][sign < 0][0]
+    assert np.unique(decoded["electrical_log_conductance"]).size == 1
+    threshold = decoded["v_threshold"]
+    assert np.unique(threshold[circuit.input_index]).size == 1
+    assert np.unique(threshold[circuit.output_index]).size == 1
+    # encoder and decoder entries stay free, in gene order
+    np.testing.assert_array_equal(np.concatenate([decoded["encoder"].ravel(), decoded["decoder"].ravel()]),
+                                  np.arange(n_free, dtype=float))
+    # the paper's initialisation survives reduce -> expand exactly
+    initial = layout.random(1, seed=3)[0]
+    np.testing.assert_array_equal(expansion(expansion.reduce(initial)), initial)
+
+
+def test_shared_expansion_groups_follow_the_paper(circuit):
+    layout = pretraining_layout(circuit, "alif", n_observations=8, n_actions=2)
+    expansion = shared_expansion(layout)
+    groups = expansion.search_groups(layout.mutation_groups())
+    assert set(groups) == {"encoder_decoder", "connectome"}
+    assert groups["connectome"].size == expansion.search_size - groups["encoder_decoder"].size
+
+
+def test_episode_seeds_are_reproducible_distinct_and_below_the_heldout_seeds():
+    seeds = episode_seeds(12345, 64)
+    np.testing.assert_array_equal(seeds, episode_seeds(12345, 64))
+    assert np.unique(seeds).size == 64
+    assert seeds.min() >= 0 and seeds.max() < TRAINING_SEED_LIMIT
+    assert not np.array_equal(episode_seeds(1, 4), episode_seeds(2, 4))
+    validation, test = heldout_seeds(16, "validation"), heldout_seeds(16, "test")
+    assert min(validation) == VALIDATION_SEED_BASE and min(test) == TEST_SEED_BASE
+    assert not set(validation) & set(test)
+    with pytest.raises(ConfigError, match="validation"):
+        heldout_seeds(3, "train")
+
+
+def test_multi_episode_fitness_is_the_mean_of_one_batched_call():
+    evaluator = _SeedEcho()
+    fitness = MultiEpisodeFitness(evaluator, episodes=3)
+    genomes = np.array([[1.0, 0.0], [2.0, 0.0]])
+    values = fitness(genomes, seeds=[7, 8])
+    assert len(evaluator.calls) == 1  # P·m bodies, one call
+    batch, reset = evaluator.calls[0]
+    assert batch.shape == (6, 2)
+    np.testing.assert_array_equal(batch[:3, 0], 1.0)
+    expected = [1.0 + episode_seeds(7, 3).mean() / 1e9, 2.0 + episode_seeds(8, 3).mean() / 1e9]
+    np.testing.assert_allclose(values, expected, rtol=0, atol=1e-12)
+    assert reset[:3] == episode_seeds(7, 3).tolist()
+    with pytest.raises(ConfigError, match="episodes"):
+        MultiEpisodeFitness(evaluator, episodes=0)
+
+
+def test_heldout_returns_evaluate_one_genome_on_every_seed():
+    evaluator = _SeedEcho()
+    returns = HeldoutReturns(evaluator, heldout_seeds(4, "test"))(np.array([5.0, 1.0]))
+    np.testing.assert_allclose(returns, 5.0 + np.array(heldout_seeds(4, "test")) / 1e9)
+
+
+def test_settings_come_from_the_experiment_file_and_are_checked():
+    settings = PretrainSettings.from_paper()
+    assert settings.es_population == 200
+    assert settings.es_sigma == {"encoder_decoder": 0.1, "connectome": 0.1}
+    assert settings.ga_elites == 8 and settings.test_episodes == 16
+    with pytest.raises(ConfigError, match="es_population"):
+        PretrainSettings.from_paper(es_population=3)
+    with pytest.raises(ConfigError, match="unknown pre-training setting"):
+        PretrainSettings.from_paper(populaton=3)
+
+
+def test_worm_file_round_trip_and_mismatch(tmp_path):
+    pytest.importorskip("mujoco")
+    from neuroworm import load_connectome, locomotion_circuit
+
+    settings = PretrainSettings.from_paper()
+    circuit = locomotion_circuit(load_connectome(settings.connectome))
+    layout = pretraining_layout(circuit, "alif", 8, 2)
+    genome = layout.random(1, seed=0)[0]
+    path = save_worm(tmp_path / "worm.npz", genome, settings, layout, test_returns=np.array([1.0, 2.0]))
+    loaded, loaded_settings, _circuit, loaded_layout = load_worm(path)
+    np.testing.assert_array_equal(loaded, genome)
+    assert loaded_settings == settings and loaded_layout.size == layout.size
+    with np.load(path) as data:
+        assert json.loads(str(data["layout"]))["per_neuron"] == ["v_threshold", "beta", "input_scale"]
+    np.savez(tmp_path / "bad.npz", genome=genome[:-1], settings=json.dumps({}), layout="{}")
+    with pytest.raises(ConfigError, match="bad.npz"):
+        load_worm(tmp_path / "bad.npz")
+
+
+@pytest.mark.slow
+@pytest.mark.mujoco
+def test_pretrain_chains_es_and_ga_and_resumes(tmp_path):
+    tiny = {"es_population": 4, "es_epochs": 2, "es_episode_steps": 10, "episode_steps": 15, "ga_population": 3,
+            "ga_elites": 1, "ga_generations": 2, "validation_episodes": 2, "test_episodes": 3, "heldout_every": 1}
+    settings = PretrainSettings.from_paper(**tiny)
+    settings.ga_episode_steps = 10
+    first = pretrain(settings, tmp_path / "run")
+    assert len(first["test_returns"]) == 3
+    es_log = pd.read_csv(tmp_path / "run" / "es" / "logbook.csv")
+    assert len(es_log) == 2 and es_log["heldout_mean"].notna().all()
+    with pytest.raises(ConfigError, match="resume"):
+        pretrain(settings, tmp_path / "run")
+    settings.ga_generations = 3  # extend the finished run: only the GA stage continues
+    again = pretrain(settings, tmp_path / "run", resume=True)
+    assert len((tmp_path / "run" / "ga" / "logbook.csv").read_text().splitlines()) == 4
+    again_log = pd.read_csv(tmp_path / "run" / "es" / "logbook.csv")
+    pd.testing.assert_frame_equal(again_log[es_log.columns], es_log)
+    assert again["test_seeds"] == heldout_seeds(3, "test")
+    changed = PretrainSettings.from_paper(**{**tiny, "seed": 5})
+    with pytest.raises(ConfigError, match="different settings"):
+        pretrain(changed, tmp_path / "run", resume=True)
