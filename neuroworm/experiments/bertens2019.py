@@ -121,6 +121,14 @@ def _heldout_seeds(seed, count):
     return make_rng(np.random.SeedSequence([seed, 0x4E1D])).integers(0, 2**63 - 1, count)
 
 
+def _correlation(first, second):
+    """Pearson correlation, or None when either side is constant."""
+    first, second = np.asarray(first, dtype=np.float64), np.asarray(second, dtype=np.float64)
+    if first.size < 2 or first.std() == 0 or second.std() == 0:
+        return None
+    return float(np.corrcoef(first, second)[0, 1])
+
+
 def _mean_std(values):
     values = np.asarray(values, dtype=np.float64)
     return {"mean": float(values.mean()), "std": float(values.std()), "n": int(values.size)}
@@ -154,7 +162,7 @@ def iaf(*, scale="small", seed=0, out=None, **options):
     ours = {
         "heldout_fitness": {"initial": _mean_std(fitness[0]), "evolved": _mean_std(fitness[1])},
         "heldout_spike_f1_within_1_step": {"initial": _mean_std(match[0]), "evolved": _mean_std(match[1])},
-        "spike_count_correlation": float(np.corrcoef(n_enu[1], n_iaf)[0, 1]) if n_enu[1].std() > 0 else None,
+        "spike_count_correlation": _correlation(n_enu[1], n_iaf),
         "generations": settings["generations"], "population": settings["population"],
         "environments": settings["environments"],
     }
@@ -236,7 +244,7 @@ def stdp(*, scale="small", seed=0, out=None, **options):
     ours = {
         "heldout_mse": {"initial": _mean_std(mse[0]), "evolved": _mean_std(mse[1])},
         "heldout_mse_of_constant_weight_0.5": _mean_std(np.mean((0.5 * graded - episodes.target) ** 2, -1)),
-        "weight_change_correlation_modulated": float(np.corrcoef(change[1, on], target_change[on])[0, 1]),
+        "weight_change_correlation_modulated": _correlation(change[1, on], target_change[on]),
         "weight_change_abs_mean_unmodulated": float(np.abs(change[1, off]).mean()),
         "generations": settings["generations"], "population": settings["population"],
         "environments": settings["environments"],

@@ -1,0 +1,48 @@
+"""Bertens & Lee (2019) reproductions: items run end to end, evolution resumes, ES improves an ENU."""
+
+import numpy as np
+import pytest
+
+from neuroworm.experiments import bertens2019
+from neuroworm.experiments.reproduce import Reproduction
+from neuroworm.tasks.enu_evaluation import MimicEvaluation, TMazeEvaluation
+
+TINY = {"population": 8, "environments": 2, "generations": 2, "memory_size": 4, "channels": 4}
+
+
+@pytest.mark.parametrize("item", ["iaf", "stdp", "tmaze"])
+def test_items_run_at_a_tiny_scale(item, tmp_path):
+    result = getattr(bertens2019, item)(scale="small", seed=0, out=tmp_path, heldout_mazes=2, **TINY)
+    assert isinstance(result, Reproduction)
+    assert len(result.table) == TINY["generations"] and result.notes
+    assert result.ours["generations"] == 2 and result.ours["measured_seconds_per_generation"] > 0
+    heldout = next(value for key, value in result.ours.items() if key.startswith("heldout_"))
+    assert np.isfinite(heldout["evolved"]["mean"]) and np.isfinite(heldout["initial"]["mean"])
+    assert (tmp_path / "checkpoint.npz").exists()
+
+
+def test_evolution_resumes_to_the_uninterrupted_result(tmp_path):
+    evaluation = MimicEvaluation("iaf", n_environments=2, steps=30, memory_size=4, n_outputs=2)
+    initial = evaluation.shape.initial_genome(seed=0)
+    whole, _ = bertens2019.evolve_enu(evaluation, initial, population=8, generations=4, seed=3)
+    bertens2019.evolve_enu(evaluation, initial, population=8, generations=2, seed=3, out=tmp_path)
+    resumed, _ = bertens2019.evolve_enu(evaluation, initial, population=8, generations=4, seed=3, out=tmp_path)
+    np.testing.assert_array_equal(resumed.strategy.center, whole.strategy.center)
+    np.testing.assert_array_equal(resumed.logbook_frame()["mean"], whole.logbook_frame()["mean"])
+
+
+def test_all_offspring_meet_the_same_mazes_and_evaluation_is_seeded():
+    evaluation = TMazeEvaluation(n_environments=2, actions_per_episode=10, memory_size=4, n_channels=4)
+    genome = evaluation.initial_genome(seed=1)
+    twice = evaluation(np.stack([genome, genome]), seeds=[5, 6])
+    assert twice[0] == twice[1]
+    np.testing.assert_array_equal(evaluation(genome[None], seeds=[5]), twice[:1])
+
+
+@pytest.mark.slow
+def test_evolution_improves_the_iaf_mimic_on_heldout_episodes():
+    evaluation = MimicEvaluation("iaf", n_environments=8, steps=60, memory_size=8, n_outputs=4)
+    initial = evaluation.shape.initial_genome(seed=0)
+    result, _ = bertens2019.evolve_enu(evaluation, initial, population=64, generations=60, seed=0)
+    heldout = evaluation.per_episode(np.stack([initial, result.strategy.center_genome]), seed=12345)
+    assert heldout[1].mean() > heldout[0].mean() + 2 * heldout[0].std() / np.sqrt(heldout.shape[1])
