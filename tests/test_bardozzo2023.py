@@ -1,0 +1,101 @@
+"""ElegansNet reproductions: the items run end to end at a tiny scale; the building blocks and leak checks."""
+
+import json
+import pickle
+
+import numpy as np
+import pytest
+
+from neuroworm.errors import ConfigError
+from neuroworm.experiments import elegansnet_runs
+from neuroworm.experiments.elegansnet_runs import (
+    clustering_accuracy,
+    control_graph,
+    duplicate_count,
+    equal_parameter_mlp,
+    load_task,
+    settings_for,
+    worm_neurons,
+)
+from neuroworm.experiments.reproduce import reproduce
+
+TINY = {"channels": 2, "epochs": 1, "train_per_class": 8, "test_per_class": 4, "graphs_per_family": 1,
+        "worm_seeds": 2, "rewiring_fractions": (0.0, 1.0), "rewiring_seeds": 1}
+
+
+@pytest.fixture
+def tiny(monkeypatch):
+    monkeypatch.setitem(elegansnet_runs.SCALE_SETTINGS, "small", {**elegansnet_runs.SCALE_SETTINGS["small"], **TINY})
+
+
+def test_table1_runs_and_reports_leak_checks(tiny, tmp_path):
+    document = reproduce("bardozzo2023", "table1", scale="small", seed=0, out=tmp_path)
+    assert {p.name for p in tmp_path.iterdir()} >= {"table1.csv", "table1.png", "table1.json"}
+    assert json.loads((tmp_path / "table1.json").read_text())["ours"] == document["ours"]
+    ours = document["ours"]
+    assert ours["train_images"] == 80 and ours["leak_checks"]["test_images_identical_to_a_training_image"] == 0
+    assert set(ours["test_top1"]) == {"ElegansNet", "MLP (equal parameters)", "ElegansNet, permuted training labels"}
+    worm, mlp = ours["parameters"]["ElegansNet"], ours["parameters"]["MLP (equal parameters)"]
+    assert abs(worm - mlp) <= 784 + 10 + 1  # one hidden unit's worth
+    assert document["paper"]["cifar10_top1"]["ElegansNet M1"] == 99.99
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("item", ["fig2", "rewiring", "table2"])
+def test_other_items_run_end_to_end(tiny, tmp_path, item):
+    document = reproduce("bardozzo2023", item, scale="small", seed=0, out=tmp_path)
+    assert (tmp_path / f"{item}.png").stat().st_size > 0
+    assert document["notes"]
+    if item == "fig2":
+        assert set(document["ours"]["final_test_accuracy"]) == {"ElegansNet", "Watts-Strogatz", "Erdos-Renyi",
+                                                                 "Barabasi-Albert"}
+
+
+def test_items_reject_bad_options(tiny, tmp_path):
+    with pytest.raises(ConfigError, match="cifar10.*needs data"):
+        reproduce("bardozzo2023", "table1", scale="small", out=tmp_path, dataset="cifar10")
+    with pytest.raises(ConfigError, match="table2 is MNIST"):
+        reproduce("bardozzo2023", "table2", scale="small", out=tmp_path, dataset="cifar10", data=str(tmp_path))
+
+
+def test_cifar10_task_draws_stratified_subsets_from_a_folder(tmp_path):
+    rng = np.random.default_rng(0)
+    for name, count in (("data_batch_1", 40), ("test_batch", 30)):
+        batch = {b"data": rng.integers(0, 256, (count, 3072), dtype=np.uint8),
+                 b"labels": (np.arange(count) % 10).tolist()}
+        (tmp_path / name).write_bytes(pickle.dumps(batch, protocol=2))
+    task = load_task("cifar10", tmp_path, train_per_class=3, test_per_class=2, seed=0)
+    assert task.train_images.shape == (30, 3072) and task.test_images.shape == (20, 3072)
+    assert np.bincount(task.train_labels).tolist() == [3] * 10 and np.bincount(task.test_labels).tolist() == [2] * 10
+    assert "official test_batch" in task.test_set
+
+
+def test_worm_neurons_and_controls_keep_the_cells():
+    neurons = worm_neurons()
+    assert len(neurons.neurons) == 302
+    for family in ("Watts-Strogatz", "Erdos-Renyi", "Barabasi-Albert"):
+        graph = control_graph(neurons, family, seed=1)
+        assert list(graph.neurons.index) == list(neurons.neurons.index)
+        assert abs(len(graph.chemical) - len(neurons.chemical)) / len(neurons.chemical) < 0.05  # same mean degree
+    with pytest.raises(ConfigError, match="unknown random-graph family"):
+        control_graph(neurons, "Kleinberg")
+
+
+def test_leak_check_helpers():
+    train = np.arange(12, dtype=np.float32).reshape(4, 3)
+    test = np.vstack([train[2], train[2] + 0.5, train[0]])
+    assert duplicate_count(train, test) == 2
+    rng = np.random.default_rng(0)
+    labels = np.repeat(np.arange(3), 30)
+    blobs = rng.normal(0, 0.1, (90, 2)) + np.array([[0, 0], [5, 0], [0, 5]])[labels]
+    assert clustering_accuracy(blobs, labels, clusters=3, seed=0) == 1.0
+    assert clustering_accuracy(blobs, (labels + 1) % 3, clusters=3, seed=0) == 1.0  # cluster names do not matter
+    assert equal_parameter_mlp(10_000, 20, 5, seed=0).parameter_count == pytest.approx(10_000, abs=26)
+
+
+def test_settings_reject_unknown_keys_and_scales():
+    assert settings_for("paper")["graphs_per_family"] == 10  # the paper's 30 random graphs
+    with pytest.raises(ConfigError, match="unknown ElegansNet setting"):
+        settings_for("small", layers=3)
+    with pytest.raises(ConfigError, match="scale"):
+        settings_for("huge")
