@@ -292,9 +292,10 @@ def table1(*, scale="small", seed=0, out=None, **options):
     names = list(summary)
     axis.bar(range(len(names)), [100 * summary[n]["mean"] for n in names],
              yerr=[100 * summary[n]["std"] for n in names], color=["tab:red", "tab:gray", "tab:purple"], capsize=4)
+    axis.axhline(10, color="k", ls=":", lw=1, label="chance, 10 %")
     if task.name == "cifar10":
         axis.axhline(99.99, color="k", ls="--", lw=1, label="paper's claim, 99.99 %")
-        axis.legend(fontsize=8)
+    axis.legend(fontsize=8)
     axis.set_xticks(range(len(names)), [n.replace(", ", ",\n") for n in names], fontsize=8)
     axis.set(ylabel="held-out top-1 accuracy (%)", ylim=(0, 100),
              title=f"Table I analogue, {task.name}: {len(task.train_labels)} train / {len(task.test_labels)} held-out")
