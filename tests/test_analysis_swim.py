@@ -96,3 +96,21 @@ def test_video_falls_back_to_matplotlib(best_genome_file, tmp_path):
     from PIL import Image
 
     assert Image.open(written).n_frames == 4
+
+
+@pytest.mark.slow
+def test_readme_example_runs_as_printed(best_genome_file, tmp_path, monkeypatch):
+    import re
+    import runpy
+    import shutil
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    start = readme.index("## Evaluating a saved worm")
+    source = re.compile(r"```python\n(.*?)```", re.DOTALL).search(readme, start).group(1)
+    (tmp_path / "runs" / "swim").mkdir(parents=True)
+    shutil.copy(best_genome_file, tmp_path / "runs" / "swim" / "best_genome.npz")
+    monkeypatch.chdir(tmp_path)
+    namespace = runpy.run_path(str(tmp_path / "example.py")) if (tmp_path / "example.py").write_text(source) else None
+    assert len(namespace["result"].returns) == 16
+    assert (tmp_path / "kymograph.png").exists() and (tmp_path / "swim.gif").exists()
