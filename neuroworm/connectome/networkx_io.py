@@ -43,7 +43,8 @@ def from_networkx(graph, weight="weight", name=None):
     Raises
     ------
     ConnectomeError
-        If ``graph`` is not a NetworkX graph, has no nodes, two nodes share
+        If ``graph`` is not a NetworkX graph, has no nodes or no edges (as the
+        file readers refuse files without synapses), two nodes share
         a name once converted to ``str``, or an edge has a bad weight, kind,
         sign or cell attribute.
     """
@@ -94,6 +95,8 @@ def from_networkx(graph, weight="weight", name=None):
             weights.append(value)
             electrical.append(kind == "electrical")
             signs.append(sign)
+    if not any(value > 0 for value in weights):
+        raise ConnectomeError(f"{label}: the graph has no edge with a positive weight; a connectome needs synapses")
     has_edge_signs = any(s != 0 for s in signs)
     arrays = [np.array(x, dtype=object) for x in (pre, post)]
     metadata = dict(graph.graph.get("metadata") or {})

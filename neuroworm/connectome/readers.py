@@ -11,19 +11,25 @@ edge naming a cell absent from a given neuron table.
 Conventions shared by the file readers:
 
 * ``.gz`` files (or any file starting with the gzip magic bytes) are
-  decompressed; text must be UTF-8 (a byte-order mark is allowed).
+  decompressed, up to ``max_bytes`` of text (default
+  :data:`MAX_DECOMPRESSED_BYTES`, 4 GiB: a small archive can expand to more
+  memory than the machine has); text must be UTF-8 (a byte-order mark is
+  allowed).
 * Blank lines are skipped; every other line must have as many fields as the
   header (empty trailing fields beyond it are ignored).
-* Cell names are strings with surrounding white space removed.
+* Cell names are strings with surrounding white space removed; control
+  characters (a NUL byte, an escape sequence) inside a name are errors.
 * Rows with weight 0 are dropped (a connectome stores only synapses that
   exist); negative, NaN or infinite weights are errors.
-* Rows repeating a chemical pair ``pre -> post`` are summed into one edge.
+* Rows repeating a chemical pair ``pre -> post`` are summed into one edge;
+  a sum too large for a float names the pair's first line.
 """
 
 import csv
 import gzip
 import io
 import os
+import re
 import zlib
 from pathlib import Path
 
@@ -33,7 +39,14 @@ import pandas as pd
 from ..errors import ConnectomeError, ConnectomeFileError
 from .model import CELL_CLASSES, Connectome
 
-__all__ = ["FLYWIRE_NEUROTRANSMITTERS", "read_edge_list", "read_flywire_codex", "read_neuprint"]
+__all__ = ["FLYWIRE_NEUROTRANSMITTERS", "MAX_DECOMPRESSED_BYTES", "read_edge_list", "read_flywire_codex",
+           "read_neuprint"]
+
+MAX_DECOMPRESSED_BYTES = 4 * 2**30
+"""Default limit on the text a compressed connectome file may expand to (bytes); readers take ``max_bytes``."""
+
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_ROOT_ID = re.compile(r"[0-9]+")
 
 _SIGN_WORDS = {
     "": 0, "0": 0, "unknown": 0, "none": 0, "nan": 0, "na": 0,
@@ -77,8 +90,34 @@ def _as_path(path):
         raise ConnectomeError(f"expected a file path, got {type(path).__name__}: {path!r}") from error
 
 
-def _read_text(path):
-    """The file's text: existence, gzip and UTF-8 checked, errors with the line."""
+def decompress_limited(path, raw, max_bytes):
+    """Gunzip ``raw`` (every member), refusing output larger than ``max_bytes``.
+
+    Raises
+    ------
+    ConnectomeFileError
+        For corrupt data, or when the text would exceed ``max_bytes`` (the
+        message says how to raise the limit).
+    """
+    max_bytes = MAX_DECOMPRESSED_BYTES if max_bytes is None else int(max_bytes)
+    chunks, total = [], 0
+    try:
+        with gzip.GzipFile(fileobj=io.BytesIO(raw)) as stream:
+            while chunk := stream.read(min(1 << 24, max_bytes - total + 1)):
+                total += len(chunk)
+                if total > max_bytes:
+                    raise ConnectomeFileError(
+                        path, f"expands to more than {max_bytes:,} bytes when decompressed "
+                        f"({len(raw):,} bytes compressed); if the file is genuine, pass a larger max_bytes"
+                    )
+                chunks.append(chunk)
+    except (OSError, EOFError, zlib.error) as error:
+        raise ConnectomeFileError(path, f"cannot decompress: corrupt or truncated gzip data ({error})") from error
+    return b"".join(chunks)
+
+
+def _read_text(path, max_bytes=None):
+    """The file's text: existence, gzip (with a size limit) and UTF-8 checked, errors with the line."""
     if not path.exists():
         raise ConnectomeFileError(path, "no such file")
     if path.is_dir():
@@ -88,10 +127,7 @@ def _read_text(path):
     except OSError as error:
         raise ConnectomeFileError(path, f"cannot read the file: {error.strerror or error}") from error
     if raw[:2] == b"\x1f\x8b" or path.suffix.lower() == ".gz":
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError, zlib.error) as error:
-            raise ConnectomeFileError(path, f"cannot decompress: corrupt or truncated gzip data ({error})") from error
+        raw = decompress_limited(path, raw, max_bytes)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
@@ -119,12 +155,12 @@ def _sniff_delimiter(path, text, delimiter):
     return best if counts[best] else by_extension
 
 
-def _read_table(path, required, delimiter=None):
+def _read_table(path, required, delimiter=None, max_bytes=None):
     """Parse a delimited file into a DataFrame of strings and the line of each row.
 
     Returns ``(table, lines)``; ``lines[i]`` is the 1-based line of row ``i``.
     """
-    text = _read_text(path)
+    text = _read_text(path, max_bytes)
     delimiter = _sniff_delimiter(path, text, delimiter)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     header, rows, lines = None, [], []
@@ -174,6 +210,27 @@ def _fail_at(path, mask, lines, column, message):
 def _names(path, table, lines, column):
     values = table[column].to_numpy(object)
     _fail_at(path, values == "", lines, column, lambda i: "missing cell name")
+    control = np.fromiter((_CONTROL_CHARACTERS.search(v) is not None for v in values), bool, len(values))
+    _fail_at(path, control, lines, column,
+             lambda i: f"cell name {values[i]!r} contains a control character; names must be printable text")
+    return values
+
+
+def _root_ids(path, table, lines, column):
+    """FlyWire root ids: whole numbers written as digits (not ``7.2e17``, which a spreadsheet makes of them)."""
+    values = _names(path, table, lines, column)
+    not_integer = np.fromiter((_ROOT_ID.fullmatch(v) is None for v in values), bool, len(values))
+    _fail_at(path, not_integer, lines, column,
+             lambda i: f"root id {values[i]!r} is not an integer; FlyWire root ids are 18-digit integers "
+             "(a spreadsheet may have rounded them to floats: export the column as text)")
+    return values
+
+
+def _whole(path, values, table, lines, column):
+    """Refuse fractional counts (e.g. ``syn_count`` 2.5)."""
+    raw = table[column].to_numpy(object)
+    _fail_at(path, values != np.floor(values), lines, column,
+             lambda i: f"expected a whole number of synapses, got {raw[i]!r}")
     return values
 
 
@@ -212,9 +269,9 @@ def _numeric_sign(word):
 
 
 # --------------------------------------------------------------- neuron tables
-def _read_neuron_table(path, name_column="name", class_map=None, delimiter=None):
+def _read_neuron_table(path, name_column="name", class_map=None, delimiter=None, max_bytes=None):
     """Neuron table file → (DataFrame indexed by name, whether it gave signs, line of each row)."""
-    table, lines = _read_table(path, [name_column], delimiter)
+    table, lines = _read_table(path, [name_column], delimiter, max_bytes)
     names = _names(path, table, lines, name_column)
     duplicated = pd.Series(names).duplicated().to_numpy()
     _fail_at(path, duplicated, lines, name_column, lambda i: f"cell {names[i]!r} is listed twice")
@@ -256,11 +313,12 @@ def _check_known(path, endpoints, lines, known, table_path):
 
 
 # ------------------------------------------------------------------ assembly
-def _assemble(path, pre, post, weight, electrical, edge_sign, neurons, has_neuron_signs, name, metadata):
+def _assemble(path, pre, post, weight, electrical, edge_sign, neurons, has_neuron_signs, name, metadata, lines=None):
     """Build the Connectome from parsed edge arrays (documented in read_edge_list)."""
     keep = weight > 0
     pre, post, weight, electrical = pre[keep], post[keep], weight[keep], electrical[keep]
     edge_sign = None if edge_sign is None else edge_sign[keep]
+    lines = None if lines is None else np.asarray(lines)[keep]
 
     chemical_rows = ~electrical
     chemical = pd.DataFrame({"pre": pre[chemical_rows], "post": post[chemical_rows], "weight": weight[chemical_rows]})
@@ -269,6 +327,8 @@ def _assemble(path, pre, post, weight, electrical, edge_sign, neurons, has_neuro
         chemical = _majority_sign(chemical)
     else:
         chemical = chemical.groupby(["pre", "post"], sort=False, as_index=False)["weight"].sum()
+    _check_sums(path, chemical, pre[chemical_rows], post[chemical_rows],
+                None if lines is None else lines[chemical_rows])
 
     a, b, w = pre[electrical], post[electrical], weight[electrical]
     distinct = a != b
@@ -298,6 +358,20 @@ def _assemble(path, pre, post, weight, electrical, edge_sign, neurons, has_neuro
         raise ConnectomeFileError(path, str(error)) from error
 
 
+def _check_sums(path, summed, pre, post, lines):
+    """Name the first line of a pair whose summed weight overflowed to infinity."""
+    overflow = ~np.isfinite(summed["weight"].to_numpy(float))
+    if not overflow.any():
+        return
+    pair = summed.iloc[int(np.flatnonzero(overflow)[0])]
+    rows = np.flatnonzero((pre == pair["pre"]) & (post == pair["post"]))
+    row = None if lines is None or not len(rows) else int(lines[rows[0]])
+    raise ConnectomeFileError(
+        path, f"the weights of the {len(rows)} rows of synapse {pair['pre']!r} -> {pair['post']!r} sum to more "
+        "than a float can hold", row=row, column="weight",
+    )
+
+
 def _majority_sign(chemical):
     """Sum duplicated pairs; a pair's sign is the one carrying most weight (0 on a tie)."""
     by_sign = chemical.groupby(["pre", "post", "sign"], sort=False, as_index=False)["weight"].sum()
@@ -322,7 +396,7 @@ def _default_name(path):
 
 # ------------------------------------------------------------------- readers
 def read_edge_list(path, pre="pre", post="post", weight="weight", sign=None, kind=None,
-                   neurons=None, delimiter=None, name=None):
+                   neurons=None, delimiter=None, name=None, max_bytes=None):
     """Read a connectome from a delimited edge list (CSV or TSV, optionally gzipped).
 
     Format: one synapse per row, with a header naming at least the ``pre``
@@ -359,6 +433,9 @@ def read_edge_list(path, pre="pre", post="post", weight="weight", sign=None, kin
         the most frequent of tab, comma, semicolon, bar in the header.
     name : str, optional
         Connectome name (default: the file name without extensions).
+    max_bytes : int, optional
+        Largest text a compressed file may expand to (default
+        :data:`MAX_DECOMPRESSED_BYTES`).
 
     Returns
     -------
@@ -385,7 +462,7 @@ def read_edge_list(path, pre="pre", post="post", weight="weight", sign=None, kin
       (0 if they disagree); otherwise 0.
     """
     path = _as_path(path)
-    table, lines = _read_table(path, [pre, post], delimiter)
+    table, lines = _read_table(path, [pre, post], delimiter, max_bytes)
     if weight != "weight" and weight not in table.columns:
         raise ConnectomeFileError(path, f"missing column {weight!r} (weight); found {list(table.columns)}", row=1)
     weights = _weights(path, table, lines, weight) if weight in table.columns else np.ones(len(table))
@@ -413,15 +490,15 @@ def read_edge_list(path, pre="pre", post="post", weight="weight", sign=None, kin
         neuron_table, has_signs, table_path = neurons.copy(), "sign" in neurons.columns, "<DataFrame>"
     elif neurons is not None:
         table_path = _as_path(neurons)
-        neuron_table, has_signs, _ = _read_neuron_table(table_path)
+        neuron_table, has_signs, _ = _read_neuron_table(table_path, max_bytes=max_bytes)
     if neuron_table is not None:
         _check_known(path, {pre: pre_names, post: post_names}, lines, neuron_table.index, table_path)
     metadata = {"source_file": str(path), "format": "edge list", "weight_unit": f"column {weight!r} of the file"}
     return _assemble(path, pre_names, post_names, weights, electrical, edge_sign, neuron_table, has_signs,
-                     name or _default_name(path), metadata)
+                     name or _default_name(path), metadata, lines)
 
 
-def read_flywire_codex(path, neurons=None, name=None):
+def read_flywire_codex(path, neurons=None, name=None, max_bytes=None):
     """Read a FlyWire Codex connection table (``connections.csv`` or ``.csv.gz``).
 
     Format (FlyWire Codex download "Connections", Dorkenwald et al. 2024;
@@ -443,11 +520,25 @@ def read_flywire_codex(path, neurons=None, name=None):
         those named by the connections, with class ``other``.
     name : str, optional
         Default: the file name without extensions.
+    max_bytes : int, optional
+        Largest text a compressed file may expand to (default
+        :data:`MAX_DECOMPRESSED_BYTES`).
 
     Returns
     -------
     Connectome
         Cell names are the root ids as strings; ``weight`` counts synapses.
+
+    Raises
+    ------
+    ConnectomeFileError
+        Also for a root id that is not written as an integer (``7.2e17``)
+        and a ``syn_count`` that is not whole.
+
+    See Also
+    --------
+    neuroworm.connectome.columnar.read_flywire_codex_columnar : the same
+        result for files of millions of rows, read column-wise by pyarrow.
 
     Notes
     -----
@@ -469,15 +560,16 @@ def read_flywire_codex(path, neurons=None, name=None):
     """
     path = _as_path(path)
     columns = ["pre_root_id", "post_root_id", "syn_count", "nt_type"]
-    table, lines = _read_table(path, columns)
-    pre, post = _names(path, table, lines, "pre_root_id"), _names(path, table, lines, "post_root_id")
-    weights = _weights(path, table, lines, "syn_count")
+    table, lines = _read_table(path, columns, max_bytes=max_bytes)
+    pre, post = _root_ids(path, table, lines, "pre_root_id"), _root_ids(path, table, lines, "post_root_id")
+    weights = _whole(path, _weights(path, table, lines, "syn_count"), table, lines, "syn_count")
     codes = _flywire_codes(path, table["nt_type"].to_numpy(object), lines, "nt_type")
 
     neuron_table = None
     if neurons is not None:
         table_path = _as_path(neurons)
-        neuron_table, _, neuron_lines = _read_neuron_table(table_path, "root_id", ("super_class", _FLYWIRE_CLASSES))
+        neuron_table, _, neuron_lines = _read_neuron_table(table_path, "root_id", ("super_class", _FLYWIRE_CLASSES),
+                                                           max_bytes=max_bytes)
         _check_known(path, {"pre_root_id": pre, "post_root_id": post}, lines, neuron_table.index, table_path)
     votes = pd.DataFrame({"pre": pre, "code": codes, "weight": weights})
     votes = votes[votes["code"] != ""].groupby(["pre", "code"], as_index=False)["weight"].sum()
@@ -498,7 +590,7 @@ def read_flywire_codex(path, neurons=None, name=None):
     metadata = {"source_file": str(path), "format": "FlyWire Codex connections", "weight_unit": "synapses",
                 "sign_rule": "per cell, majority nt_type of its output synapses; ACH +1, GABA -1, GLUT -1, else 0"}
     return _assemble(path, pre, post, weights, np.zeros(len(pre), dtype=bool), None, neuron_table, True,
-                     name or _default_name(path), metadata)
+                     name or _default_name(path), metadata, lines)
 
 
 def _flywire_codes(path, raw, lines, column):
@@ -509,7 +601,7 @@ def _flywire_codes(path, raw, lines, column):
     return codes
 
 
-def read_neuprint(neurons_path, connections_path, name=None):
+def read_neuprint(neurons_path, connections_path, name=None, max_bytes=None):
     """Read a neuPrint export (hemibrain, MANC, ...): traced neurons and their connections.
 
     Format (neuPrint "exported-traced-adjacencies", Scheffer et al. 2020):
@@ -527,6 +619,9 @@ def read_neuprint(neurons_path, connections_path, name=None):
         neuron file.
     name : str, optional
         Default: the connection file's folder name.
+    max_bytes : int, optional
+        Largest text a compressed file may expand to (default
+        :data:`MAX_DECOMPRESSED_BYTES`).
 
     Returns
     -------
@@ -540,9 +635,9 @@ def read_neuprint(neurons_path, connections_path, name=None):
     Drosophila central brain. eLife 9, e57443.
     """
     neurons_path, connections_path = _as_path(neurons_path), _as_path(connections_path)
-    neuron_table, _, _ = _read_neuron_table(neurons_path, "bodyId")
+    neuron_table, _, _ = _read_neuron_table(neurons_path, "bodyId", max_bytes=max_bytes)
     neuron_table = neuron_table.rename(columns={"type": "cell_type"})
-    table, lines = _read_table(connections_path, ["bodyId_pre", "bodyId_post", "weight"])
+    table, lines = _read_table(connections_path, ["bodyId_pre", "bodyId_post", "weight"], max_bytes=max_bytes)
     pre = _names(connections_path, table, lines, "bodyId_pre")
     post = _names(connections_path, table, lines, "bodyId_post")
     weights = _weights(connections_path, table, lines, "weight")
@@ -550,4 +645,4 @@ def read_neuprint(neurons_path, connections_path, name=None):
     metadata = {"source_file": str(connections_path), "neurons_file": str(neurons_path),
                 "format": "neuPrint export", "weight_unit": "synapses"}
     return _assemble(connections_path, pre, post, weights, np.zeros(len(pre), dtype=bool), None, neuron_table,
-                     True, name or connections_path.resolve().parent.name or "neuprint", metadata)
+                     True, name or connections_path.resolve().parent.name or "neuprint", metadata, lines)
