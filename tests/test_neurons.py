@@ -8,7 +8,7 @@ import pytest
 from neuroworm.backends.reference import ReferenceNetwork
 from neuroworm.errors import ConfigError
 from neuroworm.genome import GenomeLayout
-from neuroworm.neurons import ALIF, LIF, MODEL_NAMES, STDP, Izhikevich, NeuromodulatedSTDP, get_model
+from neuroworm.neurons import ALIF, LIF, MODEL_NAMES, STDP, GatedSTDP, Izhikevich, NeuromodulatedSTDP, get_model
 
 BACKENDS = ["reference", "brian"]
 
@@ -190,3 +190,80 @@ def test_neuromodulated_stdp_needs_the_modulator(backend, make_circuit):
         total += 0.5 * eligibility
         eligibility *= gamma_e
     assert modulated.weights[0, 0] - initial == pytest.approx(total, rel=1e-9)
+
+
+# ------------------------------------------------------------------ fidelity fixes (issue 8)
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_izhikevich_initial_recovery_uses_each_neurons_own_b(backend, make_circuit):
+    """u(0) = b_j·v(0) (Izhikevich 2003) with b evolved per neuron, not the model's default b."""
+    circuit = make_circuit(3, [], [])
+    layout = GenomeLayout(circuit, "izhikevich", per_neuron=("b",))
+    genomes = layout.random(2, seed=0)
+    b = np.array([[0.2, 0.25, 0.3], [0.1, 0.15, 0.35]])
+    genomes[:, layout.slices["b"]] = b
+    network = make_network(backend, circuit, "izhikevich", genomes, layout=layout)
+    u = network.state["u"] if backend == "reference" else network.state("u")
+    np.testing.assert_array_equal(u, b * -65.0)
+    _, recorded = network.run(np.zeros((1, 2, 3)), record=("u",))   # one Euler step from rest: u += a·(b·v - u) = 0
+    np.testing.assert_array_equal(recorded["u"][0], b * -65.0)
+
+
+def gated_network(backend, make_circuit, rule):
+    circuit = make_circuit(2, [(0, 1)], [])
+    layout = GenomeLayout(circuit, "lif")
+    genome = layout.random(1, seed=0)
+    genome[0, 0] = math.log(0.1)  # too weak to make cell 1 fire, far from the bounds
+    return make_network(backend, circuit, "lif", genome, stdp=rule)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_gated_stdp_follows_equation_3_only_while_the_modulator_is_present(backend, make_circuit):
+    rule = GatedSTDP(A_plus=0.01, A_minus=0.012, tau_plus_ms=15.0, tau_minus_ms=25.0)
+    pre, post = [10, 50, 52, 90], [20, 45, 60, 91, 130]
+    closed = gated_network(backend, make_circuit, rule)
+    initial = closed.weights[0, 0]
+    closed.run(forced_spikes(pre, post, 160))
+    assert closed.weights[0, 0] == initial  # no modulator, no plasticity (and no memory of the pairs)
+    for level in (1.0, 0.5):
+        gated = gated_network(backend, make_circuit, rule)
+        gated.set_modulator(np.array([level]))
+        gated.run(forced_spikes(pre, post, 160))
+        # eq. 3 summed over all pairs, scaled by the modulator: A+·e^(-Δt/τ+) for Δt > 0, -A-·e^(Δt/τ-) for Δt < 0
+        assert gated.weights[0, 0] - initial == pytest.approx(level * stdp_pair_sum(pre, post, rule), rel=1e-12)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_gated_stdp_with_a_switching_gate_equals_the_mimic_targets_definition(backend, make_circuit):
+    mimic = pytest.importorskip("neuroworm.tasks.mimic")
+    rule = GatedSTDP(A_plus=0.01, A_minus=0.012, tau_plus_ms=15.0, tau_minus_ms=25.0)
+    T = 180
+    pre, post = [10, 50, 52, 90, 121, 150], [20, 45, 60, 91, 130, 149]
+    gate = np.zeros(T)
+    gate[:70] = 1.0
+    gate[120:] = 1.0
+    network = gated_network(backend, make_circuit, rule)
+    initial = network.weights[0, 0]
+    drive = forced_spikes(pre, post, T)
+    for start, stop in ((0, 70), (70, 120), (120, T)):
+        network.set_modulator(np.array([gate[start]]))
+        network.run(drive[start:stop])
+    trains = np.zeros((2, T))
+    trains[0, pre] = 1.0
+    trains[1, post] = 1.0
+    expected = mimic.gated_stdp(trains[0], trains[1], gate, amplitude_plus=0.01, amplitude_minus=0.012,
+                                tau_plus=15.0, tau_minus=25.0, w_initial=initial, w_min=0.0, w_max=100.0)
+    assert network.weights[0, 0] == pytest.approx(expected[-1], rel=1e-12)
+    assert expected[-1] != pytest.approx(initial + stdp_pair_sum(pre, post, rule), rel=1e-6), "the closed gate matters"
+
+
+def test_plasticity_names_say_what_each_rule_is():
+    from neuroworm.neurons import PLASTICITY_RULES, EligibilitySTDP, get_plasticity
+
+    assert NeuromodulatedSTDP is EligibilitySTDP
+    assert type(get_plasticity("neuromodulated")) is EligibilitySTDP
+    assert type(get_plasticity("eligibility_stdp")) is EligibilitySTDP
+    assert type(get_plasticity("gated_stdp")) is GatedSTDP
+    assert set(PLASTICITY_RULES) >= {"stdp", "eligibility_stdp", "gated_stdp"}
+    assert "Izhikevich 2007" in EligibilitySTDP.__doc__ and "Bertens & Lee" in GatedSTDP.__doc__
+    with pytest.raises(ConfigError, match="gated_stdp"):
+        get_plasticity("hebbian")

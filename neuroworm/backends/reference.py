@@ -16,8 +16,13 @@ gives the same spikes step for step:
 4. ``I_chem = W·s`` with the weights before plasticity; STDP's presynaptic,
    then postsynaptic, updates (``synapses``);
 5. reset; spike traces += 1 (``resets``);
-6. neuromodulated weight change; divergence check (``end``): an individual
-   with a NaN or infinite state variable or synaptic input is failed.
+6. the rule's end-of-step change (eligibility × modulator); divergence check
+   (``end``): an individual with a NaN or infinite state variable or synaptic
+   input is failed.
+
+The model's and the rule's updates are theirs (``numpy_update``,
+``numpy_threshold``, ``numpy_reset``, ``numpy_on_pre``, ...; see
+:mod:`neuroworm.neurons`): this backend does not know which model it runs.
 """
 
 import numpy as np
@@ -42,7 +47,7 @@ class ReferenceNetwork(NetworkPopulation):
         Genomes of ``layout`` (default: the papers' initialisation).
     dt : float or Brian2 quantity
         Time step, ms when a float (1 ms in the papers).
-    stdp : None, "stdp", "neuromodulated" or an STDP instance
+    stdp : None, a name of :data:`neuroworm.neurons.PLASTICITY_RULES` or an STDP instance
     gap_junctions : bool
         Simulate the circuit's gap junctions.
     layout : GenomeLayout, optional
@@ -137,7 +142,8 @@ class ReferenceNetwork(NetworkPopulation):
     def reset_state(self):
         """Put every variable back to its initial value (weights are kept)."""
         P, N = self.n_individuals, self.n_neurons
-        state = {name: np.full((P, N), value) for name, value in self.model.initial_state.items()}
+        state = {name: np.array(np.broadcast_to(value, (P, N)), dtype=float)
+                 for name, value in self.model.initial_values(self._parameter).items()}
         for name in ("I_chem", "I_gap", "I_ext"):
             state[name] = np.zeros((P, N))
         state["alive"] = np.where(self.failed[:, None], 0.0, np.ones((P, N)))
@@ -155,7 +161,7 @@ class ReferenceNetwork(NetworkPopulation):
 
     @property
     def eligibility(self):
-        """Eligibility traces of neuromodulated STDP, shape (P, S)."""
+        """Eligibility traces of :class:`~neuroworm.neurons.EligibilitySTDP`, shape (P, S)."""
         return self._eligibility.reshape(self.n_individuals, -1)
 
     def set_modulator(self, values):
@@ -170,24 +176,8 @@ class ReferenceNetwork(NetworkPopulation):
         return self._parameters[name] if name in self._parameters else self._constants[name]
 
     def _update_neurons(self):
-        s, p = self.state, self._parameter
-        name = self.model.name
-        if name in ("lif", "alif"):
-            s["v"] = p("gamma_v") * s["v"] + s["I_chem"] + s["I_gap"] + p("input_scale") * s["I_ext"]
-            if name == "alif":
-                s["v_adp"] = p("gamma_adp") * s["v_adp"]
-        elif name == "izhikevich":
-            v, u = s["v"], s["u"]
-            h = p("h")
-            # Parenthesised as Brian2 renders the model's update (after its SymPy pass), so
-            # that both compute the same floating-point operations in the same order:
-            # v' = v + h·(0.04·v² + 5·v + 140 - u + input_scale·I_ext) + I_chem + I_gap  (eq. 3)
-            drive = (0.04 * (v * v) + 5.0 * v) + p("input_scale") * s["I_ext"]
-            v_next = ((v + h * ((140.0 + drive) - u)) + s["I_chem"]) + s["I_gap"]
-            s["u"] = u + h * p("a") * (p("b") * v - u)
-            s["v"] = v_next
-        else:  # pragma: no cover - network_spec only admits the models above
-            raise NotImplementedError(name)
+        s = self.state
+        self.model.numpy_update(s, self._parameter)
         if self.plasticity is not None:
             s["trace_plus"] = self._constants["gamma_plus"] * s["trace_plus"]
             s["trace_minus"] = self._constants["gamma_minus"] * s["trace_minus"]
@@ -195,26 +185,11 @@ class ReferenceNetwork(NetworkPopulation):
             s[variable] = s["alive"] * s[variable]
 
     def _threshold(self):
-        s, p = self.state, self._parameter
-        name = self.model.name
-        if name == "lif":
-            spikes = s["v"] >= p("v_threshold")
-        elif name == "alif":
-            spikes = s["v"] >= p("v_threshold") + s["v_adp"]
-        else:
-            spikes = s["v"] >= p("v_peak")
-        return spikes & (s["alive"] > 0)
+        return self.model.numpy_threshold(self.state, self._parameter) & (self.state["alive"] > 0)
 
     def _reset(self, spikes):
-        s, p = self.state, self._parameter
-        name = self.model.name
-        if name in ("lif", "alif"):
-            s["v"] = np.where(spikes, 0.0, s["v"])
-            if name == "alif":
-                s["v_adp"] = np.where(spikes, s["v_adp"] + p("beta"), s["v_adp"])
-        else:
-            s["u"] = np.where(spikes, s["u"] + p("d"), s["u"])
-            s["v"] = np.where(spikes, p("c"), s["v"])
+        s = self.state
+        self.model.numpy_reset(s, spikes, self._parameter)
         if self.plasticity is not None:
             s["trace_plus"] = s["trace_plus"] + spikes
             s["trace_minus"] = s["trace_minus"] + spikes
@@ -236,33 +211,27 @@ class ReferenceNetwork(NetworkPopulation):
                            minlength=len(spikes_flat))
 
     def _plasticity(self, spikes_flat):
-        c = self._constants
-        neuromodulated = "gamma_eligibility" in c
+        """The rule's presynaptic, then postsynaptic, pathway for the synapses of this step's spikes."""
+        c, rule = self._constants, self.plasticity
         trace_plus = self.state["trace_plus"].ravel()
         trace_minus = self.state["trace_minus"].ravel()
-        w, sign = self._w, self._sign
+        modulator = self.state["modulator"].ravel()
+        synapses = self._synapse_arrays()
         pre_active = np.flatnonzero(spikes_flat[self._chemical_pre])
         if len(pre_active):
-            depression = c["A_minus"] * trace_minus[self._chemical_post[pre_active]]
-            if neuromodulated:
-                self._eligibility[pre_active] = self._eligibility[pre_active] - depression
-            else:
-                w[pre_active] = sign[pre_active] * np.clip(sign[pre_active] * w[pre_active] - depression,
-                                                           c["w_min"], c["w_max"])
+            post = self._chemical_post[pre_active]
+            rule.numpy_on_pre(synapses, pre_active, trace_minus[post], modulator[post], c)
         post_active = np.flatnonzero(spikes_flat[self._chemical_post])
         if len(post_active):
-            potentiation = c["A_plus"] * trace_plus[self._chemical_pre[post_active]]
-            if neuromodulated:
-                self._eligibility[post_active] = self._eligibility[post_active] + potentiation
-            else:
-                w[post_active] = sign[post_active] * np.clip(sign[post_active] * w[post_active] + potentiation,
-                                                             c["w_min"], c["w_max"])
+            rule.numpy_on_post(synapses, post_active, trace_plus[self._chemical_pre[post_active]],
+                               modulator[self._chemical_post[post_active]], c)
 
     def _end_of_step(self):
-        c = self._constants
         modulator = self.state["modulator"].ravel()[self._chemical_post]
-        self._w[:] = self._sign * np.clip(self._sign * self._w + modulator * self._eligibility, c["w_min"], c["w_max"])
-        self._eligibility = c["gamma_eligibility"] * self._eligibility
+        self.plasticity.numpy_end_of_step(self._synapse_arrays(), modulator, self._constants)
+
+    def _synapse_arrays(self):
+        return {"w": self._w, "sign": self._sign, "eligibility": self._eligibility}
 
     def check_divergence(self):
         """Fail, now, every individual with a NaN/inf state variable or synaptic input.
@@ -331,7 +300,7 @@ class ReferenceNetwork(NetworkPopulation):
         if self.plasticity is not None:
             self._plasticity(spikes_flat)
         self._reset(spikes)
-        if self.plasticity is not None and "gamma_eligibility" in self._constants:
+        if self.plasticity is not None:
             self._end_of_step()
         if check_divergence:
             self._check_divergence()

@@ -20,7 +20,7 @@ import numpy as np
 
 from ..errors import ConfigError, GenomeError
 from ..genome import GenomeLayout
-from ..neurons import STDP, NeuromodulatedSTDP, NeuronModel, get_model
+from ..neurons import NeuronModel, get_model, get_plasticity
 
 __all__ = ["SpikingSpec", "dt_in_ms", "get_plasticity", "network_spec"]
 
@@ -47,18 +47,6 @@ def dt_in_ms(dt):
     if not (math.isfinite(value) and value > 0):
         raise ConfigError(f"dt must be > 0 ms and finite, got {dt!r}")
     return value
-
-
-def get_plasticity(stdp):
-    """``None``, ``"stdp"``, ``"neuromodulated"`` or an STDP instance → an instance or None."""
-    if stdp is None or stdp is False:
-        return None
-    if isinstance(stdp, STDP):
-        return stdp
-    names = {"stdp": STDP, "neuromodulated": NeuromodulatedSTDP, "neuromodulated_stdp": NeuromodulatedSTDP}
-    if isinstance(stdp, str) and stdp.lower() in names:
-        return names[stdp.lower()]()
-    raise ConfigError(f"unknown plasticity {stdp!r}; use None, {sorted(names)} or an STDP instance")
 
 
 @dataclass(eq=False)
@@ -191,7 +179,7 @@ def network_spec(circuit, model="alif", n_individuals=1, genomes=None, dt=1.0, s
         Default: ``layout.random(P, seed=seed)``.
     dt : float or Brian2 quantity
         Time step (ms when a float).
-    stdp : None, "stdp", "neuromodulated" or STDP
+    stdp : None, a name of :data:`neuroworm.neurons.PLASTICITY_RULES` or an STDP instance
     gap_junctions : bool
     layout : GenomeLayout, optional
         Default ``GenomeLayout(circuit, model)``.

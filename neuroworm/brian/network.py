@@ -227,6 +227,7 @@ class BrianNetwork(NetworkPopulation):
         if genomes.ndim == 1:
             genomes = np.tile(genomes, (self.n_individuals, 1))
         arrays = self.spec.genome_arrays(genomes)
+        self._keep_per_neuron_values(arrays)
         self._assign(self.chemical, "w", arrays["w"])
         if self.plasticity is not None:
             self._assign(self.chemical, "dale_sign", arrays["sign"])
@@ -237,15 +238,27 @@ class BrianNetwork(NetworkPopulation):
         self.failed[:] = False
         self.reset_state()
 
+    def _keep_per_neuron_values(self, arrays):
+        shape = (self.n_individuals, self.n_neurons)
+        self._per_neuron_values = {name: arrays[name].reshape(shape) for name in self.spec.per_neuron}
+
+    def _parameter(self, name):
+        """A parameter's value: per neuron (P, N) from the neurons' variable, else the constant."""
+        if name in self._per_neuron_values:
+            return self._per_neuron_values[name]
+        return self.spec.constants[name]
+
     def reset_state(self):
         """Put every neuron variable back to its initial value (weights are kept)."""
-        for name, value in self.model.initial_state.items():
-            self._assign(self.neurons, name, value)
+        shape = (self.n_individuals, self.n_neurons)
+        for name, value in self.model.initial_values(self._parameter).items():
+            self._assign(self.neurons, name, np.broadcast_to(value, shape).ravel() if np.ndim(value) else value)
         names = ["I_chem", "I_gap", "I_ext"]
         if self.plasticity is not None:
             names += ["trace_plus", "trace_minus"]
-            if "eligibility" in self.chemical.variables:
+            if "modulator" in self.neurons.variables:
                 names.append("modulator")
+            if "eligibility" in self.chemical.variables:
                 self._assign(self.chemical, "eligibility", 0.0)
         if "spike_count" in self.neurons.variables:
             names.append("spike_count")

@@ -264,11 +264,15 @@ class StandaloneNetwork(BrianNetwork):
         if genomes.ndim == 1:
             genomes = np.tile(genomes, (self.n_individuals, 1))
         arrays = self.spec.genome_arrays(genomes)
+        self._keep_per_neuron_values(arrays)
         self._pass_to_runs(self.chemical, "w", arrays["w"])
         if self.electrical is not None:
             self._pass_to_runs(self.electrical, "g", arrays["g"])
         for name in self.spec.per_neuron:
             self._pass_to_runs(self.neurons, name, arrays[name])
+        for name, value in self.model.initial_values(self._parameter).items():
+            if np.ndim(value):  # an initial state that depends on per-neuron parameters (Izhikevich u = b·v)
+                self._pass_to_runs(self.neurons, name, np.asarray(value, dtype=float).ravel())
         if "modulator" in self.neurons.variables:
             self._pass_to_runs(self.neurons, "modulator", 0.0)
         if not self.compiled:

@@ -1,11 +1,14 @@
 """Neuron and synapse models of the papers, as discrete-time maps.
 
 Every model here is a small frozen dataclass holding its parameters (with
-their units and the papers' defaults) and the Brian2 strings that implement
-it: variable declarations, the per-step update, the threshold condition and
-the reset. The same discrete update is written in NumPy in
-:mod:`neuroworm.backends.reference`; a test checks that both give the same
-spikes, step for step.
+their units and the papers' defaults), the Brian2 strings that implement it
+(variable declarations, the per-step update, the threshold condition and the
+reset) and, next to them, the same discrete update in NumPy
+(:meth:`NeuronModel.numpy_update`, :meth:`~NeuronModel.numpy_threshold`,
+:meth:`~NeuronModel.numpy_reset`), written with the same operations in the
+same order, which :mod:`neuroworm.backends.reference` calls without knowing
+which model it runs. A test checks that both give the same spikes and
+states, bit for bit. A new model is one class here.
 
 Why discrete maps and not differential equations
 ------------------------------------------------
@@ -42,29 +45,19 @@ Schmidgall, S., Schuman, C. & Parsa, M. (2023). Biological connectomes as a
 representation for the architecture of artificial neural networks.
 Eqs. 1-4 and Appendix A.3.3.
 
-Bertens, P. & Lee, S.-W. (2019). Network of evolvable neural units: evolving
-to learn at a synaptic level. Eq. 3 (STDP) and the neuromodulated STDP
-variant.
+Izhikevich, E. M. (2003). Simple model of spiking neurons. IEEE Trans.
+Neural Netw. 14:1569 (the model's equations and its initial ``u = b·v``).
 """
 
 import math
 from dataclasses import dataclass, field, fields
 from typing import ClassVar
 
-from .errors import ConfigError
+import numpy as np
 
-__all__ = [
-    "ALIF",
-    "LIF",
-    "MODEL_NAMES",
-    "STDP",
-    "ChemicalSynapse",
-    "GapJunction",
-    "Izhikevich",
-    "NeuromodulatedSTDP",
-    "NeuronModel",
-    "get_model",
-]
+from ..errors import ConfigError
+
+__all__ = ["ALIF", "LIF", "MODEL_NAMES", "Izhikevich", "NeuronModel", "get_model"]
 
 
 def _parameter(default, unit, doc):
@@ -124,8 +117,38 @@ class NeuronModel:
 
     @property
     def initial_state(self):
-        """Value of each state variable at the start of a run."""
+        """Value of each state variable at the start of a run (with the model's own parameters)."""
         return {variable: 0.0 for variable in self.state_variables}
+
+    def initial_values(self, parameter):
+        """Value of each state variable at the start of a run, for a network's parameters.
+
+        Parameters
+        ----------
+        parameter : callable
+            ``parameter(name)``: the network's value of a parameter, a
+            scalar or, for a parameter held per neuron, an array (P, N).
+
+        Returns
+        -------
+        dict of str to float or numpy.ndarray
+        """
+        return self.initial_state
+
+    # The discrete update in NumPy, the same operations in the same order as the Brian2 strings.
+    # ``state`` maps variable names to (P, N) arrays (the model's state, I_chem, I_gap, I_ext);
+    # ``parameter(name)`` gives a constant or a per-neuron (P, N) array.
+    def numpy_update(self, state, parameter):
+        """Apply :attr:`update` to ``state`` in place (``I_chem`` is cleared by the caller)."""
+        raise NotImplementedError
+
+    def numpy_threshold(self, state, parameter):
+        """:attr:`threshold` as a bool array (P, N)."""
+        raise NotImplementedError
+
+    def numpy_reset(self, state, spikes, parameter):
+        """Apply :attr:`reset` where ``spikes`` (P, N) is True, in place."""
+        raise NotImplementedError
 
     def constants(self, dt_ms):
         """Numbers the update code reads, for a time step of ``dt_ms`` milliseconds.
@@ -191,6 +214,16 @@ class LIF(NeuronModel):
             "input_scale": float(self.input_scale),
         }
 
+    def numpy_update(self, state, parameter):
+        state["v"] = parameter("gamma_v") * state["v"] + state["I_chem"] + state["I_gap"] \
+            + parameter("input_scale") * state["I_ext"]
+
+    def numpy_threshold(self, state, parameter):
+        return state["v"] >= parameter("v_threshold")
+
+    def numpy_reset(self, state, spikes, parameter):
+        state["v"] = np.where(spikes, 0.0, state["v"])
+
 
 @dataclass(frozen=True)
 class ALIF(NeuronModel):
@@ -252,6 +285,18 @@ class ALIF(NeuronModel):
             "input_scale": float(self.input_scale),
         }
 
+    def numpy_update(self, state, parameter):
+        state["v"] = parameter("gamma_v") * state["v"] + state["I_chem"] + state["I_gap"] \
+            + parameter("input_scale") * state["I_ext"]
+        state["v_adp"] = parameter("gamma_adp") * state["v_adp"]
+
+    def numpy_threshold(self, state, parameter):
+        return state["v"] >= parameter("v_threshold") + state["v_adp"]
+
+    def numpy_reset(self, state, spikes, parameter):
+        state["v"] = np.where(spikes, 0.0, state["v"])
+        state["v_adp"] = np.where(spikes, state["v_adp"] + parameter("beta"), state["v_adp"])
+
 
 @dataclass(frozen=True)
 class Izhikevich(NeuronModel):
@@ -290,7 +335,9 @@ class Izhikevich(NeuronModel):
     v_peak : float
         Spike cut-off, 30 mV.
     v_initial : float
-        Membrane potential at the start of a run (-65 mV; ``u = b·v``).
+        Membrane potential at the start of a run (-65 mV); ``u`` starts at
+        ``b·v_initial`` with each neuron's own ``b`` when ``b`` is evolved
+        per neuron.
     input_scale : float
         Current scalar on ``I_ext`` (20.0).
     readout_scale : float
@@ -322,6 +369,11 @@ class Izhikevich(NeuronModel):
     def initial_state(self):
         return {"v": float(self.v_initial), "u": float(self.b * self.v_initial)}
 
+    def initial_values(self, parameter):
+        """``v = v_initial`` and ``u = b·v_initial`` with each neuron's own ``b`` (Izhikevich 2003)."""
+        v_initial = float(self.v_initial)
+        return {"v": v_initial, "u": parameter("b") * v_initial}
+
     def constants(self, dt_ms):
         dt_ms = _check_dt(dt_ms)
         return {
@@ -333,6 +385,24 @@ class Izhikevich(NeuronModel):
             "v_peak": float(self.v_peak),
             "input_scale": float(self.input_scale),
         }
+
+    def numpy_update(self, state, parameter):
+        v, u = state["v"], state["u"]
+        h = parameter("h")
+        # Parenthesised as Brian2 renders :attr:`update` (after its SymPy pass), so that both
+        # compute the same floating-point operations in the same order (eq. 3):
+        # v' = v + h·(0.04·v² + 5·v + 140 - u + input_scale·I_ext) + I_chem + I_gap
+        drive = (0.04 * (v * v) + 5.0 * v) + parameter("input_scale") * state["I_ext"]
+        v_next = ((v + h * ((140.0 + drive) - u)) + state["I_chem"]) + state["I_gap"]
+        state["u"] = u + h * parameter("a") * (parameter("b") * v - u)
+        state["v"] = v_next
+
+    def numpy_threshold(self, state, parameter):
+        return state["v"] >= parameter("v_peak")
+
+    def numpy_reset(self, state, spikes, parameter):
+        state["u"] = np.where(spikes, state["u"] + parameter("d"), state["u"])
+        state["v"] = np.where(spikes, parameter("c"), state["v"])
 
 
 _MODELS = {"lif": LIF, "alif": ALIF, "izhikevich": Izhikevich}
@@ -374,153 +444,3 @@ def get_model(name, **parameters):
     return model.replace(**parameters) if parameters else model
 
 
-# --------------------------------------------------------------------- synapses
-@dataclass(frozen=True)
-class ChemicalSynapse:
-    """Static chemical synapse: each presynaptic spike adds ``w`` to ``I_chem`` of its target.
-
-    ``w = s·exp(w_log)`` (Dale sign times magnitude, see
-    :meth:`neuroworm.genome.GenomeLayout.effective_weights`). The spike of
-    step t is summed into ``I_chem`` in Brian2's ``synapses`` slot and read by
-    the neuron update of step t+1, which realises ``Σ w·s(t)`` in eq. 1/3.
-    """
-
-    equations: ClassVar[str] = "w : 1"
-    on_pre: ClassVar[str] = "I_chem_post += w"
-    on_post: ClassVar[str] = ""
-    neuron_equations: ClassVar[str] = ""
-    neuron_update: ClassVar[str] = ""
-    neuron_reset: ClassVar[str] = ""
-    end_of_step: ClassVar[str] = ""
-
-    def constants(self, dt_ms):
-        return {}
-
-
-@dataclass(frozen=True)
-class STDP:
-    """Pair-based spike-timing-dependent plasticity with pre and post traces (Bertens & Lee 2019, eq. 3).
-
-    For a presynaptic spike at step ``t_pre`` and a postsynaptic spike at
-    ``t_post``, ``Δt = (t_post - t_pre)·dt``, the weight magnitude changes by::
-
-        +A_plus ·exp(-Δt/τ_plus)    if Δt > 0   (pre before post: potentiation)
-        -A_minus·exp(+Δt/τ_minus)   if Δt < 0   (post before pre: depression)
-
-    summed over all pairs (all-to-all interaction); pairs in the same step
-    (``Δt = 0``) do not interact. Implemented with one trace per neuron and
-    sign::
-
-        each step (update):  x_plus ← γ_plus·x_plus,  x_minus ← γ_minus·x_minus
-        pre spike (synapses): I_chem_post += w;  w ← s·clip(s·w - A_minus·x_minus[post], w_min, w_max)
-        post spike (synapses, after the pre pathway): w ← s·clip(s·w + A_plus·x_plus[pre], w_min, w_max)
-        spike (reset):        x_plus += 1,  x_minus += 1
-
-    with ``γ = exp(-dt/τ)``. Since the traces are incremented in the reset slot,
-    after the synapses slot, a pathway sees only spikes of earlier steps,
-    decayed by ``exp(-Δt/τ)``. The rule changes the magnitude ``s·w`` of the
-    signed weight and clips it to ``[w_min, w_max]`` with ``w_min ≥ 0``, so
-    plasticity never flips a synapse's Dale sign. The spike is transmitted with
-    the weight it had before this step's change.
-
-    Parameters
-    ----------
-    A_plus, A_minus : float
-        Potentiation and depression amplitudes (> 0).
-    tau_plus_ms, tau_minus_ms : float
-        Trace time constants in ms.
-    w_min, w_max : float
-        Bounds of the weight magnitude, ``0 ≤ w_min ≤ w_max``.
-    """
-
-    A_plus: float = _parameter(0.01, "1", "potentiation amplitude")
-    A_minus: float = _parameter(0.0105, "1", "depression amplitude")
-    tau_plus_ms: float = _parameter(20.0, "ms", "potentiation window")
-    tau_minus_ms: float = _parameter(20.0, "ms", "depression window")
-    w_min: float = _parameter(0.0, "1", "lower bound of |w|")
-    w_max: float = _parameter(100.0, "1", "upper bound of |w|")
-
-    equations: ClassVar[str] = "w : 1\ndale_sign : 1 (constant)"
-    on_pre: ClassVar[str] = "I_chem_post += w\nw = dale_sign*clip(dale_sign*w - A_minus*trace_minus_post, w_min, w_max)"
-    on_post: ClassVar[str] = "w = dale_sign*clip(dale_sign*w + A_plus*trace_plus_pre, w_min, w_max)"
-    neuron_equations: ClassVar[str] = "trace_plus : 1\ntrace_minus : 1"
-    neuron_update: ClassVar[str] = "trace_plus = gamma_plus*trace_plus\ntrace_minus = gamma_minus*trace_minus"
-    neuron_reset: ClassVar[str] = "trace_plus = trace_plus + 1\ntrace_minus = trace_minus + 1"
-    end_of_step: ClassVar[str] = ""
-
-    def __post_init__(self):
-        if not (self.A_plus >= 0 and self.A_minus >= 0):
-            raise ConfigError(f"STDP amplitudes must be >= 0, got A_plus={self.A_plus}, A_minus={self.A_minus}")
-        if not (0 <= self.w_min <= self.w_max):
-            raise ConfigError(f"STDP bounds must satisfy 0 <= w_min <= w_max, got {self.w_min}, {self.w_max}")
-
-    def constants(self, dt_ms):
-        dt_ms = _check_dt(dt_ms)
-        return {
-            "A_plus": float(self.A_plus),
-            "A_minus": float(self.A_minus),
-            "gamma_plus": _decay(dt_ms, self.tau_plus_ms, "tau_plus_ms"),
-            "gamma_minus": _decay(dt_ms, self.tau_minus_ms, "tau_minus_ms"),
-            "w_min": float(self.w_min),
-            "w_max": float(self.w_max),
-        }
-
-
-@dataclass(frozen=True)
-class NeuromodulatedSTDP(STDP):
-    """STDP gated by a neuromodulator through an eligibility trace (Bertens & Lee 2019).
-
-    The pair updates of :class:`STDP` go into an eligibility trace ``e`` per
-    synapse instead of the weight; the weight moves only by eligibility times
-    the modulator ``M`` (a dopamine-like signal, the ``modulator`` variable of
-    the postsynaptic neuron, set by the caller; 0 by default)::
-
-        pre spike (synapses):  I_chem_post += w;  e ← e - A_minus·x_minus[post]
-        post spike (synapses): e ← e + A_plus·x_plus[pre]
-        end of every step:     w ← s·clip(s·w + M·e, w_min, w_max);  e ← γ_e·e
-
-    with ``γ_e = exp(-dt/τ_e)``. Without modulator (``M = 0``) no weight
-    changes. ``M`` absorbs the learning rate.
-
-    Parameters
-    ----------
-    tau_eligibility_ms : float
-        Eligibility trace time constant in ms (1 s by default, as in
-        Izhikevich 2007).
-    """
-
-    tau_eligibility_ms: float = _parameter(1000.0, "ms", "eligibility trace time constant")
-
-    equations: ClassVar[str] = "w : 1\ndale_sign : 1 (constant)\neligibility : 1"
-    on_pre: ClassVar[str] = "I_chem_post += w\neligibility = eligibility - A_minus*trace_minus_post"
-    on_post: ClassVar[str] = "eligibility = eligibility + A_plus*trace_plus_pre"
-    neuron_equations: ClassVar[str] = "trace_plus : 1\ntrace_minus : 1\nmodulator : 1"
-    end_of_step: ClassVar[str] = (
-        "w = dale_sign*clip(dale_sign*w + modulator_post*eligibility, w_min, w_max)\n"
-        "eligibility = gamma_eligibility*eligibility"
-    )
-
-    def constants(self, dt_ms):
-        constants = super().constants(dt_ms)
-        constants["gamma_eligibility"] = _decay(dt_ms, self.tau_eligibility_ms, "tau_eligibility_ms")
-        return constants
-
-
-@dataclass(frozen=True)
-class GapJunction:
-    """Electrical coupling through gap junctions, in both directions.
-
-    Each gap-junction pair ``(a, b)`` of the circuit becomes two Brian2
-    synapses, ``a → b`` and ``b → a``, with the same conductance ``g``; each
-    contributes ``g·(v_pre - v_post)`` to the summed variable ``I_gap`` of
-    its target::
-
-        I_gap[j] = Σ_k g_jk·(v_k - v_j)
-
-    evaluated from the state at the start of the step (Brian2 updates
-    summed variables in the ``groups`` slot, just before the group's own
-    update), so a neuron's update at step t sees the voltages its partners
-    had after step t-1. ``g = exp(g_log)`` comes from the genome.
-    """
-
-    equations: ClassVar[str] = "g : 1\nI_gap_post = g*(v_pre - v_post) : 1 (summed)"
