@@ -139,9 +139,13 @@ class ENUGates:
     shape: ENUShape
 
 
-def _sigmoid(values, xp):
-    # 1/(1+e^-x) written with tanh: no overflow warnings in float32
-    return 0.5 * (1.0 + xp.tanh(0.5 * values))
+def _sigmoid_in_place(values, xp):
+    # 1/(1+e^-x) = (1 + tanh(x/2))/2: no overflow warnings in float32, no temporaries
+    values *= 0.5
+    xp.tanh(values, out=values)
+    values += 1.0
+    values *= 0.5
+    return values
 
 
 def enu_step(gates, memory, output, inputs, *, output_offset=None, xp=np):
@@ -184,15 +188,19 @@ def enu_step(gates, memory, output, inputs, *, output_offset=None, xp=np):
     if shape.bias:
         parts.append(xp.ones(memory.shape[:-1] + (1,), dtype=memory.dtype))
     concatenated = xp.concatenate(parts, axis=-1)
-    update_reset = _sigmoid(xp.matmul(concatenated, gates.update_reset), xp)
+    update_reset = _sigmoid_in_place(xp.matmul(concatenated, gates.update_reset), xp)
     update, reset = update_reset[..., :m], update_reset[..., m:]
     concatenated[..., :m] *= reset
-    candidate = xp.tanh(xp.matmul(concatenated, gates.cell))
-    memory = memory + update * (candidate - memory)
+    candidate = xp.matmul(concatenated, gates.cell)
+    xp.tanh(candidate, out=candidate)
+    candidate -= memory  # h_t = h_{t-1} + z (h~ - h_{t-1}), in place
+    candidate *= update
+    candidate += memory
+    memory = candidate
     drive = xp.matmul(memory, gates.output)
     if output_offset is not None:
         drive += output_offset
-    return memory, xp.clip(drive, 0.0, 1.0)
+    return memory, xp.clip(drive, 0.0, 1.0, out=drive)
 
 
 def random_topology(n_neurons, n_sources, synapses_per_neuron, *, seed=None):
