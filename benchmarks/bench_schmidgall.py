@@ -33,8 +33,6 @@ Usage::
 import argparse
 import time
 
-import numpy as np
-
 PAPER = {"es_population": 200, "ga_population": 750, "episode_steps": 1000, "es_epochs": 1000}
 
 
@@ -90,7 +88,7 @@ def main(argv=None):
     import neuroworm.tasks  # noqa: F401
 
     circuit = _circuit()
-    steps = max(1, int(round(PAPER["episode_steps"] * args.steps_fraction)))
+    steps = max(1, round(PAPER["episode_steps"] * args.steps_fraction))
     print(f"paper sizes: ES P={PAPER['es_population']}, GA P={PAPER['ga_population']}, {PAPER['episode_steps']} steps; "
           f"measured {steps} steps at {args.population_fraction:g} of P, times scaled to the paper's sizes")
     print(f"{'task':<24}{'model':<12}{'stage':<6}{'P':>5}{'closed loop s':>15}{'physics s':>11}{'network share':>15}")
@@ -99,7 +97,7 @@ def main(argv=None):
         for model in args.models:
             per_stage = {}
             for stage, population in (("ES", PAPER["es_population"]), ("GA", PAPER["ga_population"])):
-                measured_population = max(2, int(round(population * args.population_fraction)))
+                measured_population = max(2, round(population * args.population_fraction))
                 loop, actions = _closed_loop(circuit, model, task, measured_population, steps)
                 physics = _physics(task, actions, range(measured_population))
                 scale = population * PAPER["episode_steps"] / (measured_population * steps)

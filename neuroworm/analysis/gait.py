@@ -173,7 +173,7 @@ def gait_analysis(joint_angles, dt=None, *, individual=0, transient=2.0, joint_n
         raise ConfigError(f"joint_angles must have shape (T, J) with J >= 2 joints, got {angles.shape}")
     if not np.isfinite(angles).all():
         raise ConfigError("joint_angles contain NaN or infinite values")
-    skip = min(int(round(transient / dt)), angles.shape[0] // 2)
+    skip = min(round(transient / dt), angles.shape[0] // 2)
     angles = angles[skip:]
     T, J = angles.shape
     if T < 16:

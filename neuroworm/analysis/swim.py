@@ -23,6 +23,7 @@ closed loop, and measures each episode's gait (:mod:`neuroworm.analysis.gait`).
 
 import json
 import math
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -94,9 +95,7 @@ def _read_npz(path):
     try:
         with np.load(path, allow_pickle=False) as data:
             return {key: data[key] for key in data.files}
-    except (OSError, ValueError, EOFError) as error:
-        raise ConfigError(f"{path}: not a readable .npz genome file ({error})") from None
-    except Exception as error:  # zipfile.BadZipFile and friends
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:  # ValueError: a pickled array
         raise ConfigError(f"{path}: not a readable .npz genome file ({type(error).__name__}: {error})") from None
 
 
@@ -255,8 +254,8 @@ class GenomeEvaluation:
             f"gait: {gait.frequency_hz:.3f} Hz; amplitude (rad) "
             + " ".join(f"{a:.2f}" for a in gait.amplitude_rad)
             + "; lag (rad) " + " ".join(f"{lag:+.2f}" for lag in gait.phase_lag_rad),
-            f"travelling wave: {'yes, ' + gait.direction if gait.travelling_wave else 'no'} "
-            f"({sum(g.travelling_wave for g in self.gaits)} of {len(self.gaits)} episodes)",
+            (f"travelling wave: {'yes, ' + gait.direction if gait.travelling_wave else 'no'} "
+            f"({sum(g.travelling_wave for g in self.gaits)} of {len(self.gaits)} episodes)"),
         ]
         return "\n".join(lines)
 

@@ -167,7 +167,7 @@ def _write(frames, path, fps):
     if path.suffix.lower() != ".gif":
         path = path.with_suffix(".gif")
     images = [Image.fromarray(frame) for frame in frames]
-    images[0].save(path, save_all=True, append_images=images[1:], duration=int(round(1000 / fps)), loop=0)
+    images[0].save(path, save_all=True, append_images=images[1:], duration=round(1000 / fps), loop=0)
     return path
 
 
@@ -214,7 +214,7 @@ def render_video(record, path, individual=0, *, renderer="auto", max_frames=250,
             try:
                 frames = _mujoco_frames(model, data, qpos, steps, width, height)
                 used = "mujoco"
-            except Exception as error:  # no OpenGL context: GLFW without display, missing EGL/OSMesa, ...
+            except Exception as error:  # noqa: BLE001 -- no OpenGL context: GLFW without display, missing EGL/OSMesa, ...
                 if renderer == "mujoco":
                     raise ConfigError(
                         f"MuJoCo cannot render here ({type(error).__name__}: {error}); set MUJOCO_GL=egl or "

@@ -102,7 +102,7 @@ def two_layer_mlp(n_first, n_second, density=1.0, excitatory=0.5, seed=None, nam
     first = [f"H1_{i:03d}" for i in range(int(n_first))]
     second = [f"H2_{i:03d}" for i in range(int(n_second))]
     possible = int(n_first) * int(n_second)
-    count = max(1, int(round(density * possible)))
+    count = max(1, round(density * possible))
     chosen = np.sort(rng.choice(possible, size=count, replace=False))
     pre, post = np.divmod(chosen, int(n_second))
     signs = np.where(rng.random(count) < excitatory, 1, -1).astype(np.int8)

@@ -310,10 +310,10 @@ def _ordering(finals, column, task):
 
 
 def _fig3_notes(finals, sizes):
-    lines = [f"Episodes of {sizes['episode_steps']} steps (paper: 1000), ES {sizes['es_epochs']} epochs of "
+    lines = [(f"Episodes of {sizes['episode_steps']} steps (paper: 1000), ES {sizes['es_epochs']} epochs of "
              f"P={sizes['es_population']} (paper 1000 of 200), GA {sizes['ga_generations']} generations of "
              f"P={sizes['ga_population']} (paper 750): returns scale with episode length, so only the ordering "
-             "compares with the paper's."]
+             "compares with the paper's.")]
     for task in dict.fromkeys(finals["task"]):
         lines.append(f"{task}: initial population mean {_ordering(finals, 'initial_population_mean', task)}; "
                      f"final test return {_ordering(finals, 'test_mean', task)} (paper: Izhikevich > ALIF > ReLU "
@@ -371,13 +371,13 @@ def fig4(*, scale="small", seed=0, out=None, task="neuroworm/Swimmer6-v0", **opt
                             f"Fig. 4 reproduction ({scale} scale, {sizes['seeds']} seeds, "
                             f"{sizes['episode_steps']}-step episodes, ReLU cells)")
     notes = "\n".join([
-        f"Episodes of {sizes['episode_steps']} steps (paper: 1000); sizes as in fig3's notes. Final test returns: "
+        (f"Episodes of {sizes['episode_steps']} steps (paper: 1000); sizes as in fig3's notes. Final test returns: "
         f"{_ordering(finals, 'test_mean', task)} (paper: statistics 146.4 ± 3.5 > full MLP 96.2 ± 13.6 > "
         "sparse MLP 63.7 ± 17.2). Initial population means: "
-        f"{_ordering(finals, 'initial_population_mean', task)} (paper: ~22, ~0, ~0).",
-        f"MLPs: {n_first} → {n_second} cells (the circuit's inputs and outputs, {n_first + n_second} cells in all); "
+        f"{_ordering(finals, 'initial_population_mean', task)} (paper: ~22, ~0, ~0)."),
+        (f"MLPs: {n_first} → {n_second} cells (the circuit's inputs and outputs, {n_first + n_second} cells in all); "
         f"synapse signs drawn per synapse, the full MLP with the circuit's excitatory fraction {fraction:.2f}, "
         "the sparse MLP with a density and excitatory fraction from U(0, 1) per seed (in the runs' table); the "
-        "paper does not say how its MLPs' signs were kept.",
+        "paper does not say how its MLPs' signs were kept."),
     ])
     return Reproduction(paper=FIG4_PAPER, ours=ours, table=table, figure=figure, notes=notes)
