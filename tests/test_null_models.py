@@ -190,3 +190,20 @@ def test_cook2019_statistics_network_if_present():
     rewired = degree_preserving_rewire(worm, 1.0, seed=0)
     for mine, theirs in zip(degrees(rewired), degrees(worm), strict=True):
         assert np.array_equal(mine, theirs)
+
+
+def test_watts_strogatz_like_is_networkx_graph_relabelled(worm):
+    """The undirected skeleton is networkx's Watts-Strogatz graph on the ring order drawn first."""
+    import networkx as nx
+
+    from neuroworm.seeding import make_rng
+
+    control = watts_strogatz_like(worm, seed=5, rewiring_probability=0.3)
+    n, k = len(worm.neurons), control.metadata["null_model"]["k"]
+    rng = make_rng(5)
+    ring = rng.permutation(n)
+    expected = nx.watts_strogatz_graph(n, k, 0.3, seed=rng)
+    names = list(worm.neurons.index)
+    position = {names[ring[i]]: i for i in range(n)}
+    got = {frozenset((position[a], position[b])) for a, b in zip(control.chemical["pre"], control.chemical["post"])}
+    assert got == {frozenset(edge) for edge in expected.edges()}

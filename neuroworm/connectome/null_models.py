@@ -32,6 +32,7 @@ import pandas as pd
 from ..errors import ConfigError, ConnectomeError
 from ..seeding import make_rng
 from .model import Connectome
+from .sampling import sample_pairs
 
 __all__ = [
     "barabasi_albert_like",
@@ -43,53 +44,6 @@ __all__ = [
 
 
 # ------------------------------------------------------------------ sampling
-def _sample_pairs(n, count, rng, *, directed, pre_pool=None, taken=None):
-    """Draw ``count`` distinct node pairs uniformly, without self pairs.
-
-    Pairs are returned as integer codes ``i * n + j``: directed pairs have
-    ``i`` in ``pre_pool`` (default: every node) and ``j != i``; undirected
-    pairs have ``i < j``. Codes in ``taken`` are never drawn. Sparse requests
-    use rejection sampling in batches; dense ones enumerate the candidates.
-    """
-    pool = np.arange(n) if pre_pool is None else np.asarray(pre_pool, dtype=np.int64)
-    taken = np.zeros(0, dtype=np.int64) if taken is None else np.asarray(taken, dtype=np.int64)
-    if count == 0:
-        return np.zeros(0, dtype=np.int64)
-    if directed:
-        capacity = len(pool) * (n - 1) - int(np.isin(taken // max(n, 1), pool).sum())
-    else:
-        capacity = n * (n - 1) // 2 - len(taken)
-    if count > capacity:
-        raise ConnectomeError(
-            f"cannot draw {count} distinct {'directed' if directed else 'undirected'} pairs "
-            f"among {n} cells: only {capacity} are free"
-        )
-    if count > 0.25 * capacity:  # dense: enumerate every free pair and choose
-        if directed:
-            codes = (pool[:, None] * n + np.arange(n)[None, :]).ravel()
-            codes = codes[codes // n != codes % n]
-        else:
-            i, j = np.triu_indices(n, k=1)
-            codes = i.astype(np.int64) * n + j
-        codes = codes[~np.isin(codes, taken)]
-        return rng.choice(codes, size=count, replace=False)
-    chosen = np.zeros(0, dtype=np.int64)
-    while len(chosen) < count:
-        batch = int((count - len(chosen)) * 1.3) + 16
-        if directed:
-            first = pool[rng.integers(0, len(pool), size=batch)]
-            second = rng.integers(0, n, size=batch)
-        else:
-            a = rng.integers(0, n, size=batch)
-            b = rng.integers(0, n, size=batch)
-            first, second = np.minimum(a, b), np.maximum(a, b)
-        codes = first * n + second
-        codes = codes[(first != second) & ~np.isin(codes, taken) & ~np.isin(codes, chosen)]
-        _, first_seen = np.unique(codes, return_index=True)  # keep draw order: no bias to small codes
-        chosen = np.concatenate([chosen, codes[np.sort(first_seen)]])
-    return chosen[:count]
-
-
 def _draw_weights(weights, count, rng):
     """``count`` weights from ``weights``: a permutation if the counts match,
     else a sample without replacement, topped up with replacement when more
@@ -107,7 +61,7 @@ def _random_electrical(connectome, rng):
     """Gap junctions re-drawn as uniform random pairs, same count, shuffled weights."""
     names = np.asarray(connectome.names, dtype=object)
     n = len(names)
-    codes = _sample_pairs(n, len(connectome.electrical), rng, directed=False)
+    codes = sample_pairs(n, len(connectome.electrical), rng, directed=False)
     return _undirected_table(names, codes // n, codes % n, _draw_weights(connectome.electrical["weight"], len(codes), rng))
 
 
@@ -195,7 +149,7 @@ def statistics_matched(connectome, seed=None):
         pool = np.flatnonzero(cell_signs == sign)
         if len(pool) * (n - 1) < count and sign != 0:
             pool, per_edge_sign = np.arange(n), True
-        codes = _sample_pairs(n, count, rng, directed=True, pre_pool=pool, taken=taken)
+        codes = sample_pairs(n, count, rng, directed=True, pre_pool=pool, taken=taken)
         taken = np.concatenate([taken, codes])
         table = _chemical_table(names, codes // n, codes % n, rng.permutation(weights[in_group]))
         table["sign"] = np.int8(sign)
@@ -341,7 +295,7 @@ def erdos_renyi_like(connectome, seed=None):
     rng = make_rng(seed)
     names = np.asarray(connectome.names, dtype=object)
     n = len(names)
-    codes = _sample_pairs(n, len(connectome.chemical), rng, directed=True)
+    codes = sample_pairs(n, len(connectome.chemical), rng, directed=True)
     chemical = _chemical_table(names, codes // n, codes % n, rng.permutation(connectome.chemical["weight"].to_numpy(float)))
     return _result(connectome, chemical, _random_electrical(connectome, rng), "erdos_renyi_like", seed)
 
@@ -349,13 +303,14 @@ def erdos_renyi_like(connectome, seed=None):
 def watts_strogatz_like(connectome, seed=None, rewiring_probability=0.1):
     """A Watts–Strogatz small-world control with the connectome's cells.
 
-    The cells are placed on a ring in a random order; each is joined to its
-    ``k / 2`` nearest neighbours on each side, with ``k`` the even number
-    closest to the mean total degree ``2 m / n`` (``m`` chemical edges,
-    ``n`` cells; at least 2, at most ``n - 1``). Each lattice edge then has
-    its far end moved, with probability ``rewiring_probability``, to a
-    uniformly chosen cell (no self loops or duplicates), as in Watts &
-    Strogatz (1998). Each undirected edge becomes one chemical synapse whose
+    The graph is :func:`networkx.watts_strogatz_graph` (Watts & Strogatz
+    1998): a ring lattice where each node is joined to its ``k / 2`` nearest
+    neighbours on each side, each edge's far end then moved with probability
+    ``rewiring_probability`` to a uniformly chosen node (no self loops or
+    duplicates); ``k`` is the even number closest to the mean total degree
+    ``2 m / n`` (``m`` chemical edges, ``n`` cells; at least 2, at most
+    ``n - 1``). Only the connectome-specific steps are added here: the cells
+    are placed on the ring in a random order, and each undirected edge becomes one chemical synapse whose
     direction is a fair coin flip; weights are drawn from the real chemical
     weights (a permutation when the edge counts match, otherwise a sample);
     signs are the presynaptic cells'. Gap junctions: as in
@@ -386,25 +341,15 @@ def watts_strogatz_like(connectome, seed=None, rewiring_probability=0.1):
     _require_cells(connectome, 3, "watts_strogatz_like")
     if not 0.0 <= float(rewiring_probability) <= 1.0:
         raise ConfigError(f"watts_strogatz_like: rewiring_probability must be in [0, 1], got {rewiring_probability!r}")
+    import networkx as nx
+
     rng = make_rng(seed)
     n, m = len(connectome.neurons), len(connectome.chemical)
     k = int(min(max(2, 2 * round(m / n)), n - 1 - ((n - 1) % 2)))
     ring = rng.permutation(n)
-    first = np.repeat(np.arange(n), k // 2)
-    second = (first + np.tile(np.arange(1, k // 2 + 1), n)) % n
-    existing = set((np.minimum(first, second) * n + np.maximum(first, second)).tolist())
-    for edge in np.flatnonzero(rng.random(len(first)) < rewiring_probability):
-        u, old = first[edge], second[edge]
-        if len(existing) >= n * (n - 1) // 2:
-            break
-        for _ in range(100):
-            w = int(rng.integers(n))
-            code = min(u, w) * n + max(u, w)
-            if w != u and code not in existing:
-                existing.discard(min(u, old) * n + max(u, old))
-                existing.add(code)
-                second[edge] = w
-                break
+    lattice = nx.watts_strogatz_graph(n, k, float(rewiring_probability), seed=rng)
+    edges = np.array(sorted(lattice.edges()), dtype=np.int64).reshape(-1, 2)
+    first, second = edges[:, 0], edges[:, 1]
     return _directed_random(
         connectome, ring[first], ring[second], rng, "watts_strogatz_like", seed,
         k=k, rewiring_probability=float(rewiring_probability),

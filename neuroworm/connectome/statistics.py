@@ -11,7 +11,7 @@ import scipy.sparse
 import scipy.sparse.csgraph
 
 from ..seeding import make_rng
-from .null_models import _sample_pairs
+from .sampling import sample_pairs
 
 __all__ = ["average_clustering", "connectome_stats", "mean_path_length"]
 
@@ -111,7 +111,7 @@ def mean_path_length(matrix, seed=0):
 
 
 def _erdos_renyi_matrix(n, edges, rng):
-    codes = _sample_pairs(n, edges, rng, directed=False)
+    codes = sample_pairs(n, edges, rng, directed=False)
     rows, cols = codes // n, codes % n
     data = np.ones(2 * len(codes), dtype=np.int64)
     return scipy.sparse.csr_array(
