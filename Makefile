@@ -33,6 +33,7 @@ demo: $(STAMP)
 	$(VENV)/bin/neuroworm demo --out runs/demo
 
 test: $(STAMP)
+	$(VENV)/bin/lint-imports
 	$(VPY) -m pytest -m "not slow" -q $(PYTEST_ARGS)
 
 test-all: $(STAMP)

@@ -33,13 +33,10 @@ def dt_in_ms(dt):
     ConfigError
         If ``dt`` is not a finite positive time.
     """
-    if hasattr(dt, "dim"):  # a Brian2 Quantity: brian2 is already imported by the caller
-        from brian2 import ms, second
-        from brian2.units.fundamentalunits import have_same_dimensions
-
-        if not have_same_dimensions(dt, second):
+    if hasattr(dt, "dim"):  # a Brian2 Quantity (read without importing Brian2: backends stay independent of it)
+        if str(dt.dim) != "s":
             raise ConfigError(f"dt must be a time, got {dt!r}")
-        dt = float(dt / ms)
+        dt = float(dt) / 0.001  # what Brian2's dt / ms computes: the SI value divided by float(ms)
     try:
         value = float(dt)
     except (TypeError, ValueError):
