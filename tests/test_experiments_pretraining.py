@@ -98,6 +98,33 @@ def test_multi_episode_fitness_is_the_mean_of_one_batched_call():
         MultiEpisodeFitness(evaluator, episodes=0)
 
 
+class _Rewards:
+    """A fake evaluator whose episodes have given per-step rewards (steps x bodies) and returns."""
+
+    def __init__(self, rewards, returns):
+        self.rewards = np.asarray(rewards, dtype=float)
+        self.returns = np.asarray(returns, dtype=float)
+
+    def rollout(self, genomes, seeds, record):
+        from types import SimpleNamespace
+
+        return self.returns, SimpleNamespace(rewards=self.rewards)
+
+
+def test_windowed_fitness_takes_the_worst_window_after_the_transient():
+    # body 0 swims steadily, body 1 curls once (one big step), body 2 diverged
+    rewards = np.array([[5.0, 0.0, 1.0]] + [[1.0, 0.0, 1.0]] * 6)
+    rewards[4, 1] = 12.0
+    evaluator = _Rewards(rewards, [11.0, 12.0, -np.inf])
+    fitness = MultiEpisodeFitness(evaluator, episodes=1, transient_steps=1, windows=3)
+    values = fitness._returns(np.zeros((3, 2)), [0, 1, 2])
+    np.testing.assert_array_equal(values, [6.0, 0.0, -np.inf])   # 3 x min(2, 2, 2); 3 x min(0, 12, 0)
+    plain = MultiEpisodeFitness(evaluator, episodes=1, transient_steps=1, windows=1)
+    np.testing.assert_array_equal(plain._returns(np.zeros((3, 2)), [0, 1, 2]), [6.0, 12.0, -np.inf])
+    with pytest.raises(ConfigError, match="windows"):
+        MultiEpisodeFitness(evaluator, episodes=1, windows=0)
+
+
 def test_heldout_returns_evaluate_one_genome_on_every_seed():
     evaluator = _SeedEcho()
     returns = HeldoutReturns(evaluator, heldout_seeds(4, "test"))(np.array([5.0, 1.0]))
@@ -137,7 +164,8 @@ def test_worm_file_round_trip_and_mismatch(tmp_path):
 @pytest.mark.slow
 @pytest.mark.mujoco
 def test_pretrain_chains_es_and_ga_and_resumes(tmp_path):
-    tiny = {"es_population": 4, "es_epochs": 2, "es_episode_steps": 10, "episode_steps": 15, "ga_population": 3,
+    tiny = {"es_population": 4, "es_epochs": 2, "es_episode_steps": 10, "es_transient_steps": 2, "episode_steps": 15,
+            "ga_population": 3,
             "ga_elites": 1, "ga_generations": 2, "validation_episodes": 2, "test_episodes": 3, "heldout_every": 1}
     settings = PretrainSettings.from_paper(**tiny)
     settings.ga_episode_steps = 10

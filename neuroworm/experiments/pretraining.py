@@ -126,10 +126,15 @@ class MultiEpisodeFitness:
         m.
     transient_steps : int
         Rewards of the first ``transient_steps`` environment steps do not
-        count (0: the plain return). A training objective only: a swimmer
-        can score ~40 by curling once at the start and then lying still, a
-        local optimum that counting only later steps removes; the reported
-        returns are always the full episode's.
+        count (0: the plain return).
+    windows : int
+        The rest of the episode is cut into ``windows`` equal windows and
+        an episode scores ``windows × min(window rewards)`` (1: the sum
+        after the transient). A training objective only, for sustained
+        locomotion: a swimmer can score ~40 by curling once and then lying
+        still, and evolution learns to time that curl into any single
+        window it is scored on; the minimum over windows rewards only a
+        speed kept all along. Reported returns are always full episodes'.
 
     Notes
     -----
@@ -138,21 +143,26 @@ class MultiEpisodeFitness:
     diverged episode (``-inf``) makes the individual's fitness ``-inf``.
     """
 
-    def __init__(self, evaluator, episodes, transient_steps=0):
+    def __init__(self, evaluator, episodes, transient_steps=0, windows=1):
         if int(episodes) < 1:
             raise ConfigError(f"episodes must be at least 1, got {episodes!r}")
         if int(transient_steps) < 0:
             raise ConfigError(f"transient_steps must be >= 0, got {transient_steps!r}")
+        if int(windows) < 1:
+            raise ConfigError(f"windows must be at least 1, got {windows!r}")
         self.evaluator = evaluator
         self.episodes = int(episodes)
         self.transient_steps = int(transient_steps)
+        self.windows = int(windows)
 
     def _returns(self, genomes, seeds):
-        if not self.transient_steps:
+        if not self.transient_steps and self.windows == 1:
             return self.evaluator(genomes, seeds=seeds)
         returns, record = self.evaluator.rollout(genomes, seeds=seeds, record=())
-        later = np.asarray(record.rewards, dtype=np.float64)[self.transient_steps:].sum(axis=0)
-        return np.where(np.isfinite(returns), later, returns)
+        later = np.asarray(record.rewards, dtype=np.float64)[self.transient_steps:]
+        parts = np.array_split(later, self.windows, axis=0)
+        score = self.windows * np.min([part.sum(axis=0) for part in parts], axis=0)
+        return np.where(np.isfinite(returns), score, returns)
 
     def __call__(self, genomes, seeds=None):
         genomes = np.atleast_2d(np.asarray(genomes, dtype=np.float64))
@@ -247,7 +257,8 @@ class PretrainSettings:
     the epoch, generation and population counts, which fit a laptop.
     ``es_episode_steps`` may be shorter than the full episode to speed up
     pre-training, and the ES fitness ignores the first
-    ``es_transient_steps`` rewards (see :class:`MultiEpisodeFitness`);
+    ``es_transient_steps`` rewards and takes the worst of ``es_windows``
+    windows of the rest (see :class:`MultiEpisodeFitness`);
     GA fitness, held-out and test returns are full ``episode_steps``-long
     returns.
     """
@@ -262,8 +273,9 @@ class PretrainSettings:
     episodes_per_individual: int = 2
     es_population: int = 200
     es_epochs: int = 300
-    es_episode_steps: int = 300
-    es_transient_steps: int = 100
+    es_episode_steps: int = 500
+    es_transient_steps: int = 50
+    es_windows: int = 3
     es_sigma: dict = field(default_factory=lambda: {"encoder_decoder": 0.1, "connectome": 0.1})
     es_learning_rate: dict = field(default_factory=lambda: {"encoder_decoder": 0.1, "connectome": 0.1})
     es_decay: dict = field(default_factory=lambda: {"encoder_decoder": 0.999, "connectome": 0.999})
@@ -308,6 +320,8 @@ class PretrainSettings:
         for name in ("es_epochs", "ga_generations"):
             if int(getattr(self, name)) < 0:
                 raise ConfigError(f"pre-training setting {name} must be >= 0, got {getattr(self, name)!r}")
+        if not 1 <= self.es_windows <= self.es_episode_steps - self.es_transient_steps:
+            raise ConfigError(f"es_windows must be in [1, es_episode_steps - es_transient_steps], got {self.es_windows}")
         if not 0 <= self.es_transient_steps < self.es_episode_steps:
             raise ConfigError(f"es_transient_steps must be in [0, es_episode_steps), got {self.es_transient_steps}")
         if self.es_population % 2:
@@ -470,7 +484,7 @@ def pretrain(settings, out, resume=False, progress=False, log=None):
         expand=expansion, seed=es_rng,
     )
     fitness = MultiEpisodeFitness(_evaluator(settings, circuit, layout, settings.es_episode_steps),
-                                  settings.episodes_per_individual, settings.es_transient_steps)
+                                  settings.episodes_per_individual, settings.es_transient_steps, settings.es_windows)
     _log(f"ES: {settings.es_epochs} epochs, P={settings.es_population} x m={settings.episodes_per_individual} "
          f"episodes of {settings.es_episode_steps} steps, search size {expansion.search_size}", log)
     es_checkpoint = es_dir / "checkpoint"
