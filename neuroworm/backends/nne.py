@@ -13,10 +13,11 @@ graph (each input–hidden edge present with probability 0.1), and 10 softmax
 outputs fully connected to the hidden layer; there are no biases.
 
 :class:`NNENetwork` evaluates a whole population of ``N`` genotypes at once:
-``X W^T`` for every genotype in one sparse product, then the layers as
-batched matrix products over blocks of genotypes (``numpy.matmul`` on
-``(block, B, 784) × (block, 784, h)``); there is no Python loop over
-genotypes, only over blocks that bound the memory.
+``X W^T`` for every genotype in one sparse product, then, for a block of
+genotypes at a time, the input layers of the whole block stacked into one
+sparse matrix times the images, and the output layers as one batched
+``numpy.matmul``; there is no Python loop over genotypes, only over blocks
+that bound the memory.
 
 References
 ----------
@@ -208,6 +209,13 @@ class NNENetwork:
         return (f"<NNENetwork {self.n_inputs}-{self.n_hidden}-{self.n_outputs}, {self.n_links} links, "
                 f"{self.n_genes} genes, W with {self.weight_generation.nnz} entries>")
 
+    @property
+    def input_mask(self):
+        """The ``(n_inputs, h)`` 0/1 input graph (for training the same network by gradient descent)."""
+        mask = np.zeros((self.n_inputs, self.n_hidden), np.float32)
+        mask[self.input_edges] = 1.0
+        return mask
+
     def link_weights(self, genotypes):
         """``w = W x`` for each genotype (Sec. 2).
 
@@ -250,17 +258,34 @@ class NNENetwork:
     def hidden_and_logits(self, link_weights, images):
         """Hidden activations ``relu(y W1)`` ``(c, B, h)`` and logits ``h W2`` ``(c, B, k)`` of ``c`` networks.
 
-        The ``c`` input layers are laid side by side as one ``(n_inputs, c·h)``
-        matrix, so the first layer is a single BLAS product for the block.
+        The ``c`` input layers are stacked as one sparse ``(c·h, n_inputs)``
+        matrix (rows grouped by hidden unit), so the first layer of the block
+        is a single sparse-times-dense product costing ``c · links · B``
+        multiply-adds: a tenth of the dense product at connection
+        probability 0.1.
         """
+        import scipy.sparse as sp
+
         link_weights = np.atleast_2d(link_weights)
-        count = link_weights.shape[0]
-        side_by_side = np.zeros((self.n_inputs, count, self.n_hidden), np.float32)
-        side_by_side[self.input_edges[0], :, self.input_edges[1]] = link_weights[:, : self.n_input_links].T
+        count, links = link_weights.shape[0], self.n_input_links
+        if getattr(self, "_pattern", None) is None:
+            inputs, hidden = self.input_edges
+            order = np.lexsort((inputs, hidden))
+            indptr = np.concatenate([[0], np.cumsum(np.bincount(hidden, minlength=self.n_hidden))])
+            self._pattern = (order, inputs[order].astype(np.int32), indptr.astype(np.int64))
+        order, columns, indptr = self._pattern
+        stacked = sp.csr_matrix(
+            (
+                link_weights[:, :links][:, order].ravel(),
+                np.tile(columns, count),
+                np.concatenate([[0]] + [indptr[1:] + k * links for k in range(count)]),
+            ),
+            shape=(count * self.n_hidden, self.n_inputs),
+        )
         images = np.asarray(images, np.float32)
-        hidden = images @ side_by_side.reshape(self.n_inputs, count * self.n_hidden)
+        hidden = np.asarray(stacked @ np.ascontiguousarray(images.T))  # (c·h, B)
         np.maximum(hidden, 0.0, out=hidden)
-        hidden = hidden.reshape(len(images), count, self.n_hidden).transpose(1, 0, 2)
+        hidden = hidden.reshape(count, self.n_hidden, len(images)).transpose(0, 2, 1)
         return hidden, np.matmul(hidden, self._output_weights(link_weights))
 
     def logits(self, genotypes, images):

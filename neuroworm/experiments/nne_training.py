@@ -1,0 +1,205 @@
+"""Training procedures of Gorantla et al.: NNE on MNIST, SignSGD and Adam readouts, the SGD baseline.
+
+The pieces the reproductions in :mod:`neuroworm.experiments.gorantla2019`
+combine; each is usable on its own:
+
+* :class:`NNEFitness` -- the evaluate function ``δ_x`` of Sec. 3.1 for
+  :func:`neuroworm.evolve.run` (picklable, batched over genotypes);
+* :func:`evolve_nne` -- NNE on an :class:`~neuroworm.tasks.mnist.MNISTSplit`
+  through the driver (seeded, checkpointed, resumable);
+* :func:`nne_test_accuracy` -- test accuracy of genotypes sampled from the
+  evolved allele frequencies (mean ± std), of the rounded genotype and of the
+  mean network ``W·p``;
+* :func:`train_readout` -- the output layer alone on fixed hidden activations,
+  by SignSGD (eq. 4) or Adam, through :mod:`neuroworm.nn`;
+* :func:`train_masked_network` -- the SGD baseline of Table 1: the same
+  sparse 784-h-k network, both layers, trained by Adam.
+"""
+
+import numpy as np
+
+from ..errors import ConfigError
+from ..seeding import make_rng
+
+__all__ = [
+    "NNEFitness",
+    "evolve_nne",
+    "nne_test_accuracy",
+    "train_masked_network",
+    "train_readout",
+]
+
+
+class NNEFitness:
+    """``δ_x`` of every genotype on the training digits (Sec. 3.1), for :func:`neuroworm.evolve.run`.
+
+    Parameters
+    ----------
+    network : neuroworm.backends.nne.NNENetwork
+    images, labels : numpy.ndarray
+        The training set ``S``.
+    minibatch : int, optional
+        Digits per generation.  ``None`` uses all of ``S`` (the paper's
+        definition of ``δ_x``); a number draws that many digits per
+        generation, the same for every genotype of the generation, from the
+        generation's first evaluation seed (so the population must be
+        evaluated in one call: the driver's default in-process map).
+    """
+
+    def __init__(self, network, images, labels, minibatch=None):
+        self.network, self.images, self.labels = network, np.asarray(images, np.float32), np.asarray(labels)
+        self.minibatch = None if minibatch is None or minibatch >= len(self.labels) else int(minibatch)
+
+    def __call__(self, genomes, seeds=None):
+        images, labels = self.images, self.labels
+        if self.minibatch is not None:
+            rng = make_rng(int(seeds[0]) if seeds is not None and len(seeds) else 0)
+            rows = rng.choice(len(labels), self.minibatch, replace=False)
+            images, labels = images[rows], labels[rows]
+        return self.network.fitness(np.asarray(genomes), images, labels)
+
+
+def _blas(threads):
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(threads)
+
+
+def evolve_nne(split, *, n_genes, n_hidden, population_size, generations, epsilon, minibatch=None, seed=0,
+               checkpoint=None, resume=False, blas_threads=1, network_seed=None):
+    """Evolve allele frequencies on ``split``'s training digits (Sec. 3.1).
+
+    Parameters
+    ----------
+    split : neuroworm.tasks.mnist.MNISTSplit
+    n_genes, n_hidden, population_size, generations : int
+        ``n``, ``h``, ``N`` and ``T``.
+    epsilon : float
+        Selection strength of eq. (3).
+    minibatch : int, optional
+        See :class:`NNEFitness`.
+    seed : int
+        Seeds the run (genotype sampling, minibatches); ``network_seed``
+        (default ``seed``) draws the input graph and ``W``.
+    checkpoint : path, optional
+        Checkpoint file of the run (resumable with ``resume=True``).
+    blas_threads : int
+        BLAS threads (one is fastest on a shared two-core machine).
+
+    Returns
+    -------
+    network : NNENetwork
+    result : neuroworm.evolve.EvolutionResult
+        ``result.strategy.frequencies`` is the evolved ``p``.
+    """
+    from ..backends.nne import NNENetwork
+    from ..evolve import run
+    from ..evolve.nne import NNE
+
+    network = NNENetwork(n_genes=n_genes, n_hidden=n_hidden, n_outputs=split.n_classes,
+                         seed=seed if network_seed is None else network_seed)
+    fitness = NNEFitness(network, split.train_images, split.train_labels, minibatch)
+    with _blas(blas_threads):
+        result = run(NNE(n_genes, population_size=population_size, epsilon=epsilon), fitness, generations,
+                     seed=seed, checkpoint=checkpoint, resume=resume, progress=False)
+    return network, result
+
+
+def nne_test_accuracy(network, frequencies, images, labels, *, samples=10, seed=0):
+    """Test accuracy of what NNE evolved.
+
+    Returns
+    -------
+    dict
+        ``sampled_mean``, ``sampled_std`` over ``samples`` genotypes drawn
+        from ``p`` (the population NNE actually produces), ``rounded``
+        (the genotype ``x = [p > 1/2]``) and ``mean_network`` (weights
+        ``W·p``).
+    """
+    rng = make_rng(seed)
+    frequencies = np.asarray(frequencies)
+    genotypes = (rng.random((samples, len(frequencies))) < frequencies).astype(np.float32)
+    sampled = network.accuracy(genotypes, images, labels)
+    rounded = network.accuracy((frequencies > 0.5)[None].astype(np.float32), images, labels)[0]
+    mean = network.accuracy(frequencies[None].astype(np.float32), images, labels)[0]
+    return {"sampled_mean": float(sampled.mean()), "sampled_std": float(sampled.std()),
+            "rounded": float(rounded), "mean_network": float(mean), "samples": int(samples)}
+
+
+def train_readout(train_features, train_labels, test_features, test_labels, *, optimizer, learning_rate,
+                  initial_weights=None, iterations=None, epochs=None, batch_size=50, seed=0, blas_threads=1):
+    """Train the output layer alone on fixed hidden activations; return its test accuracy.
+
+    ``optimizer="signsgd"`` is eq. (4) of Sec. 3.1,
+    :math:`w_{ij} \\leftarrow w_{ij} - \\epsilon' \\operatorname{sign}(\\sum_b (z_{bj} - \\ell_{bj}) h_{bi})`
+    over a minibatch; ``"adam"`` is Adam.  No bias, as in the paper's
+    networks.
+
+    Parameters
+    ----------
+    train_features, test_features : numpy.ndarray
+        ``(B, h)`` hidden activations.
+    optimizer : {"signsgd", "adam"}
+    learning_rate : float
+        ε' for SignSGD, α for Adam.
+    initial_weights : numpy.ndarray, optional
+        ``(h, k)`` starting readout (e.g. the NNE genotype's); default
+        Kaiming uniform.
+    iterations, epochs : int
+        Give one: minibatch steps ("a few hundred iterations") or epochs.
+
+    Returns
+    -------
+    float
+        Test accuracy.
+    """
+    from ..nn import Adam, LayeredNetwork, SignSGD, fit
+
+    if (iterations is None) == (epochs is None):
+        raise ConfigError("give exactly one of iterations and epochs")
+    if optimizer not in ("signsgd", "adam"):
+        raise ConfigError(f"optimizer must be 'signsgd' or 'adam', got {optimizer!r}")
+    rng = make_rng(seed)
+    classes = int(max(train_labels.max(), test_labels.max())) + 1
+    network = LayeredNetwork(train_features.shape[1], dtype="float32")
+    network.add_layer(classes, activation="identity", bias=False)
+    network.initialize(seed=rng)
+    if initial_weights is not None:
+        network.layers[0].dense.weight[...] = initial_weights
+    step = SignSGD(learning_rate) if optimizer == "signsgd" else Adam(learning_rate)
+    if iterations is not None:
+        batches_per_epoch = -(-len(train_labels) // batch_size)
+        epochs = -(-int(iterations) // batches_per_epoch)
+        if iterations < batches_per_epoch:  # fewer steps than one epoch: train on a seeded subset
+            rows = rng.choice(len(train_labels), int(iterations) * batch_size, replace=False)
+            train_features, train_labels = train_features[rows], train_labels[rows]
+            epochs = 1
+    fit(network, train_features, train_labels, optimizer=step, epochs=epochs, batch_size=batch_size, seed=rng,
+        blas_threads=blas_threads)
+    return float(np.mean(network.predict(test_features).argmax(axis=1) == test_labels))
+
+
+def train_masked_network(split, *, n_hidden, mask, epochs, learning_rate=1e-3, batch_size=50, seed=0,
+                         blas_threads=1):
+    """The SGD baseline of Table 1: the sparse 784-h-k ReLU network, both layers trained by Adam.
+
+    Parameters
+    ----------
+    split : neuroworm.tasks.mnist.MNISTSplit
+    mask : numpy.ndarray
+        ``(784, h)`` 0/1 input graph (the NNE network's).
+
+    Returns
+    -------
+    float
+        Test accuracy.
+    """
+    from ..nn import Adam, LayeredNetwork, fit
+
+    network = LayeredNetwork(split.train_images.shape[1], dtype="float32")
+    network.add_layer(n_hidden, activation="relu", mask=mask, bias=False)
+    network.add_layer(split.n_classes, activation="identity", bias=False)
+    network.initialize(seed=seed)
+    fit(network, split.train_images, split.train_labels, optimizer=Adam(learning_rate), epochs=epochs,
+        batch_size=batch_size, seed=seed, blas_threads=blas_threads)
+    return float(np.mean(network.predict(split.test_images).argmax(axis=1) == split.test_labels))
