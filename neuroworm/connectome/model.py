@@ -292,9 +292,10 @@ def _check_weights(table, table_name, connectome_name):
 
 def _check_endpoints(table, columns, known, table_name, connectome_name):
     for column in columns:
-        unknown = ~table[column].isin(known)
+        # get_indexer hashes once; Series.isin on pyarrow-backed strings converts every known name to a scalar
+        unknown = known.get_indexer(table[column]) < 0
         if unknown.any():
-            row = int(np.flatnonzero(unknown.to_numpy())[0])
+            row = int(np.flatnonzero(unknown)[0])
             raise ConnectomeError(
                 f"{connectome_name}: {table_name} row {row}, column {column!r}: "
                 f"{table[column].iloc[row]!r} is not a cell of the neuron table"

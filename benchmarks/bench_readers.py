@@ -1,0 +1,125 @@
+"""Reading a FlyWire-sized connection table: rows per second and peak memory against the file size.
+
+Run: ``python benchmarks/bench_readers.py [--rows 16000000] [--strict-rows 1000000] [--folder DIR]``.
+
+Generates a synthetic file shaped like a FlyWire Codex ``connections.csv``
+(18-digit root ids of ~140,000 cells, 78 neuropil names, about four rows per
+connected pair, synapse counts from 5 up, FlyWire's six ``nt_type`` codes and
+some empty ones), then reads it in a fresh process per reader and prints,
+side by side:
+
+* the columnar reader (``read_flywire_codex_columnar``, pyarrow) on the full
+  file, and
+* both readers on a smaller file (``--strict-rows``; the strict reader
+  keeps every field as a Python string and would need tens of GB for 16 M rows),
+
+with rows/s, the peak resident memory of the reading process (``ru_maxrss``),
+the memory added by the read (peak minus the process after imports), and both
+as multiples of the uncompressed file.  Targets (issue #14): at least 1 M
+rows/s and a peak at most 3x the file.  Benchmarks print; they never fail.
+"""
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+_NEUROPILS = [f"{name}_{side}" for name in (
+    "AL", "AME", "AOTU", "ATL", "AVLP", "BU", "CAN", "CRE", "EB", "EPA", "FB", "FLA", "GA", "GNG", "GOR", "IB", "ICL",
+    "IPS", "LAL", "LH", "LO", "LOP", "ME", "MB_CA", "MB_ML", "MB_PED", "MB_VL", "NO", "PB", "PLP", "PRW", "PVLP",
+    "SAD", "SCL", "SIP", "SLP", "SMP", "SPS", "VES") for side in ("L", "R")][:78]
+_NT = np.array(["ACH", "GABA", "GLUT", "SER", "DA", "OCT", ""])
+_NT_WEIGHTS = np.array([0.55, 0.2, 0.15, 0.02, 0.03, 0.02, 0.03])
+
+
+def generate(path, rows, *, cells=140_000, seed=0):
+    """Write a synthetic FlyWire-shaped connections.csv of ``rows`` rows (chunked, bounded memory)."""
+    import pyarrow as pa
+    from pyarrow import csv
+
+    rng = np.random.default_rng(seed)
+    ids = np.unique(720575940_000_000_000 + rng.integers(0, 10**9, size=int(cells * 1.01)))[:cells]
+    pairs = max(1, rows // 4)
+    pair_pre = ids[rng.integers(0, len(ids), size=pairs)]
+    pair_post = ids[rng.integers(0, len(ids), size=pairs)]
+    pair_nt = rng.choice(len(_NT), size=pairs, p=_NT_WEIGHTS)
+    neuropils = np.array(_NEUROPILS)
+    chunk = 2_000_000
+    with open(path, "wb") as stream:
+        stream.write(b"pre_root_id,post_root_id,neuropil,syn_count,nt_type\n")
+        for start in range(0, rows, chunk):
+            n = min(chunk, rows - start)
+            pair = rng.integers(0, pairs, size=n)
+            table = pa.table({
+                "pre_root_id": pair_pre[pair], "post_root_id": pair_post[pair],
+                "neuropil": neuropils[rng.integers(0, len(neuropils), size=n)],
+                "syn_count": 5 + rng.geometric(0.15, size=n), "nt_type": _NT[pair_nt[pair]],
+            })
+            csv.write_csv(table, stream, write_options=csv.WriteOptions(include_header=False, quoting_style="none"))
+    return path
+
+
+_CHILD = """
+import json, resource, sys, time
+from neuroworm.connectome.columnar import read_flywire_codex_columnar
+from neuroworm.connectome.readers import read_flywire_codex
+import pyarrow.csv, pandas
+baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+reader = {"columnar": read_flywire_codex_columnar, "strict": read_flywire_codex}[sys.argv[1]]
+start = time.perf_counter()
+connectome = reader(sys.argv[2])
+seconds = time.perf_counter() - start
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+print(json.dumps({"seconds": seconds, "peak": peak, "baseline": baseline, "cells": len(connectome.neurons),
+                  "edges": len(connectome.chemical)}))
+"""
+
+
+def measure(reader, path, rows):
+    """Read ``path`` with ``reader`` in a fresh process; return its measurements."""
+    finished = subprocess.run([sys.executable, "-c", _CHILD, reader, str(path)], capture_output=True, text=True,
+                              check=False)
+    if finished.returncode:
+        return {"error": finished.stderr.strip().splitlines()[-1] if finished.stderr else str(finished.returncode)}
+    result = json.loads(finished.stdout.strip().splitlines()[-1])
+    size = path.stat().st_size
+    result.update(rows=rows, size=size, rows_per_s=rows / result["seconds"], peak_ratio=result["peak"] / size,
+                  added_ratio=(result["peak"] - result["baseline"]) / size)
+    return result
+
+
+def report(name, result):
+    if "error" in result:
+        print(f"{name:<26} failed: {result['error']}")
+        return
+    print(f"{name:<26} {result['rows']:>11,} {result['size'] / 2**20:>9.0f} {result['seconds']:>8.1f} "
+          f"{result['rows_per_s'] / 1e6:>8.2f} {result['peak'] / 2**20:>9.0f} {result['peak_ratio']:>7.2f} "
+          f"{result['added_ratio']:>7.2f} {result['edges']:>10,}")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=16_000_000)
+    parser.add_argument("--strict-rows", type=int, default=1_000_000)
+    parser.add_argument("--folder", default=None, help="where to write the synthetic files (default: a temp dir)")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(dir=args.folder) as folder:
+        folder = Path(folder)
+        start = time.perf_counter()
+        big = generate(folder / "connections.csv", args.rows)
+        small = generate(folder / "connections_small.csv", args.strict_rows, seed=1)
+        print(f"generated {args.rows:,} + {args.strict_rows:,} rows in {time.perf_counter() - start:.0f} s")
+        print(f"{'reader':<26} {'rows':>11} {'file MiB':>9} {'s':>8} {'M rows/s':>8} {'peak MiB':>9} "
+              f"{'peak/f':>7} {'added/f':>7} {'edges':>10}")
+        report("strict, small file", measure("strict", small, args.strict_rows))
+        report("columnar, small file", measure("columnar", small, args.strict_rows))
+        report("columnar, full file", measure("columnar", big, args.rows))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,142 @@
+"""Delimited text files of connectomes: opening, decompressing with a size limit, parsing to string tables.
+
+Split from :mod:`neuroworm.connectome.readers`, whose conventions these
+functions implement (see its module docstring): files must exist and be
+UTF-8 text; ``.gz`` (or gzip magic bytes) is decompressed up to
+``max_bytes``; the delimiter is taken from the extension or sniffed from the
+header; every error is a :class:`~neuroworm.errors.ConnectomeFileError`
+naming the file and, where there is one, the line.
+"""
+
+import csv
+import gzip
+import io
+import os
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..errors import ConnectomeError, ConnectomeFileError
+
+__all__ = ["MAX_DECOMPRESSED_BYTES", "decompress_limited"]
+
+MAX_DECOMPRESSED_BYTES = 4 * 2**30
+"""Default limit on the text a compressed connectome file may expand to (bytes); readers take ``max_bytes``."""
+
+
+def _as_path(path):
+    try:
+        return Path(os.fspath(path))
+    except TypeError as error:
+        raise ConnectomeError(f"expected a file path, got {type(path).__name__}: {path!r}") from error
+
+
+def decompress_limited(path, raw, max_bytes):
+    """Gunzip ``raw`` (every member), refusing output larger than ``max_bytes``.
+
+    Raises
+    ------
+    ConnectomeFileError
+        For corrupt data, or when the text would exceed ``max_bytes`` (the
+        message says how to raise the limit).
+    """
+    max_bytes = MAX_DECOMPRESSED_BYTES if max_bytes is None else int(max_bytes)
+    chunks, total = [], 0
+    try:
+        with gzip.GzipFile(fileobj=io.BytesIO(raw)) as stream:
+            while chunk := stream.read(min(1 << 24, max_bytes - total + 1)):
+                total += len(chunk)
+                if total > max_bytes:
+                    raise ConnectomeFileError(
+                        path, f"expands to more than {max_bytes:,} bytes when decompressed "
+                        f"({len(raw):,} bytes compressed); if the file is genuine, pass a larger max_bytes"
+                    )
+                chunks.append(chunk)
+    except (OSError, EOFError, zlib.error) as error:
+        raise ConnectomeFileError(path, f"cannot decompress: corrupt or truncated gzip data ({error})") from error
+    return b"".join(chunks)
+
+
+def _read_text(path, max_bytes=None):
+    """The file's text: existence, gzip (with a size limit) and UTF-8 checked, errors with the line."""
+    if not path.exists():
+        raise ConnectomeFileError(path, "no such file")
+    if path.is_dir():
+        raise ConnectomeFileError(path, "is a folder, not a file")
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        raise ConnectomeFileError(path, f"cannot read the file: {error.strerror or error}") from error
+    if raw[:2] == b"\x1f\x8b" or path.suffix.lower() == ".gz":
+        raw = decompress_limited(path, raw, max_bytes)
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = raw.count(b"\n", 0, error.start) + 1
+        raise ConnectomeFileError(
+            path, f"not UTF-8 text (byte 0x{raw[error.start]:02x}); save the file as UTF-8", row=line
+        ) from error
+    if not text.strip():
+        raise ConnectomeFileError(path, "the file is empty")
+    return text
+
+
+def _sniff_delimiter(path, text, delimiter):
+    if delimiter is not None:
+        if not (isinstance(delimiter, str) and len(delimiter) == 1):
+            raise ConnectomeError(f"delimiter must be one character, got {delimiter!r}")
+        return delimiter
+    header = next(line for line in text.splitlines() if line.strip())
+    suffixes = [s.lower() for s in path.suffixes if s.lower() != ".gz"]
+    by_extension = "\t" if suffixes and suffixes[-1] in (".tsv", ".tab") else ","
+    if by_extension in header:
+        return by_extension
+    counts = {d: header.count(d) for d in ("\t", ",", ";", "|")}
+    best = max(counts, key=counts.get)
+    return best if counts[best] else by_extension
+
+
+def _read_table(path, required, delimiter=None, max_bytes=None):
+    """Parse a delimited file into a DataFrame of strings and the line of each row.
+
+    Returns ``(table, lines)``; ``lines[i]`` is the 1-based line of row ``i``.
+    """
+    text = _read_text(path, max_bytes)
+    delimiter = _sniff_delimiter(path, text, delimiter)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    header, rows, lines = None, [], []
+    try:
+        for row in reader:
+            if not any(field.strip() for field in row):
+                continue
+            if header is None:
+                header = [field.strip() for field in row]
+                header_line = reader.line_num
+                continue
+            if len(row) > len(header) and not any(f.strip() for f in row[len(header):]):
+                row = row[: len(header)]
+            if len(row) != len(header):
+                raise ConnectomeFileError(
+                    path, f"has {len(row)} field(s) but the header (line {header_line}) has {len(header)}",
+                    row=reader.line_num,
+                )
+            rows.append(row)
+            lines.append(reader.line_num)
+    except csv.Error as error:
+        raise ConnectomeFileError(path, f"malformed delimited text: {error}", row=reader.line_num) from error
+    if header is None:
+        raise ConnectomeFileError(path, "the file is empty: no line has a non-empty field")
+    duplicated = [name for i, name in enumerate(header) if name in header[:i]]
+    if duplicated:
+        raise ConnectomeFileError(path, f"column {duplicated[0]!r} appears twice in the header", row=header_line)
+    missing = [c for c in required if c not in header]
+    if missing:
+        raise ConnectomeFileError(
+            path, f"missing column(s) {missing}; found {header} (delimiter {delimiter!r})", row=header_line
+        )
+    if not rows:
+        raise ConnectomeFileError(path, "has a header but no data rows")
+    table = pd.DataFrame({name: [row[i].strip() for row in rows] for i, name in enumerate(header)}, dtype=object)
+    return table, np.asarray(lines)
