@@ -43,7 +43,7 @@ import numpy as np
 
 from ..errors import ConfigError
 
-__all__ = ["FIG3_PAPER", "FIG4_PAPER", "SCALE_SIZES", "fig3", "fig4", "pretrain_then_evolve"]
+__all__ = ["FIG3_PAPER", "FIG4_PAPER", "SCALE_SIZES", "fig3", "fig4", "fig5", "pretrain_then_evolve"]
 
 SCALE_SIZES = {
     "small": {"episode_steps": 200, "es_population": 16, "es_epochs": 6, "ga_population": 24, "ga_generations": 8,
@@ -381,3 +381,10 @@ def fig4(*, scale="small", seed=0, out=None, task="neuroworm/Swimmer6-v0", **opt
         "paper does not say how its MLPs' signs were kept."),
     ])
     return Reproduction(paper=FIG4_PAPER, ours=ours, table=table, figure=figure, notes=notes)
+
+
+def fig5(*, scale="small", seed=0, out=None, **options):
+    """Fig. 5, limitations of priors (HalfCheetah and MNIST): see :func:`neuroworm.experiments.priors.fig5`."""
+    from .priors import fig5 as limitations_of_priors
+
+    return limitations_of_priors(scale=scale, seed=seed, out=out, **options)

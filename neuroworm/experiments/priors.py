@@ -1,0 +1,342 @@
+"""Where the prior fails: Schmidgall, Schuman & Parsa (2023), Figure 5 (``neuroworm reproduce schmidgall2023 fig5``).
+
+"Limitations of priors": the worm's locomotion circuit, good at swimming, is
+put on a legged body (``HalfCheetah-v5``, closed loop) and on image
+classification (MNIST, open loop), against "a standard MLP". The paper's
+claim (Sec. "Limitations of priors", Fig. 5): the connectome "performs
+dramatically worse" than the MLP on both and "converges early in the
+training process".
+
+Networks (each seed, each task):
+
+``connectome_alif``
+    the locomotion circuit (69 motor neurons in, 74 muscles out, 143 cells)
+    with ALIF cells, NumPy reference backend;
+``connectome_relu``
+    the same circuit with ReLU cells;
+``mlp``
+    a fully connected two-hidden-layer ReLU network with the same neuron
+    count, 69 → 74 (:func:`~neuroworm.experiments.architectures.two_layer_mlp`,
+    synapse signs drawn with the circuit's excitatory fraction, as in Fig. 4).
+
+Training is the elite GA with the paper's "limitations of priors" settings
+(A.3.1, ``[genetic_algorithm.limitations_of_priors]`` of
+``models/schmidgall2023.toml``: mutation rate 0.02 and decay 0.998 for both
+gene groups, 8 elites of P = 750 at paper scale), started from the paper's
+initialisation (A.3.3); no ES pre-training (the paper describes
+pre-training for the Swimmer only).
+
+* HalfCheetah: :func:`neuroworm.experiments.schmidgall2023.pretrain_then_evolve`
+  with zero ES epochs; curve = the hall-of-fame best's return on validation
+  seeds; final = its returns on separate test seeds.
+* MNIST: :class:`neuroworm.openloop.OpenLoopEvaluator` on a stratified
+  split of the digits (:func:`neuroworm.tasks.mnist.split_mnist`) into
+  training, validation and test digits; the GA selects on the negative
+  cross-entropy of the training digits (a smoother ranking than accuracy on
+  a few hundred digits); curve = the best genome's accuracy on the
+  validation digits; final = its accuracy on the test digits, which no
+  step of training or selection saw.
+"""
+
+import time
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import ConfigError
+
+__all__ = ["FIG5_PAPER", "SCALE_SIZES", "evolve_on_mnist", "fig5", "mnist_splits"]
+
+SCALE_SIZES = {
+    "small": {"ga_population": 20, "elites": 4, "ga_generations": 12, "seeds": 2,
+              "episode_steps": 200, "episodes_per_individual": 1, "heldout_episodes": 4, "heldout_every": 3,
+              "test_episodes": 8,
+              "train_per_class": 20, "validation_per_class": 10, "test_per_class": 40, "minibatch": None,
+              "image_steps": 20},
+    "paper": {"ga_population": 750, "elites": 8, "ga_generations": 100, "seeds": 3,
+              "episode_steps": 1000, "episodes_per_individual": 1, "heldout_episodes": 16, "heldout_every": 5,
+              "test_episodes": 16,
+              "train_per_class": 300, "validation_per_class": 50, "test_per_class": 150, "minibatch": 1000,
+              "image_steps": 20},
+}
+"""Sizes of each scale. ``paper``: A.3.1's population and elites; the generation count and the MNIST
+minibatch are ours (the paper gives neither); on the embedded 5,000 digits, 300/50/150 per class."""
+
+FIG5_PAPER = {
+    "claim": ("On both Half Cheetah and MNIST the C. elegans connectome not only does not outperform a "
+              "standard MLP but performs dramatically worse; its performance growth deteriorates after a small "
+              "amount of training (converges early), whereas the MLP performs relatively well on both tasks."),
+    "numbers": "none in the text; Fig. 5 shows training curves only",
+    "ga_settings": "A.3.1 limitations of priors: mutation rate 0.02, decay 0.998 (encoder/decoder and connectome)",
+}
+"""Fig. 5 as the paper states it (qualitative: the text gives no numbers)."""
+
+NETWORKS = ("connectome_alif", "connectome_relu", "mlp")
+
+
+def _sizes(scale, options):
+    if scale not in SCALE_SIZES:
+        raise ConfigError(f"scale must be one of {sorted(SCALE_SIZES)}, got {scale!r}")
+    sizes = dict(SCALE_SIZES[scale])
+    for key in list(options):
+        if key in sizes:
+            sizes[key] = options.pop(key)
+    return sizes
+
+
+def _ga_table():
+    from .config import load_experiment_config
+
+    return load_experiment_config("schmidgall2023")["genetic_algorithm"]["limitations_of_priors"]
+
+
+def networks_of(circuit, seed):
+    """The three networks of Fig. 5 for one seed: ``{label: (circuit, model)}``."""
+    from .architectures import excitatory_fraction, two_layer_mlp
+
+    mlp = two_layer_mlp(len(circuit.inputs), len(circuit.outputs), 1.0, excitatory_fraction(circuit),
+                        seed=[int(seed), 1])
+    return {"connectome_alif": (circuit, "alif"), "connectome_relu": (circuit, "relu"), "mlp": (mlp, "relu")}
+
+
+def mnist_splits(sizes, seed, data=None):
+    """Training, validation and test digits: one stratified split, its test part halved by class.
+
+    Returns
+    -------
+    dict
+        ``train``, ``validation``, ``test``: (images, labels) each, and
+        ``test_set`` (which digits the test numbers come from).
+    """
+    from ..tasks.mnist import split_mnist
+
+    held_out = sizes["validation_per_class"] + sizes["test_per_class"]
+    split = split_mnist(data, train_per_class=sizes["train_per_class"], test_per_class=held_out, seed=seed)
+    validation = np.zeros(len(split.test_labels), dtype=bool)
+    for label in np.unique(split.test_labels):
+        validation[np.flatnonzero(split.test_labels == label)[:sizes["validation_per_class"]]] = True
+    return {"train": (split.train_images, split.train_labels),
+            "validation": (split.test_images[validation], split.test_labels[validation]),
+            "test": (split.test_images[~validation], split.test_labels[~validation]),
+            "test_set": f"{split.test_set}; of those, {sizes['validation_per_class']} per class for the curves "
+                        f"(validation) and {sizes['test_per_class']} per class for the final numbers (test)"}
+
+
+class _Correct:
+    """``heldout(genome) -> per-image correctness (0/1)`` on fixed digits: its mean is the accuracy."""
+
+    def __init__(self, evaluator, images, labels):
+        self.evaluator, self.images, self.labels = evaluator, images, labels
+
+    def __call__(self, genome):
+        scores = self.evaluator.scores(genome, self.images)[0]
+        correct = (np.argmax(scores, axis=-1) == self.labels).astype(np.float64)
+        if not np.isfinite(scores).all():
+            correct[:] = np.nan
+        return correct
+
+
+def evolve_on_mnist(circuit, model, splits, *, sizes, seed=0, out=None):
+    """The elite GA of "limitations of priors" on MNIST for one network.
+
+    Parameters
+    ----------
+    circuit : Circuit
+    model : {"alif", "relu", ...}
+    splits : dict
+        From :func:`mnist_splits`.
+    sizes : dict
+        As :data:`SCALE_SIZES` entries.
+    seed : int
+    out : pathlib.Path, optional
+        Checkpoint folder (a rerun resumes).
+
+    Returns
+    -------
+    dict
+        ``curve`` (DataFrame: generation, mean, max, heldout_mean = validation
+        accuracy of the best so far), ``test_accuracy`` (float),
+        ``test_correct`` (per-digit 0/1), ``genome``, ``seconds``.
+    """
+    from .. import evolve
+    from ..openloop import OpenLoopEvaluator
+    from ..seeding import make_rng
+
+    started = time.perf_counter()
+    images, labels = splits["train"]
+    evaluator = OpenLoopEvaluator(circuit, model, images, labels, n_classes=10, fitness="cross_entropy",
+                                  steps=sizes["image_steps"] if model != "relu" else None,
+                                  minibatch=sizes["minibatch"] if sizes["minibatch"] and
+                                  sizes["minibatch"] < len(labels) else None)
+    layout = evaluator.layout
+    init_rng, ga_rng = make_rng([int(seed), 5]).spawn(2)
+    table = _ga_table()
+    ga = evolve.EliteGA(layout.random(1, seed=init_rng)[0], population_size=sizes["ga_population"],
+                        n_elites=sizes["elites"], groups=layout.mutation_groups(),
+                        mutation_rate=dict(table["mutation_rate"]), mutation_decay=dict(table["mutation_decay"]),
+                        seed=ga_rng)
+    checkpoint = None
+    if out is not None:
+        Path(out).mkdir(parents=True, exist_ok=True)
+        checkpoint = Path(out) / "ga_checkpoint"
+    result = evolve.run(ga, evaluator, sizes["ga_generations"], seed=int(seed), checkpoint=checkpoint,
+                        resume=checkpoint is not None and checkpoint.exists(), progress=False,
+                        heldout=_Correct(evaluator, *splits["validation"]), heldout_every=sizes["heldout_every"],
+                        settings={"task": "mnist", "model": model, "circuit": circuit.name, "steps": evaluator.steps,
+                                  "train_digits": int(len(labels)), "minibatch": evaluator.minibatch})
+    best = np.asarray(result.best, dtype=np.float64)
+    correct = _Correct(evaluator, *splits["test"])(best)
+    curve = result.logbook_frame().rename(columns={"gen": "generation"})
+    return {"curve": curve, "test_accuracy": float(np.mean(correct)), "test_correct": correct, "genome": best,
+            "seconds": time.perf_counter() - started}
+
+
+def _run_halfcheetah(circuit, model, sizes, seed, out):
+    from .schmidgall2023 import pretrain_then_evolve
+
+    halfcheetah_sizes = {key: sizes[key] for key in ("episode_steps", "ga_population", "ga_generations", "elites",
+                                                    "episodes_per_individual", "heldout_episodes", "heldout_every",
+                                                    "test_episodes")}
+    halfcheetah_sizes.update(es_population=2, es_epochs=0)
+    result = pretrain_then_evolve(circuit, model, "HalfCheetah-v5", sizes=halfcheetah_sizes,
+                                  experiment="limitations_of_priors", seed=seed, out=out)
+    curve = result["curve"]
+    return {"curve": curve[curve["stage"] == "ga"].drop(columns="stage"), "test": result["test_returns"],
+            "seconds": result["seconds"]}
+
+
+def _summary(values):
+    values = np.asarray(values, dtype=np.float64)
+    values = values[np.isfinite(values)]
+    if not values.size:
+        return {"mean": None, "std": None, "n": 0}
+    return {"mean": float(values.mean()), "std": float(values.std()), "n": int(values.size)}
+
+
+def fig5(*, scale="small", seed=0, out=None, tasks=("HalfCheetah-v5", "mnist"), networks=NETWORKS, data=None,
+         **options):
+    """Fig. 5: the locomotion circuit (ALIF, ReLU) against an MLP of its neuron count, HalfCheetah and MNIST.
+
+    Parameters
+    ----------
+    scale : {"small", "paper"}
+    seed : int
+        First of ``sizes["seeds"]`` consecutive seeds (each also draws a new MLP and MNIST split).
+    out : pathlib.Path, optional
+        Per-run checkpoints (a rerun resumes).
+    tasks : sequence of {"HalfCheetah-v5", "mnist"}
+    networks : sequence of str
+        Any of :data:`NETWORKS`.
+    data : MNISTData, optional
+        Default: the embedded 5,000 digits (:func:`neuroworm.tasks.mnist.load_mnist`).
+    **options
+        Any key of :data:`SCALE_SIZES` overrides the scale's value.
+
+    Returns
+    -------
+    Reproduction
+    """
+    import pandas as pd
+
+    from ..connectome import load_connectome, locomotion_circuit
+    from .reproduce import Reproduction
+
+    sizes = _sizes(scale, options)
+    if options:
+        raise ConfigError(f"fig5: unknown options {sorted(options)}")
+    unknown = sorted(set(tasks) - {"HalfCheetah-v5", "mnist"}) + sorted(set(networks) - set(NETWORKS))
+    if unknown:
+        raise ConfigError(f"fig5: unknown tasks or networks {unknown}; tasks: HalfCheetah-v5, mnist; "
+                          f"networks: {list(NETWORKS)}")
+    circuit = locomotion_circuit(load_connectome("cook2019_hermaphrodite"))
+    frames, finals, test_set = [], [], None
+    for run_seed in range(int(seed), int(seed) + int(sizes["seeds"])):
+        candidates = networks_of(circuit, run_seed)
+        splits = mnist_splits(sizes, run_seed, data) if "mnist" in tasks else None
+        for task in tasks:
+            for label in networks:
+                network, model = candidates[label]
+                folder = None if out is None else Path(out) / f"{label}_{task}_seed{run_seed}"
+                if task == "mnist":
+                    result = evolve_on_mnist(network, model, splits, sizes=sizes, seed=run_seed, out=folder)
+                    test_set = splits["test_set"]
+                    final = {"test_mean": result["test_accuracy"],
+                             "test_std": float(np.std(result["test_correct"]))}
+                else:
+                    result = _run_halfcheetah(network, model, sizes, run_seed, folder)
+                    final = {"test_mean": float(np.mean(result["test"])), "test_std": float(np.std(result["test"]))}
+                curve = result["curve"].assign(task=task, network=label, seed=run_seed)
+                frames.append(curve)
+                heldout = curve.dropna(subset=["heldout_mean"])
+                finals.append({"task": task, "network": label, "seed": run_seed,
+                               "initial_heldout": float(heldout["heldout_mean"].iloc[0]),
+                               "final_heldout": float(heldout["heldout_mean"].iloc[-1]),
+                               **final, "seconds": result["seconds"]})
+    table = pd.concat(frames, ignore_index=True)
+    finals = pd.DataFrame(finals)
+    ours = {"by_task": {}, "sizes": sizes, "mnist_test_set": test_set,
+            "runs": [{k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in row.items()}
+                     for row in finals.to_dict(orient="records")]}
+    for (task, label), group in finals.groupby(["task", "network"], sort=False):
+        ours["by_task"].setdefault(task, {})[label] = {
+            "test": _summary(group["test_mean"]),
+            "initial_heldout": _summary(group["initial_heldout"]),
+            "final_heldout": _summary(group["final_heldout"]),
+            "seeds": [int(s) for s in group["seed"]],
+        }
+    figure = _figure(table, tasks, scale, sizes)
+    return Reproduction(paper=FIG5_PAPER, ours=ours, table=table, figure=figure, notes=_notes(finals, sizes, test_set))
+
+
+def _figure(table, tasks, scale, sizes):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(1, len(tasks), figsize=(5.5 * len(tasks), 4), squeeze=False)
+    colours = dict(zip(NETWORKS, ("tab:blue", "tab:orange", "tab:green")))
+    for ax, task in zip(axes[0], tasks):
+        part = table[table["task"] == task]
+        for label, group in part.groupby("network", sort=False):
+            heldout = group.dropna(subset=["heldout_mean"]).groupby("generation")["heldout_mean"]
+            centre, spread = heldout.mean(), heldout.std(ddof=0).fillna(0.0)
+            ax.plot(centre.index, centre.values, color=colours[label], lw=2, marker="o", ms=3,
+                    label=f"{label} (best so far, held-out)")
+            ax.fill_between(centre.index, centre - spread, centre + spread, color=colours[label], alpha=0.15)
+        if task == "mnist":
+            ax.axhline(0.1, color="grey", ls=":", lw=1, label="chance")
+            ax.set_ylabel("validation accuracy")
+            ax.set_title("(b) MNIST, open loop")
+        else:
+            ax.set_ylabel(f"validation return ({sizes['episode_steps']}-step episodes)")
+            ax.set_title(f"(a) {task}, closed loop")
+        ax.set_xlabel("GA generation")
+        ax.legend(fontsize=7, frameon=False)
+    figure.suptitle(f"Fig. 5 reproduction ({scale} scale: GA P={sizes['ga_population']}, "
+                    f"{sizes['ga_generations']} generations, {sizes['seeds']} seeds; mean ± std over seeds)",
+                    fontsize=9)
+    figure.tight_layout()
+    return figure
+
+
+def _notes(finals, sizes, test_set):
+    lines = [f"GA 'limitations of priors' (mutation 0.02, decay 0.998), P={sizes['ga_population']}, "
+             f"{sizes['elites']} elites, {sizes['ga_generations']} generations (paper: P=750, 8 elites, generations "
+             "not given), from the paper's initialisation, no ES pre-training."]
+    for task, group in finals.groupby("task", sort=False):
+        means = group.groupby("network", sort=False)[["test_mean", "initial_heldout", "final_heldout"]].agg(
+            ["mean", "std"])
+        parts = [f"{label} {row[('test_mean', 'mean')]:.3f} ± {row[('test_mean', 'std')]:.3f} "
+                 f"(held-out curve {row[('initial_heldout', 'mean')]:.3f} → {row[('final_heldout', 'mean')]:.3f})"
+                 for label, row in means.fillna(0.0).iterrows()]
+        unit = "test accuracy" if task == "mnist" else f"test return ({sizes['episode_steps']}-step episodes)"
+        lines.append(f"{task}: {unit}, mean ± std over seeds: " + "; ".join(parts) + ".")
+    if test_set:
+        lines.append(f"MNIST digits: {test_set}. Selection on the training digits' cross-entropy; images "
+                     f"presented for T={sizes['image_steps']} steps (ALIF) or 4 steps (ReLU), pixels → "
+                     "tanh(x·W_enc) on the 69 motor neurons (or the MLP's first layer), output rates × W_dec → "
+                     "10 scores (ours: the paper does not say how it fed images to the circuit).")
+    lines.append("The MLP is 69 → 74 ReLU cells (143, the circuit's count), fully connected, signs fixed per synapse "
+                 "with the circuit's excitatory fraction, log-weight genome like the connectome's (as in Fig. 4).")
+    return "\n".join(lines)
