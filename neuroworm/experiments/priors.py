@@ -183,7 +183,7 @@ def evolve_on_mnist(circuit, model, splits, *, sizes, seed=0, out=None):
                         resume=checkpoint is not None and checkpoint.exists(), progress=False,
                         heldout=_Correct(evaluator, *splits["validation"]), heldout_every=sizes["heldout_every"],
                         settings={"task": "mnist", "model": model, "circuit": circuit.name, "steps": evaluator.steps,
-                                  "train_digits": int(len(labels)), "minibatch": evaluator.minibatch})
+                                  "train_digits": len(labels), "minibatch": evaluator.minibatch})
     best = np.asarray(result.best, dtype=np.float64)
     correct = _Correct(evaluator, *splits["test"])(best)
     curve = result.logbook_frame().rename(columns={"gen": "generation"})
@@ -321,9 +321,9 @@ def _figure(table, tasks, scale, sizes):
 
 
 def _notes(finals, sizes, test_set):
-    lines = [f"GA 'limitations of priors' (mutation 0.02, decay 0.998), P={sizes['ga_population']}, "
+    lines = [(f"GA 'limitations of priors' (mutation 0.02, decay 0.998), P={sizes['ga_population']}, "
              f"{sizes['elites']} elites, {sizes['ga_generations']} generations (paper: P=750, 8 elites, generations "
-             "not given), from the paper's initialisation, no ES pre-training."]
+             "not given), from the paper's initialisation, no ES pre-training.")]
     for task, group in finals.groupby("task", sort=False):
         means = group.groupby("network", sort=False)[["test_mean", "initial_heldout", "final_heldout"]].agg(
             ["mean", "std"])
