@@ -1,0 +1,48 @@
+"""Gorantla et al. reproductions: Theorem 2 on a small instance, allele spread, training helpers."""
+
+import numpy as np
+import pytest
+
+from neuroworm.backends.nne import NNENetwork
+from neuroworm.experiments.gorantla2019 import allele_spread, theorem2_run
+from neuroworm.experiments.nne_training import NNEFitness, train_readout
+from neuroworm.tasks.mnist import split_mnist
+
+
+def test_theorem2_nne_aligns_the_mean_network_with_the_target():
+    cosines = theorem2_run(30, m=3, d=1.0, population_size=500, generations=60, seed=1)
+    assert cosines[-1] > 0.9
+    assert cosines[-1] > cosines[0]
+
+
+def test_allele_spread_closed_forms():
+    distances = np.array([0.0, 0.1, 0.25, 0.5])
+    uniform = np.linspace(0, 1, 100001)
+    np.testing.assert_allclose(allele_spread(uniform, distances), 1 - 2 * distances, atol=1e-4)
+    fixed = np.array([0.0, 1.0, 0.0, 1.0])
+    np.testing.assert_array_equal(allele_spread(fixed, distances), [0, 0, 0, 0])
+
+
+def test_nne_fitness_minibatch_is_seeded_and_shared_by_the_generation():
+    split = split_mnist(train_per_class=20, test_per_class=5, digits=range(5), seed=0)
+    network = NNENetwork(n_genes=100, n_hidden=20, n_outputs=5, seed=0)
+    fitness = NNEFitness(network, split.train_images, split.train_labels, minibatch=30)
+    genomes = np.random.default_rng(0).integers(0, 2, (4, 100))
+    seeds = np.array([7, 8, 9, 10])
+    first = fitness(genomes, seeds)
+    np.testing.assert_array_equal(first, fitness(genomes, seeds))
+    # every genotype of the call saw the same digits: duplicating a genotype duplicates its fitness
+    twice = fitness(np.vstack([genomes[:1], genomes[:1]]), seeds[:2])
+    assert twice[0] == twice[1] == first[0]
+    full = NNEFitness(network, split.train_images, split.train_labels)
+    np.testing.assert_allclose(full(genomes), network.fitness(genomes, split.train_images, split.train_labels))
+
+
+@pytest.mark.parametrize("optimizer", ["signsgd", "adam"])
+def test_readout_training_beats_chance_on_random_features(optimizer):
+    split = split_mnist(train_per_class=50, test_per_class=30, seed=0)
+    weights = np.random.default_rng(0).uniform(-0.1, 0.1, (784, 200)).astype(np.float32)
+    train, test = np.maximum(split.train_images @ weights, 0), np.maximum(split.test_images @ weights, 0)
+    accuracy = train_readout(train, split.train_labels, test, split.test_labels, optimizer=optimizer,
+                             learning_rate=1e-2 if optimizer == "adam" else 1e-3, epochs=10, seed=0)
+    assert accuracy > 0.5
