@@ -318,3 +318,12 @@ def test_task_dimensions():
     assert task_dimensions("CartPole-v1") == (4, 2)
     with pytest.raises(TaskError):
         task_dimensions("NoSuchEnv-v0")
+
+
+def test_gymnasium_registry_carries_the_batched_entry_points():
+    """One registry: gymnasium's specs say which batched class make_vec builds."""
+    from neuroworm.tasks import BATCHED_ENV_IDS
+
+    for env_id, entry_point in BATCHED_ENV_IDS.items():
+        assert gymnasium.spec(env_id).vector_entry_point == entry_point
+    assert gymnasium.spec("CartPole-v1").vector_entry_point is not None  # gymnasium's own: left alone

@@ -9,25 +9,33 @@ imported only when an environment is made):
   which is ``Swimmer-v5``).
 
 Both also have a ``vector_entry_point``, so ``gymnasium.make_vec`` builds the
-batched :class:`~neuroworm.tasks.BatchedSwimmer` for them by default.
+batched :class:`~neuroworm.tasks.BatchedSwimmer` for them by default. The
+batched MuJoCo bodies of gymnasium's own ``Swimmer-v5`` and
+``HalfCheetah-v5`` are added to those ids' registered specs as their
+``vector_entry_point`` (:data:`VECTOR_ENTRY_POINTS`): gymnasium's registry is
+the one place that says which batched implementation an id has.
 """
 
 import dataclasses
-import importlib
 
 import gymnasium
 
 from neuroworm.errors import TaskError
 
-__all__ = ["BATCHED_ENV_IDS", "NEUROWORM_ENV_IDS", "make_vec", "register_envs"]
+__all__ = ["BATCHED_ENV_IDS", "NEUROWORM_ENV_IDS", "VECTOR_ENTRY_POINTS", "make_vec", "register_envs"]
 
 _SWIMMER = "neuroworm.tasks.batched_mujoco:BatchedSwimmer"
 _HALF_CHEETAH = "neuroworm.tasks.batched_mujoco:BatchedHalfCheetah"
 
-#: Environment ids with a fast batched implementation, and its entry point.
-BATCHED_ENV_IDS = {
+#: Batched MuJoCo bodies given to gymnasium's own ids as their ``vector_entry_point`` (by :func:`register_envs`).
+VECTOR_ENTRY_POINTS = {
     "Swimmer-v5": _SWIMMER,
     "HalfCheetah-v5": _HALF_CHEETAH,
+}
+
+#: Environment ids with a fast batched MuJoCo implementation, and its entry point (as registered with gymnasium).
+BATCHED_ENV_IDS = {
+    **VECTOR_ENTRY_POINTS,
     "neuroworm/Swimmer6-v0": _SWIMMER,
     "neuroworm/SwimmerN-v0": _SWIMMER,
 }
@@ -43,8 +51,14 @@ def register_envs():
     """Register neuroworm's environments with gymnasium (idempotent).
 
     Called when :mod:`neuroworm.tasks` is imported.  Ids already registered
-    are left as they are.
+    are left as they are, except that gymnasium's ``Swimmer-v5`` and
+    ``HalfCheetah-v5`` get the batched bodies as ``vector_entry_point``
+    where they have none.
     """
+    for env_id, entry_point in VECTOR_ENTRY_POINTS.items():
+        spec = gymnasium.registry.get(env_id)
+        if spec is not None and spec.vector_entry_point is None:
+            gymnasium.registry[env_id] = dataclasses.replace(spec, vector_entry_point=entry_point)
     for env_id, kwargs in NEUROWORM_ENV_IDS.items():
         if env_id in gymnasium.registry:
             continue
@@ -60,15 +74,22 @@ def register_envs():
                            vector_entry_point="neuroworm.tasks.tmaze:TMazeVectorEnv", max_episode_steps=100)
 
 
+def _is_neuroworms(entry_point):
+    return isinstance(entry_point, str) and entry_point.startswith("neuroworm.")
+
+
 def make_vec(env_id, num_envs, **kwargs):
     """Make ``num_envs`` copies of an environment behind the ``VectorEnv`` API.
 
-    Ids in :data:`BATCHED_ENV_IDS` (``Swimmer-v5``, ``HalfCheetah-v5``,
-    ``neuroworm/Swimmer6-v0``, ``neuroworm/SwimmerN-v0``) give the batched
-    MuJoCo environment, which matches
+    An id whose gymnasium spec has a ``vector_entry_point`` in neuroworm
+    gives that batched environment: for ``Swimmer-v5``, ``HalfCheetah-v5``,
+    ``neuroworm/Swimmer6-v0`` and ``neuroworm/SwimmerN-v0`` the batched MuJoCo
+    bodies, which match
     ``gymnasium.make_vec(env_id, num_envs, vectorization_mode="sync")``
-    observation for observation but steps all bodies without a gymnasium call
-    per body.  Any other registered id gives that ``SyncVectorEnv``.
+    observation for observation but step all bodies without a gymnasium call
+    per body.  Any other registered id gives that ``SyncVectorEnv`` (also
+    ids with gymnasium's own vector environments, such as ``CartPole-v1``,
+    whose autoreset and spaces can differ from the single environment's).
 
     Parameters
     ----------
@@ -107,17 +128,12 @@ def make_vec(env_id, num_envs, **kwargs):
         spec = gymnasium.spec(env_id)
     except gymnasium.error.Error as error:
         raise TaskError(f"unknown environment id {env_id!r}: {error}") from None
-    if env_id not in BATCHED_ENV_IDS:
+    if not _is_neuroworms(spec.vector_entry_point):
         return gymnasium.make_vec(env_id, num_envs, vectorization_mode="sync", **kwargs)
-
-    env_kwargs = {**spec.kwargs, **kwargs}
-    env_kwargs.setdefault("max_episode_steps", spec.max_episode_steps)
-    module_name, class_name = BATCHED_ENV_IDS[env_id].split(":")
-    batched_env_class = getattr(importlib.import_module(module_name), class_name)
-    envs = batched_env_class(num_envs, **env_kwargs)
-    envs.spec = dataclasses.replace(
-        spec, kwargs={**env_kwargs, "num_envs": num_envs}, max_episode_steps=env_kwargs["max_episode_steps"]
-    )
+    envs = gymnasium.make_vec(env_id, num_envs, vectorization_mode="vector_entry_point", **kwargs)
+    envs.spec = dataclasses.replace(envs.spec, kwargs={**envs.spec.kwargs, "num_envs": num_envs},
+                                    max_episode_steps=envs.spec.kwargs.get("max_episode_steps",
+                                                                           spec.max_episode_steps))
     return envs
 
 
