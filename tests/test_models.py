@@ -30,3 +30,8 @@ def test_unknown_specification_is_a_config_error():
     assert "schmidgall2023" in list_experiment_configs()
     with pytest.raises(ConfigError, match="schmidgall2023"):
         load_experiment_config("nope")
+
+
+def test_schmidgall_experiments_turn_gap_junctions_off():
+    """The paper's circuit has no electrical synapses; its experiment file says so explicitly."""
+    assert load_experiment_config("schmidgall2023")["network"]["gap_junctions"] is False
