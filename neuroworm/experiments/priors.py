@@ -136,7 +136,7 @@ class _Correct:
         return correct
 
 
-def evolve_on_mnist(circuit, model, splits, *, sizes, seed=0, out=None):
+def evolve_on_mnist(circuit, model, splits, *, sizes, seed=0, out=None, steps=None):
     """The elite GA of "limitations of priors" on MNIST for one network.
 
     Parameters
@@ -150,6 +150,9 @@ def evolve_on_mnist(circuit, model, splits, *, sizes, seed=0, out=None):
     seed : int
     out : pathlib.Path, optional
         Checkpoint folder (a rerun resumes).
+    steps : int, optional
+        Neural steps per image (default: ``sizes["image_steps"]`` for spiking
+        models, :data:`neuroworm.openloop.DEFAULT_STEPS` for ReLU).
 
     Returns
     -------
@@ -165,7 +168,7 @@ def evolve_on_mnist(circuit, model, splits, *, sizes, seed=0, out=None):
     started = time.perf_counter()
     images, labels = splits["train"]
     evaluator = OpenLoopEvaluator(circuit, model, images, labels, n_classes=10, fitness="cross_entropy",
-                                  steps=sizes["image_steps"] if model != "relu" else None,
+                                  steps=steps or (sizes["image_steps"] if model != "relu" else None),
                                   minibatch=sizes["minibatch"] if sizes["minibatch"] and
                                   sizes["minibatch"] < len(labels) else None)
     layout = evaluator.layout
