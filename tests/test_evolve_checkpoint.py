@@ -37,6 +37,7 @@ def rows(result):
 
 def assert_same_result(resumed, uninterrupted):
     assert rows(resumed) == rows(uninterrupted)
+    assert [list(row) for row in rows(resumed)] == [list(row) for row in rows(uninterrupted)]  # column order too
     np.testing.assert_array_equal(resumed.best, uninterrupted.best)
     assert resumed.best_fitness == uninterrupted.best_fitness
     np.testing.assert_array_equal(np.stack(resumed.population), np.stack(uninterrupted.population))
@@ -44,8 +45,9 @@ def assert_same_result(resumed, uninterrupted):
 
 @pytest.mark.parametrize(
     "make_strategy",
-    [small_ga, lambda: OpenAIES(np.ones(10), population_size=20), lambda: CMAES(np.ones(10), sigma=0.3)],
-    ids=["elite_ga", "openai_es", "cma_es"],
+    [small_ga, lambda: small_ga(groups={"tail": slice(5, 10), "head": slice(0, 5)}),
+     lambda: OpenAIES(np.ones(10), population_size=20), lambda: CMAES(np.ones(10), sigma=0.3)],
+    ids=["elite_ga", "elite_ga_groups", "openai_es", "cma_es"],
 )
 def test_resumed_run_equals_uninterrupted_run(tmp_path, make_strategy):
     path = tmp_path / "run.ckpt"

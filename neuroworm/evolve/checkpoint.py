@@ -125,7 +125,7 @@ def write_checkpoint(path, fields, arrays=None):
             )
         members[name] = array
     try:
-        text = json.dumps({"format": FORMAT, **_plain(fields)}, sort_keys=True)
+        text = json.dumps({"format": FORMAT, **_plain(fields)})  # key order kept: logbook columns keep theirs
     except (TypeError, ValueError) as error:
         raise CheckpointError(f"checkpoint {path}: run state is not JSON-able ({error})") from error
     members[_FIELDS] = np.frombuffer(text.encode(), dtype=np.uint8)
