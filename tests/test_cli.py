@@ -31,14 +31,15 @@ def test_unknown_connectome_is_a_clear_error(capsys):
     assert "no_such_worm" in err and "cook2019_hermaphrodite" in err and "Traceback" not in err
 
 
-def test_demo_writes_figures_and_evolves(tmp_path, capsys):
-    # The demo at a tiny scale: a 4-worm population for 2 generations of 20-step episodes.
-    arguments = ["demo", "--out", str(tmp_path), "--population", "4", "--generations", "2", "--episode-steps", "20"]
+def test_demo_writes_figures_and_the_swimming_worm(tmp_path, capsys):
+    # The demo at a tiny scale: the bundled worm, 4 worms for 1 generation, 2 held-out episodes of 30 steps.
+    arguments = ["demo", "--out", str(tmp_path), "--population", "4", "--generations", "1", "--test-episodes", "2",
+                 "--episode-steps", "30"]
     assert main(arguments) == 0
     pngs = sorted(p.name for p in tmp_path.glob("*.png"))
     assert "cook2019_adjacency_by_class.png" in pngs and "cook2019_degree_distributions.png" in pngs
     assert all((tmp_path / p).stat().st_size > 10_000 for p in pngs)
-    evolution = tmp_path / "evolution"
-    for name in ("fitness.png", "best_trajectory.png", "best_raster.png", "logbook.csv", "best_genome.npz"):
-        assert (evolution / name).is_file(), name
-    assert "best return" in capsys.readouterr().out
+    swim = tmp_path / "swimming_worm"
+    for name in ("demo.json", "worm.npz", "kymograph.png", "trajectory.png", "raster.png", "fitness.png"):
+        assert (swim / name).is_file(), name
+    assert "held-out return (2 test seeds)" in capsys.readouterr().out

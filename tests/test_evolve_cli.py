@@ -17,7 +17,7 @@ TINY = ["--population", "4", "--elites", "2", "--episode-steps", "20", "--neural
 def test_evolve_writes_results_and_resumes_to_the_same_logbook(tmp_path, capsys):
     uninterrupted = tmp_path / "full"
     assert main(["evolve", "--generations", "3", "--out", str(uninterrupted), *TINY]) == 0
-    for name in ("logbook.csv", "best_genome.npz", "checkpoint.pkl", "settings.json", "fitness.png",
+    for name in ("logbook.csv", "best_genome.npz", "checkpoint.npz", "settings.json", "fitness.png",
                  "best_trajectory.png", "best_raster.png"):
         assert (uninterrupted / name).is_file(), name
     logbook = pd.read_csv(uninterrupted / "logbook.csv")

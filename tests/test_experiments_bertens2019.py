@@ -41,8 +41,9 @@ def test_all_offspring_meet_the_same_mazes_and_evaluation_is_seeded():
 
 @pytest.mark.slow
 def test_evolution_improves_the_iaf_mimic_on_heldout_episodes():
-    evaluation = MimicEvaluation("iaf", n_environments=8, steps=60, memory_size=8, n_outputs=4)
-    initial = evaluation.shape.initial_genome(seed=0)
+    evaluation = MimicEvaluation("iaf", n_environments=8, steps=100)
+    initial = evaluation.shape.initial_genome(seed=np.random.SeedSequence([0, 2]))
     result, _ = bertens2019.evolve_enu(evaluation, initial, population=64, generations=60, seed=0)
+    evaluation.n_environments = 32
     heldout = evaluation.per_episode(np.stack([initial, result.strategy.center_genome]), seed=12345)
     assert heldout[1].mean() > heldout[0].mean() + 2 * heldout[0].std() / np.sqrt(heldout.shape[1])

@@ -304,7 +304,7 @@ def test_importing_neuroworm_tasks_does_not_import_mujoco():
         "heavy = [m for m in sys.modules if m == 'mujoco' or m.startswith('gymnasium.envs.mujoco')];"
         "assert not heavy, heavy"
     )
-    repository_root = Path(__file__).resolve().parents[1]
+    repository_root = Path(__file__).resolve().parents[2]
     subprocess.run([sys.executable, "-c", code], check=True, cwd=repository_root)
 
 
