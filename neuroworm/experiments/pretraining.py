@@ -268,6 +268,7 @@ class PretrainSettings:
     model: str = "alif"
     task: str = "Swimmer-v5"
     neural_steps_per_env_step: int | None = None
+    gap_junctions: bool = True  # the paper's networks have none; ours keep Cook et al.'s, one shared conductance in ES
     episode_steps: int = 1000
     seed: int = 0
     episodes_per_individual: int = 2
@@ -324,6 +325,8 @@ class PretrainSettings:
             raise ConfigError(f"es_windows must be in [1, es_episode_steps - es_transient_steps], got {self.es_windows}")
         if not 0 <= self.es_transient_steps < self.es_episode_steps:
             raise ConfigError(f"es_transient_steps must be in [0, es_episode_steps), got {self.es_transient_steps}")
+        if not isinstance(self.gap_junctions, bool):
+            raise ConfigError(f"gap_junctions must be true or false, got {self.gap_junctions!r}")
         if self.es_population % 2:
             raise ConfigError(f"es_population must be even (antithetic sampling), got {self.es_population}")
         if not 1 <= self.ga_elites < self.ga_population:
@@ -344,7 +347,8 @@ def _evaluator(settings, circuit, layout, episode_steps):
     from .. import ClosedLoopEvaluator
 
     return ClosedLoopEvaluator(circuit, settings.model, settings.task, episode_steps=episode_steps,
-                               neural_steps_per_env_step=settings.neural_steps_per_env_step, layout=layout)
+                               neural_steps_per_env_step=settings.neural_steps_per_env_step, layout=layout,
+                               gap_junctions=bool(settings.gap_junctions))
 
 
 def _parallel(settings, population):

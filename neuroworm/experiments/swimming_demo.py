@@ -53,8 +53,8 @@ def _log(message, stream):
         print(message, file=stream, flush=True)
 
 
-def swimming_demo(out, *, worm=None, generations=4, population=32, episodes=2, test_episodes=16, seed=1,
-                  progress=True, log=sys.stdout):
+def swimming_demo(out, *, worm=None, generations=4, population=32, episodes=2, test_episodes=16, episode_steps=None,
+                  seed=1, progress=True, log=sys.stdout):
     """Evaluate the bundled worm, evolve it briefly, evaluate again, and draw its swim.
 
     Parameters
@@ -72,6 +72,8 @@ def swimming_demo(out, *, worm=None, generations=4, population=32, episodes=2, t
         m, training episodes per individual.
     test_episodes : int
         Held-out episodes (test seeds, never trained on) before and after.
+    episode_steps : int, optional
+        Length of every episode; default the worm's (1000).
     seed : int
         Seed of the evolution.
     progress : bool
@@ -104,12 +106,13 @@ def swimming_demo(out, *, worm=None, generations=4, population=32, episodes=2, t
     source = Path(worm) if worm is not None else bundled_worm()
     genome, settings, circuit, layout = load_worm(source)
     _log(f"\nThe pre-trained worm {source} ({settings.model} locomotion circuit, {settings.task}):", log)
-    before = evaluate_genome(source, episodes=test_episodes, record_cells=())
+    steps = int(episode_steps or settings.episode_steps)
+    before = evaluate_genome(source, episodes=test_episodes, episode_steps=steps, record_cells=())
     _log(before.summary(), log)
 
     from .pretraining import _evaluator
 
-    evaluator = _evaluator(settings, circuit, layout, settings.episode_steps)
+    evaluator = _evaluator(settings, circuit, layout, steps)
     fitness = MultiEpisodeFitness(evaluator, episodes)
     ga = EliteGA(genome, population_size=population, n_elites=min(settings.ga_elites, population - 1),
                  groups=layout.mutation_groups(), mutation_rate=settings.ga_mutation_rate,
@@ -124,7 +127,7 @@ def swimming_demo(out, *, worm=None, generations=4, population=32, episodes=2, t
     result.to_csv(evolution / "logbook.csv")
     evolved = np.asarray(result.best, dtype=np.float64)
     evolved_path = save_worm(out / "worm.npz", evolved, settings, layout)
-    after = evaluate_genome(evolved_path, episodes=test_episodes)
+    after = evaluate_genome(evolved_path, episodes=test_episodes, episode_steps=steps)
     _log("\nAfter the GA (the same held-out seeds):\n" + after.summary(), log)
 
     best = int(np.argmax(np.where(np.isfinite(after.returns), after.returns, -np.inf)))
@@ -138,7 +141,7 @@ def swimming_demo(out, *, worm=None, generations=4, population=32, episodes=2, t
     video, renderer = render_video(after.record, out / "swim.gif", individual=typical)
     written.append(Path(video))
     summary = {
-        "worm": str(source), "model": settings.model, "task": settings.task,
+        "worm": str(source), "model": settings.model, "task": settings.task, "episode_steps": steps,
         "before": before.to_dict(), "after": after.to_dict(),
         "generations": generations, "population": population, "episodes_per_individual": episodes,
         "figures_episode": typical, "best_episode": best, "video_renderer": renderer,
