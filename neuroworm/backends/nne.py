@@ -14,8 +14,8 @@ outputs fully connected to the hidden layer; there are no biases.
 
 :class:`NNENetwork` evaluates a whole population of ``N`` genotypes at once:
 ``X W^T`` for every genotype in one sparse product, then, for a block of
-genotypes at a time, the input layers of the whole block stacked into one
-sparse matrix times the images, and the output layers as one batched
+genotypes at a time, the images times the input layers of the whole block
+laid side by side (one BLAS product), and the output layers as one batched
 ``numpy.matmul``; there is no Python loop over genotypes, only over blocks
 that bound the memory.
 
@@ -258,34 +258,20 @@ class NNENetwork:
     def hidden_and_logits(self, link_weights, images):
         """Hidden activations ``relu(y W1)`` ``(c, B, h)`` and logits ``h W2`` ``(c, B, k)`` of ``c`` networks.
 
-        The ``c`` input layers are stacked as one sparse ``(c·h, n_inputs)``
-        matrix (rows grouped by hidden unit), so the first layer of the block
-        is a single sparse-times-dense product costing ``c · links · B``
-        multiply-adds: a tenth of the dense product at connection
-        probability 0.1.
+        The ``c`` input layers are laid side by side as one dense
+        ``(n_inputs, c·h)`` matrix, so the first layer of the block is a
+        single BLAS product.  (A sparse product does a tenth of the
+        multiply-adds at connection probability 0.1 but ran 2.3x slower
+        than dense BLAS at h = 1,000: ``benchmarks/bench_nne_dnn.py``.)
         """
-        import scipy.sparse as sp
-
         link_weights = np.atleast_2d(link_weights)
-        count, links = link_weights.shape[0], self.n_input_links
-        if getattr(self, "_pattern", None) is None:
-            inputs, hidden = self.input_edges
-            order = np.lexsort((inputs, hidden))
-            indptr = np.concatenate([[0], np.cumsum(np.bincount(hidden, minlength=self.n_hidden))])
-            self._pattern = (order, inputs[order].astype(np.int32), indptr.astype(np.int64))
-        order, columns, indptr = self._pattern
-        stacked = sp.csr_matrix(
-            (
-                link_weights[:, :links][:, order].ravel(),
-                np.tile(columns, count),
-                np.concatenate([[0]] + [indptr[1:] + k * links for k in range(count)]),
-            ),
-            shape=(count * self.n_hidden, self.n_inputs),
-        )
+        count = link_weights.shape[0]
+        side_by_side = np.zeros((self.n_inputs, count, self.n_hidden), np.float32)
+        side_by_side[self.input_edges[0], :, self.input_edges[1]] = link_weights[:, : self.n_input_links].T
         images = np.asarray(images, np.float32)
-        hidden = np.asarray(stacked @ np.ascontiguousarray(images.T))  # (c·h, B)
+        hidden = images @ side_by_side.reshape(self.n_inputs, count * self.n_hidden)
         np.maximum(hidden, 0.0, out=hidden)
-        hidden = hidden.reshape(count, self.n_hidden, len(images)).transpose(0, 2, 1)
+        hidden = hidden.reshape(len(images), count, self.n_hidden).transpose(1, 0, 2)
         return hidden, np.matmul(hidden, self._output_weights(link_weights))
 
     def logits(self, genotypes, images):
