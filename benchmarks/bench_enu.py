@@ -25,7 +25,7 @@ import time
 import numpy as np
 
 from neuroworm.backends.enu import ENUNetwork, ENUShape, enu_step
-from neuroworm.tasks.enu_evaluation import tmaze_topology
+from neuroworm.control.enu_tmaze import tmaze_topology
 
 
 def matmul_rate(size=2048, repeats=3):

@@ -152,7 +152,7 @@ def iaf(*, scale="small", seed=0, out=None, **options):
     import matplotlib.pyplot as plt
     import pandas as pd
 
-    from ..tasks.enu_evaluation import MimicEvaluation
+    from ..openloop.enu_mimic import MimicEvaluation
     from ..tasks.mimic import iaf_episodes, iaf_fitness, spike_match_score
 
     settings = _settings("iaf", scale, options)
@@ -228,7 +228,7 @@ def stdp(*, scale="small", seed=0, out=None, **options):
     """Fig. 7: one ENU evolved to mimic neuromodulated (gated) STDP (eq. 3)."""
     import matplotlib.pyplot as plt
 
-    from ..tasks.enu_evaluation import MimicEvaluation
+    from ..openloop.enu_mimic import MimicEvaluation
     from ..tasks.mimic import stdp_curve, stdp_episodes, stdp_fitness
 
     settings = _settings("stdp", scale, options)
@@ -317,7 +317,7 @@ def tmaze(*, scale="small", seed=0, out=None, **options):
     """Figs. 8-9: a network of ENUs learns within an episode where the food is."""
     import matplotlib.pyplot as plt
 
-    from ..tasks.enu_evaluation import TMazeEvaluation
+    from ..control.enu_tmaze import TMazeEvaluation
 
     settings = _settings("tmaze", scale, options)
     evaluation = TMazeEvaluation(n_environments=settings["environments"], memory_size=settings["memory_size"],

@@ -250,8 +250,11 @@ def gated_stdp(pre, post, gate, *, amplitude_plus=0.4, amplitude_minus=0.4, tau_
     :math:`-A_- e^{\Delta t/\tau_-}` for :math:`\Delta t < 0` (see
     :func:`stdp_curve`); pairs in the same step do not interact.
 
-    This is the one definition of gated STDP in neuroworm: the mimic task's
-    target, and the rule a spiking model can call with its own spike arrays.
+    This is the one definition of gated STDP in neuroworm: the pathway
+    updates and the decays are those of
+    :class:`neuroworm.neurons.GatedSTDP` (``stdp="gated_stdp"`` in the
+    spiking networks), applied here to spike trains; this is the mimic
+    task's target.
 
     Parameters
     ----------
@@ -272,29 +275,36 @@ def gated_stdp(pre, post, gate, *, amplitude_plus=0.4, amplitude_minus=0.4, tau_
     numpy.ndarray, shape (..., T)
         The weight after each step's update.
     """
-    if not (amplitude_plus >= 0 and amplitude_minus >= 0 and tau_plus > 0 and tau_minus > 0):
-        raise ConfigError("gated_stdp needs amplitudes >= 0 and time constants > 0")
+    from ..neurons.plasticity import GatedSTDP
+
+    if not (tau_plus > 0 and tau_minus > 0):
+        raise ConfigError(f"gated_stdp needs time constants > 0, got {tau_plus}, {tau_minus}")
     if not w_min <= w_initial <= w_max:
         raise ConfigError(f"need w_min <= w_initial <= w_max, got {w_min}, {w_initial}, {w_max}")
+    rule = GatedSTDP(A_plus=amplitude_plus, A_minus=amplitude_minus, tau_plus_ms=tau_plus, tau_minus_ms=tau_minus,
+                     w_min=w_min, w_max=w_max)
+    constants = rule.constants(1.0)  # one step = 1 ms
     pre = np.asarray(pre, dtype=np.float64)
     post = np.asarray(post, dtype=np.float64)
     if pre.shape != post.shape:
         raise ConfigError(f"pre and post spikes must have the same shape, got {pre.shape} and {post.shape}")
-    gate = np.broadcast_to(np.asarray(gate, dtype=np.float64), pre.shape)
-    decay_plus, decay_minus = np.exp(-1.0 / tau_plus), np.exp(-1.0 / tau_minus)
-    trace_plus = np.zeros(pre.shape[:-1])
-    trace_minus = np.zeros(pre.shape[:-1])
-    weight = np.full(pre.shape[:-1], float(w_initial))
+    shape, steps = pre.shape, pre.shape[-1]
+    gate = np.broadcast_to(np.asarray(gate, dtype=np.float64), shape).reshape(-1, steps)
+    pre, post = pre.reshape(-1, steps), post.reshape(-1, steps)
+    synapses = {"w": np.full(pre.shape[0], float(w_initial)), "sign": np.ones(pre.shape[0])}
+    trace_plus, trace_minus = np.zeros(pre.shape[0]), np.zeros(pre.shape[0])
     weights = np.empty_like(pre)
-    for t in range(pre.shape[-1]):
-        trace_plus *= decay_plus
-        trace_minus *= decay_minus
-        weight = np.clip(weight - gate[..., t] * amplitude_minus * trace_minus * pre[..., t], w_min, w_max)
-        weight = np.clip(weight + gate[..., t] * amplitude_plus * trace_plus * post[..., t], w_min, w_max)
-        trace_plus += pre[..., t]
-        trace_minus += post[..., t]
-        weights[..., t] = weight
-    return weights
+    for t in range(steps):
+        trace_plus *= constants["gamma_plus"]
+        trace_minus *= constants["gamma_minus"]
+        index = np.flatnonzero(pre[:, t])
+        rule.numpy_on_pre(synapses, index, trace_minus[index] * pre[index, t], gate[index, t], constants)
+        index = np.flatnonzero(post[:, t])
+        rule.numpy_on_post(synapses, index, trace_plus[index] * post[index, t], gate[index, t], constants)
+        trace_plus += pre[:, t]
+        trace_minus += post[:, t]
+        weights[:, t] = synapses["w"]
+    return weights.reshape(shape)
 
 
 def stdp_curve(delta_t, *, amplitude_plus=0.4, amplitude_minus=0.4, tau_plus=10.0, tau_minus=10.0):

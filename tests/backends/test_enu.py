@@ -5,7 +5,7 @@ import pytest
 
 from neuroworm.backends.enu import ENUNetwork, ENUShape, enu_step, random_topology, topology_from_adjacency
 from neuroworm.errors import ConfigError, GenomeError
-from neuroworm.tasks.enu_evaluation import tmaze_topology
+from neuroworm.control.enu_tmaze import tmaze_topology
 
 
 def _sigmoid(x):
