@@ -150,7 +150,11 @@ def load_genome_file(path):
     missing = [key for key in ("connectome", "circuit", "model", "task") if key not in settings]
     if missing:
         raise ConfigError(f"{path}: settings lack {missing}")
+    if arrays["genome"].dtype.kind not in "iuf":
+        raise ConfigError(f"{path}: field 'genome' must hold numbers, got dtype {arrays['genome'].dtype}")
     genome = np.asarray(arrays["genome"], dtype=np.float64).ravel()
+    if not np.all(np.isfinite(genome)):
+        raise ConfigError(f"{path}: field 'genome' holds NaN or infinite values")
     if settings["circuit"] not in ("locomotion", "locomotion+command"):
         raise ConfigError(f"{path}: unknown circuit {settings['circuit']!r}")
     circuit = locomotion_circuit(load_connectome(settings["connectome"]),

@@ -34,6 +34,9 @@ import numpy as np
 
 from ..errors import ConfigError
 
+#: Seconds to wait for a Dask scheduler given by address before giving up.
+DASK_CONNECT_TIMEOUT = 10
+
 __all__ = ["BatchEvaluation", "EvaluateBatch", "accepts_seeds", "open_map"]
 
 
@@ -170,8 +173,11 @@ class open_map:
             import multiprocessing
 
             self.workers = self.requested_workers or os.cpu_count() or 1
+            from .worker_lifetime import die_with_parent
+
             executor = concurrent.futures.ProcessPoolExecutor(
-                max_workers=self.workers, mp_context=multiprocessing.get_context("spawn")
+                max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
+                initializer=die_with_parent, initargs=(os.getpid(),),  # no orphans if this process is killed
             )
             self._closers.append(lambda: executor.shutdown(wait=True, cancel_futures=True))
             self.function = _ExecutorMap(executor)
@@ -190,7 +196,13 @@ class open_map:
         elif isinstance(spec, str) and "://" in spec:
             from dask.distributed import Client
 
-            client = Client(spec)
+            try:
+                client = Client(spec, timeout=DASK_CONNECT_TIMEOUT)
+            except (OSError, TimeoutError) as error:
+                raise ConfigError(
+                    f"cannot reach the Dask scheduler at {spec} within {DASK_CONNECT_TIMEOUT} s ({error}); "
+                    "is it running, and is the address tcp://host:port right?"
+                ) from error
             self._closers.append(client.close)
             self.workers = len(client.scheduler_info().get("workers", {})) or None
             self.function = _DaskMap(client)

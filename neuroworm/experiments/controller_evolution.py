@@ -15,8 +15,13 @@ import numpy as np
 
 from ..errors import ConfigError
 from .config import load_experiment_config
+from .run_folder import check_output_folder, folder_lock, require_memory
 
-__all__ = ["CIRCUITS", "STRATEGIES", "EvolutionSettings", "can_resume", "evolve_controller", "load_best_genome"]
+__all__ = ["CHECKPOINT_NAME", "CIRCUITS", "STRATEGIES", "EvolutionSettings", "can_resume", "evolve_controller",
+           "load_best_genome"]
+
+CHECKPOINT_NAME = "checkpoint.npz"
+"""The run state inside a run folder (:mod:`neuroworm.evolve.checkpoint`; no pickle)."""
 
 CIRCUITS = ("locomotion", "locomotion+command")
 """Circuits ``evolve_controller`` can build from a connectome."""
@@ -77,6 +82,12 @@ class EvolutionSettings:
             raise ConfigError(f"neural_steps_per_env_step must be at least 1, got {self.neural_steps_per_env_step!r}")
         if self.strategy == "ga" and not 1 <= self.elites < self.population:
             raise ConfigError(f"elites must be in [1, population), got {self.elites} with population {self.population}")
+        if self.strategy == "cma" and self.population < 2:
+            raise ConfigError(f"population must be at least 2 for CMA-ES (it recombines the best half), got {self.population}")
+        if self.strategy == "es" and self.population % 2:
+            raise ConfigError(f"population must be even for the ES (antithetic pairs), got {self.population}")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
+            raise ConfigError(f"seed must be a non-negative integer, got {self.seed!r}")
         return self
 
 
@@ -121,9 +132,40 @@ def _differing_settings(settings, out):
 def can_resume(settings, out):
     """Whether ``out`` holds a checkpoint of a run with these settings (``generations`` may differ)."""
     out = Path(out)
-    return (out / "checkpoint.pkl").is_file() and (out / "settings.json").is_file() and not _differing_settings(
+    return (out / CHECKPOINT_NAME).is_file() and (out / "settings.json").is_file() and not _differing_settings(
         settings, out
     )
+
+
+def _result_settings(settings):
+    """The settings that change results, for the checkpoint's fingerprint (all but ``generations``)."""
+    return {key: value for key, value in asdict(settings).items() if key != "generations"}
+
+
+def _refuse_unless_runnable(settings, out, resume):
+    """Every refusal that needs no simulation, made before anything is written to ``out``."""
+    saved, checkpoint, legacy = out / "settings.json", out / CHECKPOINT_NAME, out / "checkpoint.pkl"
+    if legacy.exists() and not checkpoint.exists():
+        raise ConfigError(
+            f"{legacy} is a pickle checkpoint of neuroworm 0.1, which is not loaded because unpickling can run code; "
+            "remove it (or choose another --out) to start a new run"
+        )
+    if checkpoint.exists() and not resume:
+        raise ConfigError(
+            f"{out} already holds a run ({checkpoint}); pass --resume to continue it, or choose another --out"
+        )
+    if resume and saved.exists():
+        try:
+            differing = _differing_settings(settings, out)
+        except (OSError, ValueError, AttributeError) as error:
+            raise ConfigError(f"{saved}: cannot be read as a run's settings ({error})") from error
+        if differing:
+            raise ConfigError(f"{saved}: cannot resume with different settings (saved, given): {differing}")
+
+
+def _bytes_per_individual(layout):
+    """Rough memory one individual costs: about eight copies of its genome plus its simulated neurons' state."""
+    return 8 * 8 * layout.size + 2048 * layout.circuit.n_neurons
 
 
 def evolve_controller(settings, out, resume=False, dask=None, processes=None, progress=True, checkpoint_every=1):
@@ -134,11 +176,11 @@ def evolve_controller(settings, out, resume=False, dask=None, processes=None, pr
     settings : EvolutionSettings
         What to evolve, on what, and how.
     out : str or pathlib.Path
-        Folder for ``checkpoint.pkl``, ``logbook.csv``, ``best_genome.npz``,
+        Folder for ``checkpoint.npz``, ``logbook.csv``, ``best_genome.npz``,
         ``settings.json`` and the figures ``fitness.png``,
         ``best_trajectory.png``, ``best_raster.png``.
     resume : bool
-        Continue from ``out/checkpoint.pkl``; the result equals an
+        Continue from ``out/checkpoint.npz``; the result equals an
         uninterrupted run's. Only ``generations`` may differ from the saved
         settings (to extend a run).
     dask : str, optional
@@ -161,46 +203,61 @@ def evolve_controller(settings, out, resume=False, dask=None, processes=None, pr
     Raises
     ------
     ConfigError
-        For settings that cannot work, or ``resume`` with settings that differ
-        from the saved run's.
+        For settings that cannot work, ``resume`` with settings that differ
+        from the saved run's, an existing run in ``out`` without ``resume``,
+        an ``out`` that is a file or cannot be written, a population that
+        does not fit in memory, or another run writing to ``out`` (the folder
+        is locked for the whole run). Every refusal happens before anything
+        is written.
     """
-    from .. import plot
-    from ..evaluation import ClosedLoopEvaluator, evaluate
-    from ..evolve import run
     from ..genome import GenomeLayout
-    from ..seeding import make_rng
     from ..tasks import task_dimensions
 
     settings.validate()
+    if dask and processes is not None:
+        raise ConfigError("choose either dask or processes, not both")
+    if processes is not None and (isinstance(processes, bool) or int(processes) < 1):
+        raise ConfigError(f"processes must be at least 1, got {processes!r}")
+    if dask is not None and dask != "local" and "://" not in str(dask):
+        raise ConfigError(f"dask must be 'local' or a scheduler address such as tcp://host:8786, got {dask!r}")
+    if int(checkpoint_every) < 1:
+        raise ConfigError(f"checkpoint_every must be at least 1, got {checkpoint_every!r}")
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    saved = out / "settings.json"
-    if resume and saved.exists():
-        differing = _differing_settings(settings, out)
-        if differing:
-            raise ConfigError(f"{saved}: cannot resume with different settings (saved, given): {differing}")
-    saved.write_text(json.dumps(asdict(settings), indent=2, sort_keys=True) + "\n")
-
+    check_output_folder(out)
+    _refuse_unless_runnable(settings, out, resume)
     circuit = _circuit(settings)
     n_observations, n_actions = task_dimensions(settings.task)
     layout = GenomeLayout(circuit, settings.model, n_observations=n_observations, n_actions=n_actions)
+    require_memory(settings.population * _bytes_per_individual(layout), f"a population of {settings.population}")
+
+    out.mkdir(parents=True, exist_ok=True)
+    with folder_lock(out):
+        _refuse_unless_runnable(settings, out, resume)  # again, now that no other run can write here
+        (out / "settings.json").write_text(json.dumps(asdict(settings), indent=2, sort_keys=True) + "\n")
+        return _evolve(settings, out, circuit, layout, resume, dask, processes, progress, checkpoint_every)
+
+
+def _evolve(settings, out, circuit, layout, resume, dask, processes, progress, checkpoint_every):
+    """The run itself, in a locked folder whose settings are written (see :func:`evolve_controller`)."""
+    from .. import plot
+    from ..evaluation import ClosedLoopEvaluator, evaluate
+    from ..evolve import run
+    from ..seeding import make_rng
+
     rng = make_rng(settings.seed)
     strategy = _strategy(settings, layout, rng)
     evaluator = ClosedLoopEvaluator(
         circuit, settings.model, settings.task, backend=settings.backend, episode_steps=settings.episode_steps,
         neural_steps_per_env_step=settings.neural_steps_per_env_step,
     )
-    if dask and processes:
-        raise ConfigError("choose either dask or processes, not both")
-    parallel = {"map": dask}
-    if processes:
+    parallel = {"map": "dask" if dask == "local" else dask}
+    if processes is not None:
         processes = int(processes)
-        if processes < 1:
-            raise ConfigError(f"processes must be at least 1, got {processes}")
         parallel = {"map": "process", "workers": processes, "batch_size": -(-settings.population // processes)}
     result = run(
-        strategy, evaluator, settings.generations, seed=rng, checkpoint=out / "checkpoint.pkl",
-        checkpoint_every=checkpoint_every, resume=resume, progress=progress, **parallel,
+        strategy, evaluator, settings.generations, seed=rng, checkpoint=out / CHECKPOINT_NAME,
+        checkpoint_every=checkpoint_every, resume=resume, progress=progress, settings=_result_settings(settings),
+        **parallel,
     )
     result.to_csv(out / "logbook.csv")
     best = np.asarray(result.best, dtype=float)
