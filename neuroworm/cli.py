@@ -68,7 +68,7 @@ def _settings_from(args):
         connectome=args.connectome, circuit=args.circuit, model=args.model, task=args.task,
         strategy=args.strategy, population=args.population, generations=args.generations,
         episode_steps=args.episode_steps, neural_steps_per_env_step=args.neural_steps, backend=args.backend,
-        seed=args.seed, elites=min(args.elites, args.population - 1),
+        seed=args.seed, elites=args.elites,
     ).validate()
 
 
@@ -77,7 +77,7 @@ def _report_evolution(result, out):
     first, last = frame.iloc[0], frame.iloc[-1]
     print(f"\nbest return: generation 0 {first['max']:.2f} -> generation {int(last['gen'])} {last['best']:.2f} "
           f"(population mean {first['mean']:.2f} -> {last['mean']:.2f})")
-    print(f"results in {out}/: logbook.csv, best_genome.npz, checkpoint.pkl, fitness.png, best_trajectory.png, "
+    print(f"results in {out}/: logbook.csv, best_genome.npz, checkpoint.npz, fitness.png, best_trajectory.png, "
           "best_raster.png")
 
 
@@ -144,7 +144,7 @@ def command_demo(args):
         print(f"  {path}")
     if args.generations == 0:
         return 0
-    from .experiments.controller_evolution import EvolutionSettings, can_resume, evolve_controller
+    from .experiments.controller_evolution import CHECKPOINT_NAME, EvolutionSettings, can_resume, evolve_controller
 
     settings = EvolutionSettings.from_paper(population=args.population, generations=args.generations,
                                             episode_steps=args.episode_steps, seed=1,
@@ -155,9 +155,9 @@ def command_demo(args):
     evolution_out = out / "evolution"
     resume = can_resume(settings, evolution_out)
     if resume:
-        print(f"(resuming from {evolution_out / 'checkpoint.pkl'})")
-    elif (evolution_out / "checkpoint.pkl").exists():
-        (evolution_out / "checkpoint.pkl").unlink()  # a demo of other settings: start afresh
+        print(f"(resuming from {evolution_out / CHECKPOINT_NAME})")
+    elif (evolution_out / CHECKPOINT_NAME).exists():
+        (evolution_out / CHECKPOINT_NAME).unlink()  # a demo of other settings: start afresh
     result = evolve_controller(settings, evolution_out, resume=resume)
     _report_evolution(result, evolution_out)
     return 0
@@ -227,7 +227,7 @@ def build_parser():
     evolve.add_argument("--backend", default="brian2", choices=["brian2", "reference"])
     evolve.add_argument("--seed", type=int, default=1)
     evolve.add_argument("--out", required=True, help="folder for the run's results")
-    evolve.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pkl")
+    evolve.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.npz")
     evolve.add_argument("--checkpoint-every", type=int, default=1)
     evolve.add_argument("--dask", metavar="ADDRESS", help="'local' for a LocalCluster, or a scheduler address")
     evolve.add_argument("--processes", type=int, metavar="N",
@@ -293,11 +293,35 @@ def main(argv=None):
     if not getattr(args, "handler", None):
         parser.print_help()
         return 0
+    return _run_reporting_errors(args.handler, args)
+
+
+def _run_reporting_errors(handler, args):
+    """Run a subcommand; errors a user can cause become one line on stderr and a non-zero exit status.
+
+    Every subcommand gets this, including ones added later: ``NeuroWormError``
+    (bad input, named by the code that found it) exits with 2, the operating
+    system refusing a file or the network (``OSError``: permissions, a full
+    disk, an unreachable address) with 1, ``MemoryError`` with 1 and what
+    could not be allocated, Ctrl-C with 130 (a checkpoint is saved first). A
+    traceback still shows for anything else: that is a bug to report.
+    """
     try:
-        return args.handler(args)
+        return handler(args)
     except NeuroWormError as error:
         print(f"neuroworm: error: {error}", file=sys.stderr)
         return 2
+    except MemoryError as error:
+        detail = f" ({error})" if str(error) else ""
+        print(f"neuroworm: error: out of memory{detail}; use a smaller population or fewer steps", file=sys.stderr)
+        return 1
+    except OSError as error:
+        where = f" {error.filename}" if getattr(error, "filename", None) else ""
+        print(f"neuroworm: error:{where} {error.strerror or error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("neuroworm: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":
