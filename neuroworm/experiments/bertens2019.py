@@ -351,7 +351,7 @@ def tmaze(*, scale="small", seed=0, out=None, **options):
     figure = plt.figure(figsize=(15, 7))
     grid = figure.add_gridspec(2, 3)
     curve = figure.add_subplot(grid[0, 0])
-    curve.plot(logbook["gen"], logbook["mean"], label="population mean (training mazes)")
+    curve.plot(logbook["gen"], logbook["mean"], label="population mean fitness (training: return + 0.1 x explored)")
     curve.axhline(random_returns.mean(), color="0.5", ls=":", label="random actions (held out)")
     curve.axhline(returns[1].mean(), color="C1", ls="--", label="evolved centre (held out)")
     curve.set(xlabel="generation", ylabel="return (food − poison)", title="evolution")
