@@ -234,12 +234,17 @@ class VectorLayout:
         raise GenomeError(f"position {position} is outside the genome (size {self.size})")
 
     # --------------------------------------------------------------- decoding
-    def decode(self, genomes):
+    def decode(self, genomes, *, validated=False):
         """Split genome(s) into named arrays.
 
         Parameters
         ----------
         genomes : array_like, shape (D,) or (P, D)
+
+        validated : bool
+            The caller has just checked ``genomes`` with :meth:`validate`
+            (at its public entry): skip the check. Checks happen once, where
+            genomes enter.
 
         Returns
         -------
@@ -247,7 +252,7 @@ class VectorLayout:
             One entry per slice, shaped as :attr:`shapes`, with a leading P
             axis for a population. Views into ``genomes`` where possible.
         """
-        array = self.validate(genomes)
+        array = np.asarray(genomes, dtype=float) if validated else self.validate(genomes)
         lead = array.shape[:-1]
         return {name: array[..., s.start:s.stop].reshape(lead + s.shape) for name, s in self._slices.items()}
 
@@ -359,7 +364,7 @@ class GenomeLayout(VectorLayout):
         parts = ", ".join(f"{s.name}={s.stop - s.start}" for s in self._slices.values())
         return f"<GenomeLayout {self.model_name} on {self.circuit.name!r}: size {self.size} ({parts})>"
 
-    def effective_weights(self, genomes):
+    def effective_weights(self, genomes, *, validated=False):
         """Signed synaptic weights ``w = s·exp(w_log)`` (Dale's law).
 
         Returns
@@ -368,14 +373,14 @@ class GenomeLayout(VectorLayout):
             ``s·exp(w_log)``; ``exp`` may overflow to ``±inf`` or underflow to
             ``0`` for extreme genomes, but never changes sign.
         """
-        log_weight = self.decode(genomes)["chemical_log_weight"]
+        log_weight = self.decode(genomes, validated=validated)["chemical_log_weight"]
         with np.errstate(over="ignore"):
             return self.circuit.chemical_sign.astype(float) * np.exp(log_weight)
 
-    def conductances(self, genomes):
+    def conductances(self, genomes, *, validated=False):
         """Gap-junction conductances ``g = exp(g_log)`` (≥ 0)."""
         with np.errstate(over="ignore"):
-            return np.exp(self.decode(genomes)["electrical_log_conductance"])
+            return np.exp(self.decode(genomes, validated=validated)["electrical_log_conductance"])
 
     # ----------------------------------------------------------- initialising
     def random(self, n, seed=None, weight_noise=0.0):

@@ -21,6 +21,7 @@ import numpy as np
 from ..errors import ConfigError, GenomeError
 from ..genome import GenomeLayout
 from ..neurons import NeuronModel, get_model, get_plasticity
+from ..validation import check_positive_int
 
 __all__ = ["SpikingSpec", "dt_in_ms", "get_plasticity", "network_spec"]
 
@@ -117,7 +118,7 @@ class SpikingSpec:
         return self.flat_neurons(pre).ravel(), self.flat_neurons(post).ravel()
 
     # ---------------------------------------------------------------- genomes
-    def genome_arrays(self, genomes):
+    def genome_arrays(self, genomes, *, validated=False):
         """Decode a (P, D) population into the arrays the networks load.
 
         Returns
@@ -127,17 +128,17 @@ class SpikingSpec:
             conductances (each pair twice: a→b then b→a), and one (P·N,)
             array per per-neuron parameter.
         """
-        genomes = self.layout.validate(genomes)
+        genomes = np.asarray(genomes, dtype=float) if validated else self.layout.validate(genomes)
         if genomes.ndim == 1:
             genomes = genomes[None, :]
         if genomes.shape[0] != self.n_individuals:
             raise GenomeError(f"expected genomes for {self.n_individuals} individuals, got {genomes.shape[0]}")
-        decoded = self.layout.decode(genomes)
+        decoded = self.layout.decode(genomes, validated=True)
         arrays = {
-            "w": self.layout.effective_weights(genomes).ravel(),
+            "w": self.layout.effective_weights(genomes, validated=True).ravel(),
             "sign": np.tile(self.circuit.chemical_sign.astype(float), self.n_individuals),
         }
-        g = self.layout.conductances(genomes)
+        g = self.layout.conductances(genomes, validated=True)
         arrays["g"] = np.concatenate([g, g], axis=1).ravel()
         for name in self.per_neuron:
             arrays[name] = np.array(decoded[name], dtype=float).ravel()
@@ -196,9 +197,7 @@ def network_spec(circuit, model="alif", n_individuals=1, genomes=None, dt=1.0, s
     """
     if circuit is None or getattr(circuit, "n_neurons", 0) == 0:
         raise ConfigError(f"the circuit has no neurons: {circuit!r}")
-    if isinstance(n_individuals, bool) or int(n_individuals) != n_individuals or n_individuals < 1:
-        raise ConfigError(f"n_individuals must be an integer >= 1, got {n_individuals!r}")
-    n_individuals = int(n_individuals)
+    n_individuals = check_positive_int("n_individuals", n_individuals)
     model = get_model(model)
     dt_ms = dt_in_ms(dt)
     plasticity = get_plasticity(stdp)
@@ -223,5 +222,5 @@ def network_spec(circuit, model="alif", n_individuals=1, genomes=None, dt=1.0, s
     genomes = layout.validate(genomes)
     if genomes.ndim == 1:
         genomes = np.tile(genomes, (n_individuals, 1))
-    spec.genome_arrays(genomes)  # raises on a wrong population size
+    spec.genome_arrays(genomes, validated=True)  # raises on a wrong population size
     return spec, genomes

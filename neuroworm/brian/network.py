@@ -226,7 +226,7 @@ class BrianNetwork(NetworkPopulation):
         genomes = self.layout.validate(genomes)
         if genomes.ndim == 1:
             genomes = np.tile(genomes, (self.n_individuals, 1))
-        arrays = self.spec.genome_arrays(genomes)
+        arrays = self.spec.genome_arrays(genomes, validated=True)
         self._keep_per_neuron_values(arrays)
         self._assign(self.chemical, "w", arrays["w"])
         if self.plasticity is not None:

@@ -78,6 +78,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ConfigError
+from ..validation import check_positive_int
 from .codegen import EXACT_FLAGS
 from .network import BrianNetwork
 
@@ -263,7 +264,7 @@ class StandaloneNetwork(BrianNetwork):
         genomes = self.layout.validate(genomes)
         if genomes.ndim == 1:
             genomes = np.tile(genomes, (self.n_individuals, 1))
-        arrays = self.spec.genome_arrays(genomes)
+        arrays = self.spec.genome_arrays(genomes, validated=True)
         self._keep_per_neuron_values(arrays)
         self._pass_to_runs(self.chemical, "w", arrays["w"])
         if self.electrical is not None:
@@ -364,8 +365,7 @@ class StandaloneNetwork(BrianNetwork):
         brian2 = self._brian2
         if self.compiled:
             raise ConfigError(f"this network is already compiled for {self.n_steps} steps")
-        if isinstance(n_steps, bool) or int(n_steps) != n_steps or n_steps < 1:
-            raise ConfigError(f"n_steps must be an integer >= 1, got {n_steps!r}")
+        n_steps = check_positive_int("n_steps", n_steps)
         record = tuple(record)
         unknown = [name for name in record if name not in self.neurons.variables]
         if unknown:

@@ -167,22 +167,24 @@ class Controller:
         """Population size P of the genomes loaded (0 before :meth:`load`)."""
         return 0 if self._encoder is None else self._encoder.shape[0]
 
-    def load(self, genomes):
+    def load(self, genomes, *, validated=False):
         """Take the encoder and decoder of each individual from its genome.
 
         Parameters
         ----------
         genomes : array_like, shape (P, D) or (D,)
+        validated : bool
+            The caller checked ``genomes`` already (:meth:`GenomeLayout.validate`).
 
         Raises
         ------
         GenomeError
             If a genome has the wrong length or a NaN/infinite value.
         """
-        genomes = self.layout.validate(genomes)
+        genomes = np.asarray(genomes, dtype=np.float64) if validated else self.layout.validate(genomes)
         if genomes.ndim == 1:
             genomes = genomes[None, :]
-        decoded = self.layout.decode(genomes)
+        decoded = self.layout.decode(genomes, validated=True)
         self._encoder = np.ascontiguousarray(decoded["encoder"], dtype=np.float64)
         self._decoder = np.ascontiguousarray(decoded["decoder"], dtype=np.float64)
 

@@ -325,7 +325,7 @@ class ClosedLoopEvaluator:
         P = genomes.shape[0]
         env_seeds = environment_seeds(self.seed if seeds is None else seeds, P)
         record_cells = self._record_cells(record)
-        self._controller.load(genomes)
+        self._controller.load(genomes, validated=True)
         self._build(genomes)
         rollout = Rollout(self._controller, self._envs, self._network, env_seeds, self.episode_steps,
                            record_cells, env_id=self.task)

@@ -24,7 +24,6 @@ How it stays exact:
   ``terminated = truncated = False`` and the reset observation and info.
 """
 
-import operator
 from typing import ClassVar
 
 import numpy as np
@@ -35,20 +34,13 @@ from gymnasium.vector.utils import batch_space
 
 from neuroworm.errors import TaskError
 from neuroworm.tasks.physics import make_physics
+from neuroworm.validation import check_positive_int
 
 __all__ = ["BatchedHalfCheetah", "BatchedMujocoEnv", "BatchedSwimmer"]
 
 
 def _positive_int(name, value):
-    try:
-        if isinstance(value, bool):
-            raise TypeError
-        value = operator.index(value)
-    except TypeError:
-        raise TaskError(f"{name} must be a positive integer, got {value!r}") from None
-    if value < 1:
-        raise TaskError(f"{name} must be a positive integer, got {value}")
-    return value
+    return check_positive_int(name, value, error=TaskError)
 
 
 def _resolve_xml_file(xml_file):

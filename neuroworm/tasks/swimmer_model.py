@@ -16,12 +16,12 @@ References
 """
 
 import hashlib
-import operator
 import os
 import tempfile
 from pathlib import Path
 
 from neuroworm.errors import TaskError
+from neuroworm.validation import check_integer
 
 __all__ = ["SWIMMER_GEOMETRY", "swimmer_env", "swimmer_xml", "swimmer_xml_path"]
 
@@ -250,12 +250,4 @@ def swimmer_env(n_links=6, **kwargs):
 
 
 def _check_n_links(n_links):
-    try:
-        if isinstance(n_links, bool):
-            raise TypeError
-        n_links = operator.index(n_links)
-    except TypeError:
-        raise TaskError(f"n_links must be an integer >= 2, got {n_links!r}") from None
-    if n_links < 2:
-        raise TaskError(f"n_links must be an integer >= 2, got {n_links}")
-    return n_links
+    return check_integer("n_links", n_links, minimum=2, error=TaskError)

@@ -5,8 +5,8 @@ import pickle
 import numpy as np
 import pytest
 
-from neuroworm.errors import ConfigError, GenomeError, NeuroWormError, TaskError
 from neuroworm.control import ClosedLoopEvaluator, RolloutRecord, environment_seeds, evaluate
+from neuroworm.errors import ConfigError, GenomeError, NeuroWormError, TaskError
 from neuroworm.evolve import parallel
 from neuroworm.genome import GenomeLayout
 
@@ -279,3 +279,16 @@ def test_a_process_pool_gives_the_in_process_logbook(circuit):
     parallel = run(strategy, evaluator, 2, seed=5, progress=False, map="process", workers=2, batch_size=2)
     pd.testing.assert_frame_equal(serial.logbook_frame(), parallel.logbook_frame())
     assert serial.logbook_frame()["max"].iloc[0] != 0.0
+
+
+def test_a_genome_matrix_is_validated_at_the_boundaries_only(circuit, monkeypatch):
+    """Once by the evaluator's entry and once by the backend's set_genomes, not once per decoding step."""
+    evaluator = make_evaluator(circuit, episode_steps=3)
+    genomes = lively_genomes(evaluator.layout, 2, seed=0)
+    evaluator(genomes)  # builds the network
+    calls = []
+    original = type(evaluator.layout).validate
+    monkeypatch.setattr(type(evaluator.layout), "validate",
+                        lambda self, g: calls.append(1) or original(self, g))
+    evaluator(genomes)
+    assert len(calls) == 2
