@@ -21,6 +21,7 @@ _ENTRY_POINTS = {
     "reference": "neuroworm.backends.reference:ReferenceNetwork",
     "brian2": "neuroworm.brian.network:BrianNetwork",
     "relu": "neuroworm.backends.relu:ReLUNetwork",
+    "brian2_standalone": "neuroworm.openloop.standalone:StandalonePopulation",
 }
 """Registered backends: name → ``"module:Class"`` (or the class itself)."""
 
