@@ -5,6 +5,7 @@
     neuroworm connectomes                 table of the bundled connectomes
     neuroworm connectome info NAME        statistics and citation of one connectome
     neuroworm evolve [options]            evolve a connectome controller on a task
+    neuroworm pretrain [options]          ES pre-training then GA fine-tuning of a worm (honest, held-out returns)
     neuroworm evaluate GENOME|RUN_DIR     held-out returns and gait of a saved worm (--json, --video)
     neuroworm demo [--out runs/demo]      the main job (``make demo``)
     neuroworm reproduce --list            every figure and table of the papers, and which are implemented
@@ -92,6 +93,24 @@ def command_evolve(args):
     return 0
 
 
+def command_pretrain(args):
+    """ES pre-training then GA fine-tuning (see ``neuroworm pretrain --help``)."""
+    from .experiments.pretraining import PretrainSettings, pretrain
+
+    settings = PretrainSettings.from_paper(
+        connectome=args.connectome, circuit=args.circuit, model=args.model, task=args.task,
+        es_epochs=args.es_epochs, es_population=args.es_population, es_episode_steps=args.es_episode_steps,
+        es_transient_steps=args.es_transient_steps, es_windows=args.es_windows,
+        ga_generations=args.ga_generations, ga_population=args.ga_population,
+        episode_steps=args.episode_steps, ga_episode_steps=args.episode_steps, seed=args.seed,
+        processes=args.processes, **({"episodes_per_individual": args.episodes} if args.episodes else {}),
+    )
+    summary = pretrain(settings, args.out, resume=args.resume, progress=not args.quiet, log=sys.stdout)
+    print(f"worm: {summary['worm']}  test return over {len(summary['test_returns'])} held-out seeds: "
+          f"{summary['test_mean']:.1f} ± {summary['test_std']:.1f}")
+    return 0
+
+
 def command_evaluate(args):
     """Held-out returns and gait of a saved genome (see ``neuroworm evaluate --help``)."""
     import json
@@ -120,7 +139,7 @@ def command_evaluate(args):
 
 
 def command_demo(args):
-    """Summarise the bundled connectomes, draw the C. elegans figures, and evolve a swimming worm."""
+    """Summarise the bundled connectomes, draw the C. elegans figures, and show the bundled worm swimming."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -144,22 +163,10 @@ def command_demo(args):
         print(f"  {path}")
     if args.generations == 0:
         return 0
-    from .experiments.controller_evolution import CHECKPOINT_NAME, EvolutionSettings, can_resume, evolve_controller
+    from .experiments.swimming_demo import swimming_demo
 
-    settings = EvolutionSettings.from_paper(population=args.population, generations=args.generations,
-                                            episode_steps=args.episode_steps, seed=1,
-                                            elites=min(8, args.population - 1))
-    print(f"\nEvolving the locomotion circuit (ALIF neurons, Brian2) to swim in Swimmer-v5: population "
-          f"{settings.population}, {settings.generations} generations of {settings.episode_steps}-step episodes "
-          "(the paper: 750 individuals)...")
-    evolution_out = out / "evolution"
-    resume = can_resume(settings, evolution_out)
-    if resume:
-        print(f"(resuming from {evolution_out / CHECKPOINT_NAME})")
-    elif (evolution_out / CHECKPOINT_NAME).exists():
-        (evolution_out / CHECKPOINT_NAME).unlink()  # a demo of other settings: start afresh
-    result = evolve_controller(settings, evolution_out, resume=resume)
-    _report_evolution(result, evolution_out)
+    swimming_demo(out / "swimming_worm", worm=args.worm, generations=args.generations, population=args.population,
+                  test_episodes=args.test_episodes, episode_steps=args.episode_steps)
     return 0
 
 
@@ -235,6 +242,39 @@ def build_parser():
     evolve.add_argument("--quiet", action="store_true", help="no progress bar")
     evolve.set_defaults(handler=command_evolve)
 
+    from .neurons import MODEL_NAMES
+
+    pretrain = commands.add_parser(
+        "pretrain", help="ES pre-training then GA fine-tuning of a connectome controller",
+        description="Schmidgall et al. (2023) A.2: OpenAI-ES on shared excitatory/inhibitory log-weights, neuron "
+        "constants and the encoder/decoder, then the elite GA on every synapse from the ES product. Fitness is the "
+        "mean over m episodes; the logbooks score the product on validation seeds every 10 generations; the final "
+        "worm is scored on 16 test seeds (OUT/test.json). Both stages checkpoint every generation.",
+    )
+    pretrain.add_argument("--connectome", default="cook2019_hermaphrodite", help="bundled connectome id")
+    pretrain.add_argument("--circuit", default="locomotion", choices=["locomotion", "locomotion+command"])
+    pretrain.add_argument("--model", default="alif", choices=list(MODEL_NAMES))
+    pretrain.add_argument("--task", default="Swimmer-v5", help="e.g. Swimmer-v5, neuroworm/Swimmer6-v0")
+    pretrain.add_argument("--es-epochs", type=int, default=300, help="ES epochs (paper: 1000)")
+    pretrain.add_argument("--es-population", type=int, default=200, help="ES population (paper: 200)")
+    pretrain.add_argument("--es-episode-steps", type=int, default=500,
+                          help="episode length during ES (held-out and test episodes use --episode-steps)")
+    pretrain.add_argument("--es-transient-steps", type=int, default=50,
+                          help="the ES fitness ignores the rewards of the first N steps (returns reported: all steps)")
+    pretrain.add_argument("--es-windows", type=int, default=3,
+                          help="the ES fitness is W x the worst of W windows of the rest (rewards sustained swimming)")
+    pretrain.add_argument("--ga-generations", type=int, default=20)
+    pretrain.add_argument("--ga-population", type=int, default=100, help="GA population (paper: 750)")
+    pretrain.add_argument("--episode-steps", type=int, default=1000, help="GA, validation and test episode length")
+    pretrain.add_argument("--episodes", type=int, default=None,
+                          help="m, episodes per individual (default: models/schmidgall2023.toml)")
+    pretrain.add_argument("--seed", type=int, default=0)
+    pretrain.add_argument("--processes", type=int, default=1, help="worker processes per generation")
+    pretrain.add_argument("--out", required=True, help="folder for the run")
+    pretrain.add_argument("--resume", action="store_true", help="continue an interrupted run in OUT")
+    pretrain.add_argument("--quiet", action="store_true", help="no progress bars")
+    pretrain.set_defaults(handler=command_pretrain)
+
     evaluate = commands.add_parser(
         "evaluate", help="held-out returns and gait of a saved worm",
         description="Run a saved genome (worm.npz, best_genome.npz, or a run folder holding one) on N episodes "
@@ -256,11 +296,13 @@ def build_parser():
                           "(MUJOCO_GL=egl/osmesa) or else a matplotlib drawing of the links")
     evaluate.set_defaults(handler=command_evaluate)
 
-    demo = commands.add_parser("demo", help="the main job: connectome figures and a small evolution (make demo)")
+    demo = commands.add_parser("demo", help="the main job: connectome figures and the bundled worm swimming (make demo)")
     demo.add_argument("--out", default="runs/demo", help="folder for figures (default: runs/demo)")
-    demo.add_argument("--population", type=int, default=128)
-    demo.add_argument("--generations", type=int, default=60, help="0 skips the evolution")
-    demo.add_argument("--episode-steps", type=int, default=1000)
+    demo.add_argument("--worm", help="a worm file (default: the bundled pre-trained ALIF worm, Swimmer-v5)")
+    demo.add_argument("--population", type=int, default=32, help="GA individuals (the paper: 750)")
+    demo.add_argument("--generations", type=int, default=4, help="GA generations from the worm; 0 skips the swim")
+    demo.add_argument("--test-episodes", type=int, default=16, help="held-out episodes scored before and after")
+    demo.add_argument("--episode-steps", type=int, default=None, help="episode length (default: the worm's, 1000)")
     demo.set_defaults(handler=command_demo)
 
     from .experiments.reproduce import SCALES
