@@ -33,6 +33,7 @@ import warnings
 import numpy as np
 
 from ..errors import ConfigError
+from ..validation import check_positive_int
 
 #: Seconds to wait for a Dask scheduler given by address before giving up.
 DASK_CONNECT_TIMEOUT = 10
@@ -251,8 +252,8 @@ class BatchEvaluation:
     """
 
     def __init__(self, evaluate, map_function=_builtin_map, batch_size=None, workers=None):
-        if batch_size is not None and int(batch_size) < 1:
-            raise ConfigError(f"batch_size must be a positive integer, got {batch_size}")
+        if batch_size is not None:
+            batch_size = check_positive_int("batch_size", batch_size)
         self.evaluate = evaluate
         self.pass_seeds = accepts_seeds(evaluate)
         self.map_function = map_function
