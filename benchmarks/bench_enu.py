@@ -97,7 +97,7 @@ def main():
         ("STDP mimic, 1 ENU x 32 envs", 100, 10000, time_single_enu(4, args.population, 32, args.steps)),
         ("T-maze, 54 ENUs x 8 mazes", 400, 30000, time_tmaze_network(args.population, 8, args.steps)),
     ]
-    print(f"{'workload (P = %d)' % args.population:34s} {'ms/step':>9s} {'unit-steps/s':>13s} {'GFLOP/s':>8s} "
+    print(f"{f'workload (P = {args.population})':34s} {'ms/step':>9s} {'unit-steps/s':>13s} {'GFLOP/s':>8s} "
           f"{'of matmul':>9s} {'s/generation':>12s} {'paper total':>12s}")
     for name, steps_per_episode, generations, (seconds, units, flops) in rows:
         rate = units * flops / seconds

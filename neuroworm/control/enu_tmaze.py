@@ -190,7 +190,7 @@ class TMazeEvaluation:
         explored = core.explored.reshape(p, b)
         if not record:
             return returns, TMazeRecord(*(None,) * 7, extra={"explored": explored})
-        stack = lambda values: np.stack(values, axis=2)  # noqa: E731
+        stack = lambda values: np.stack(values, axis=2)
         result = TMazeRecord(
             sensors=stack(trace["sensors"]), reward_input=stack(trace["reward_input"]),
             outputs=stack(trace["outputs"]), actions=stack(actions_log), rewards=stack(rewards_log),

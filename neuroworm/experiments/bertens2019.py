@@ -150,7 +150,6 @@ def _mean_std(values):
 def iaf(*, scale="small", seed=0, out=None, **options):
     """Fig. 6: one ENU evolved to mimic an integrate-and-fire neuron (eq. 2)."""
     import matplotlib.pyplot as plt
-    import pandas as pd
 
     from ..openloop.enu_mimic import MimicEvaluation
     from ..tasks.mimic import iaf_episodes, iaf_fitness, spike_match_score

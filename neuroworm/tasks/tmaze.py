@@ -14,6 +14,8 @@ References
    rodent. Nature Protocols 1:7.
 """
 
+from typing import ClassVar
+
 import gymnasium
 import numpy as np
 from gymnasium import spaces
@@ -216,7 +218,7 @@ class TMazeEnv(gymnasium.Env):
     * v0: first version (neuroworm).
     """
 
-    metadata = {"render_modes": ["ansi"], "render_fps": 4}
+    metadata: ClassVar[dict] = {"render_modes": ["ansi"], "render_fps": 4}
 
     def __init__(self, corridor_length=3, arm_length=2, energy=10, meals_before_switch=(3, 6), render_mode=None):
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
@@ -262,7 +264,7 @@ class TMazeVectorEnv(VectorEnv):
     mazes).
     """
 
-    metadata = {"autoreset_mode": AutoresetMode.NEXT_STEP, "render_modes": []}
+    metadata: ClassVar[dict] = {"autoreset_mode": AutoresetMode.NEXT_STEP, "render_modes": []}
 
     def __init__(self, num_envs=1, corridor_length=3, arm_length=2, energy=10, meals_before_switch=(3, 6),
                  max_episode_steps=100, render_mode=None):

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from neuroworm.backends.enu import ENUNetwork, ENUShape, enu_step, random_topology, topology_from_adjacency
-from neuroworm.errors import ConfigError, GenomeError
 from neuroworm.control.enu_tmaze import tmaze_topology
+from neuroworm.errors import ConfigError, GenomeError
 
 
 def _sigmoid(x):

@@ -25,7 +25,7 @@ def test_registered_env_passes_gymnasiums_checker():
 def _walk(env, actions):
     log = []
     for action in actions:
-        observation, reward, terminated, truncated, info = env.step(action)
+        observation, reward, terminated, _, info = env.step(action)
         log.append((observation.copy(), reward, terminated, info))
     return log
 
