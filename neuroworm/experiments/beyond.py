@@ -69,6 +69,7 @@ VISION_SIZES = {
 """Sizes of each scale (GA as Fig. 5's ``SCALE_SIZES``; every network is ReLU, T = 6)."""
 
 CIRCUITS = ("optic_lobe", "mushroom_body")
+ACTIVITY_COLUMNS = ("initial_output_rate", "initial_silent_images", "final_output_rate", "final_silent_images")
 
 
 def _optic_lobe():
@@ -167,7 +168,7 @@ def vision(*, scale="small", seed=0, out=None, circuits=CIRCUITS, data=None, **o
             finals.append({"network": label, "seed": run_seed, "test_accuracy": result["test_accuracy"],
                            "initial_heldout": float(heldout["heldout_mean"].iloc[0]),
                            "final_heldout": float(heldout["heldout_mean"].iloc[-1]), "seconds": result["seconds"],
-                           **shapes[label]})
+                           **result["activity"], **shapes[label]})
     table = pd.concat(frames, ignore_index=True)
     finals = pd.DataFrame(finals)
     ours = {"networks": {}, "sizes": sizes, "mnist_test_set": splits["test_set"],
@@ -177,6 +178,7 @@ def vision(*, scale="small", seed=0, out=None, circuits=CIRCUITS, data=None, **o
         ours["networks"][label] = {"test_accuracy": {"mean": float(values.mean()), "std": float(values.std()),
                                                      "n": int(values.size)},
                                    "initial_heldout": float(group["initial_heldout"].mean()),
+                                   **{key: float(group[key].mean()) for key in ACTIVITY_COLUMNS},
                                    **shapes[label]}
     paper = {"question": "Schmidgall et al. (2023) conclude that connectomes must be applied in the right context; "
                          "they do not test a visual connectome. No published numbers to compare with.",
@@ -223,6 +225,12 @@ def _notes(finals, sizes, test_set):
     ranked = summary.sort_values("mean", ascending=False)
     lines = ["Test accuracy, mean ± std over seeds (ranked): " + "; ".join(
         f"{name} {row['mean']:.3f} ± {row['std']:.3f}" for name, row in ranked.iterrows()) + "."]
+    activity = finals.groupby("network", sort=False)[list(ACTIVITY_COLUMNS)].mean()
+    lines.append("What reaches the read-out (validation digits; initial → final genome): " + "; ".join(
+        f"{name} mean output rate {row['initial_output_rate']:.3g} → {row['final_output_rate']:.3g}, images with "
+        f"silent outputs {row['initial_silent_images']:.0%} → {row['final_silent_images']:.0%}"
+        for name, row in activity.iterrows()) + ". A network whose outputs are silent, or saturated alike for "
+        "every digit, classifies at chance whatever its wiring.")
     lines.append(f"Digits: {test_set}. GA 'limitations of priors' (mutation 0.02, decay 0.998), "
                  f"P={sizes['ga_population']}, {sizes['elites']} elites, {sizes['ga_generations']} generations; "
                  f"ReLU cells, T={sizes['image_steps']} steps per image; selection on training cross-entropy.")

@@ -45,13 +45,13 @@ import numpy as np
 
 from ..errors import ConfigError
 
-__all__ = ["FIG5_PAPER", "SCALE_SIZES", "evolve_on_mnist", "fig5", "mnist_splits"]
+__all__ = ["FIG5_PAPER", "SCALE_SIZES", "evolve_on_mnist", "fig5", "mnist_splits", "read_out_activity"]
 
 SCALE_SIZES = {
     "small": {"ga_population": 20, "elites": 4, "ga_generations": 12, "seeds": 2,
-              "episode_steps": 200, "episodes_per_individual": 1, "heldout_episodes": 4, "heldout_every": 3,
+              "episode_steps": 150, "episodes_per_individual": 1, "heldout_episodes": 4, "heldout_every": 3,
               "test_episodes": 8,
-              "train_per_class": 20, "validation_per_class": 10, "test_per_class": 40, "minibatch": None,
+              "train_per_class": 10, "validation_per_class": 10, "test_per_class": 40, "minibatch": None,
               "image_steps": 20},
     "paper": {"ga_population": 750, "elites": 8, "ga_generations": 100, "seeds": 3,
               "episode_steps": 1000, "episodes_per_individual": 1, "heldout_episodes": 16, "heldout_every": 5,
@@ -174,7 +174,8 @@ def evolve_on_mnist(circuit, model, splits, *, sizes, seed=0, out=None, steps=No
     layout = evaluator.layout
     init_rng, ga_rng = make_rng([int(seed), 5]).spawn(2)
     table = _ga_table()
-    ga = evolve.EliteGA(layout.random(1, seed=init_rng)[0], population_size=sizes["ga_population"],
+    initial = layout.random(1, seed=init_rng)[0]
+    ga = evolve.EliteGA(initial, population_size=sizes["ga_population"],
                         n_elites=sizes["elites"], groups=layout.mutation_groups(),
                         mutation_rate=dict(table["mutation_rate"]), mutation_decay=dict(table["mutation_decay"]),
                         seed=ga_rng)
@@ -190,8 +191,27 @@ def evolve_on_mnist(circuit, model, splits, *, sizes, seed=0, out=None, steps=No
     best = np.asarray(result.best, dtype=np.float64)
     correct = _Correct(evaluator, *splits["test"])(best)
     curve = result.logbook_frame().rename(columns={"gen": "generation"})
+    images = splits["validation"][0]
+    activity = {f"{when}_{key}": value for when, genome in (("initial", initial), ("final", best))
+                for key, value in read_out_activity(evaluator, genome, images).items()}
     return {"curve": curve, "test_accuracy": float(np.mean(correct)), "test_correct": correct, "genome": best,
-            "seconds": time.perf_counter() - started}
+            "activity": activity, "seconds": time.perf_counter() - started}
+
+
+def read_out_activity(evaluator, genome, images):
+    """What reaches the read-out: mean output rate, and the fraction of images with no output activity at all.
+
+    Returns
+    -------
+    dict
+        ``output_rate`` (mean of ``c / T`` over cells and images) and
+        ``silent_images`` (fraction of images whose output cells are all 0),
+        NaN when the network diverged.
+    """
+    rates = evaluator.output_rates(genome, images)[0]
+    if not np.isfinite(rates).all():
+        return {"output_rate": float("nan"), "silent_images": float("nan")}
+    return {"output_rate": float(rates.mean()), "silent_images": float((rates == 0).all(axis=1).mean())}
 
 
 def _run_halfcheetah(circuit, model, sizes, seed, out):
@@ -264,7 +284,7 @@ def fig5(*, scale="small", seed=0, out=None, tasks=("HalfCheetah-v5", "mnist"), 
                     result = evolve_on_mnist(network, model, splits, sizes=sizes, seed=run_seed, out=folder)
                     test_set = splits["test_set"]
                     final = {"test_mean": result["test_accuracy"],
-                             "test_std": float(np.std(result["test_correct"]))}
+                             "test_std": float(np.std(result["test_correct"])), **result["activity"]}
                 else:
                     result = _run_halfcheetah(network, model, sizes, run_seed, folder)
                     final = {"test_mean": float(np.mean(result["test"])), "test_std": float(np.std(result["test"]))}

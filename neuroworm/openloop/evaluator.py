@@ -262,8 +262,25 @@ class OpenLoopEvaluator:
         Returns
         -------
         numpy.ndarray, shape (P, B, n_classes)
-            NaN for a genome whose network diverged on an image.
+            ``(c / T) · W_dec``; NaN for a genome whose network diverged on an image.
         """
+        genomes, rates = self._checked_rates(genomes, images)
+        with np.errstate(over="ignore", invalid="ignore"):
+            return np.matmul(rates, self.layout.decode(genomes)["decoder"])
+
+    def output_rates(self, genomes, images):
+        """Activity of the output cells per step, ``c / T``, of every genome for every image.
+
+        Returns
+        -------
+        numpy.ndarray, shape (P, B, n_outputs)
+            Spike rates in [0, 1] for spiking cells, mean ReLU outputs for
+            rate cells; NaN where a network diverged. All zero for an image
+            means nothing reached the read-out.
+        """
+        return self._checked_rates(genomes, images)[1]
+
+    def _checked_rates(self, genomes, images):
         from contextlib import nullcontext
 
         genomes = self.layout.validate(genomes)
@@ -278,16 +295,15 @@ class OpenLoopEvaluator:
 
             limit = threadpool_limits(int(self.blas_threads))
         with limit:
-            return self._scores(genomes, images)
+            return genomes, self._rates(genomes, images)
 
-    def _scores(self, genomes, images):
-        decoded = self.layout.decode(genomes)
-        encoder, decoder = decoded["encoder"], decoded["decoder"]
+    def _rates(self, genomes, images):
+        encoder = self.layout.decode(genomes)["encoder"]
         network = genomes[:, self._network_genes]
         P, B = genomes.shape[0], images.shape[0]
-        out = np.empty((P, B, self.n_classes))
+        out = np.empty((P, B, len(self.circuit.output_index)))
         if self.backend == DENSE:
-            return self._dense_scores(network, encoder, decoder, images, out)
+            return self._dense_rates(network, encoder, images, out)
         for start in range(0, B, self.chunk):
             batch = images[start:start + self.chunk]
             size = batch.shape[0]
@@ -298,13 +314,11 @@ class OpenLoopEvaluator:
             activity = population.advance(current.reshape(P * size, -1), self.steps)
             population.check_divergence()
             rates = np.asarray(activity, dtype=np.float64).reshape(P, size, -1) / self.steps
-            with np.errstate(over="ignore", invalid="ignore"):
-                scores = np.matmul(rates, decoder)
-            scores[np.asarray(population.failed).reshape(P, size)] = np.nan
-            out[:, start:start + size] = scores
+            rates[np.asarray(population.failed).reshape(P, size)] = np.nan
+            out[:, start:start + size] = rates
         return out
 
-    def _dense_scores(self, network, encoder, decoder, images, out):
+    def _dense_rates(self, network, encoder, images, out):
         from .dense import dense_relu_activity, dense_relu_matrices
 
         circuit = self.circuit
@@ -316,7 +330,7 @@ class OpenLoopEvaluator:
                 current = self.input_gain * np.tanh(np.matmul(batch[None, :, :], encoder))
                 activity = dense_relu_activity(matrices, current, circuit.input_index, circuit.output_index,
                                                self.steps)
-                out[:, start:start + batch.shape[0]] = np.matmul(activity / self.steps, decoder)
+            out[:, start:start + batch.shape[0]] = activity / self.steps
         return out
 
     def _score(self, scores, labels):
