@@ -369,6 +369,7 @@ def table2(*, scale="small", seed=0, out=None, **options):
                 "code_size": int(code.shape[1])}
 
     rows, examples = [], {}
+    shown = [int(np.flatnonzero(task.test_labels == digit)[0]) for digit in np.unique(task.test_labels)[:8]]
     for r in range(settings["worm_seeds"]):
         network = tensor_network(neurons, task.input_size, task.input_size, settings, seed=_seed(seed, 15, r),
                                  output_activation="sigmoid")
@@ -382,8 +383,8 @@ def table2(*, scale="small", seed=0, out=None, **options):
         autoencoder.forward(task.test_images)
         rows.append(judge("MLP autoencoder (equal parameters)", r, autoencoder, autoencoder.layers[0].cache["a"]))
         if r == 0:
-            examples = {"ElegansNet": network.predict(task.test_images[:8]),
-                        "MLP autoencoder": autoencoder.predict(task.test_images[:8])}
+            examples = {"ElegansNet": network.predict(task.test_images[shown]),
+                        "MLP autoencoder": autoencoder.predict(task.test_images[shown])}
     table = pd.DataFrame(rows)
     pixels = clustering_accuracy(task.test_images, task.test_labels, seed=_seed(seed, 14))
     columns = ["test_mse", "classifier_top1_on_reconstructions", "classifier_macro_f1_on_reconstructions",
@@ -394,9 +395,9 @@ def table2(*, scale="small", seed=0, out=None, **options):
             "classifier_top1_on_originals": float(original_accuracy),
             "clustering_accuracy_of_raw_pixels": pixels}
 
-    figure, axes = plt.subplots(3, 8, figsize=(8, 3.4))
-    for row, (label, images) in enumerate([("held-out", task.test_images[:8]), *examples.items()]):
-        for column in range(8):
+    figure, axes = plt.subplots(3, len(shown), figsize=(8, 3.4), squeeze=False)
+    for row, (label, images) in enumerate([("held-out", task.test_images[shown]), *examples.items()]):
+        for column in range(len(shown)):
             axes[row, column].imshow(images[column].reshape(28, 28), cmap="gray", vmin=0, vmax=1)
             axes[row, column].set_xticks([])
             axes[row, column].set_yticks([])
