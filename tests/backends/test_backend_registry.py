@@ -4,7 +4,14 @@ import gymnasium
 import numpy as np
 import pytest
 
-from neuroworm.backends import NetworkPopulation, backend_names, get_backend, make_backend, register_backend
+from neuroworm.backends import (
+    NetworkPopulation,
+    ReferenceNetwork,
+    backend_names,
+    get_backend,
+    make_backend,
+    register_backend,
+)
 from neuroworm.backends.registry import _ENTRY_POINTS
 from neuroworm.control import ClosedLoopEvaluator, Controller
 from neuroworm.errors import ConfigError
@@ -143,3 +150,38 @@ def test_builtin_backends_are_registered_lazily_and_follow_the_protocol(small_ci
     assert (population.n_individuals, population.n_inputs, population.n_outputs) == (2, 20, 15)
     counts = population.advance(np.full((2, 20), 5.0), 4)
     assert counts.shape == (2, 15) and counts.max() <= 4 and counts.sum() > 0
+
+
+class ReferenceThroughAdvance(ReferenceNetwork):
+    """The NumPy reference driven by the protocol's default loop (one advance per environment step)."""
+
+    run_episode = NetworkPopulation.run_episode
+
+
+def test_the_default_loop_through_advance_equals_the_references_own_loop(small_circuit):
+    register_backend("reference_through_advance", ReferenceThroughAdvance)
+    try:
+        returns = {}
+        for backend in ("reference", "reference_through_advance"):
+            evaluator = ClosedLoopEvaluator(small_circuit, "alif", TASK, backend=backend, episode_steps=STEPS,
+                                            neural_steps_per_env_step=4, seed=2, input_gain=3.0)
+            genomes = evaluator.layout.random(3, seed=7, weight_noise=0.3)
+            genomes[:, evaluator.layout.slices["encoder"]] *= 10.0
+            returns[backend] = evaluator(genomes)
+            assert isinstance(evaluator._network, get_backend(backend))
+        np.testing.assert_array_equal(returns["reference"], returns["reference_through_advance"])
+        assert np.isfinite(returns["reference"]).all() and np.ptp(returns["reference"]) > 0
+    finally:
+        _ENTRY_POINTS.pop("reference_through_advance", None)
+
+
+def test_brian2_advance_equals_the_reference_advance(small_circuit):
+    pytest.importorskip("brian2")
+    layout = GenomeLayout(small_circuit, "alif", n_observations=2, n_actions=1)
+    genomes = layout.random(2, seed=3, weight_noise=0.3)
+    reference = make_backend("reference", layout, 2, genomes)
+    brian = make_backend("brian2", layout, 2, genomes, codegen="numpy")
+    current = np.random.default_rng(0).uniform(0, 0.8, (2, 20))
+    for steps in (3, 5):
+        np.testing.assert_array_equal(brian.advance(current, steps), reference.advance(current, steps))
+    assert reference.advance(current, 4).sum() > 0
