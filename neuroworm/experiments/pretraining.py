@@ -344,7 +344,7 @@ def _circuit(settings):
 
 
 def _evaluator(settings, circuit, layout, episode_steps):
-    from .. import ClosedLoopEvaluator
+    from ..control import ClosedLoopEvaluator
 
     return ClosedLoopEvaluator(circuit, settings.model, settings.task, episode_steps=episode_steps,
                                neural_steps_per_env_step=settings.neural_steps_per_env_step, layout=layout,
@@ -358,26 +358,15 @@ def _parallel(settings, population):
 
 
 def save_worm(path, genome, settings, layout, **extra):
-    """Write a worm: its genome and everything needed to rebuild and evaluate it.
+    """Write a worm file (:mod:`neuroworm.worm_file`) with these pre-training settings.
 
     The ``.npz`` holds ``genome`` (D,), ``settings`` (JSON of
-    :class:`PretrainSettings`), ``layout`` (JSON: connectome, circuit,
-    model, task, per_neuron, neural_steps_per_env_step, slices) and any
-    ``extra`` arrays (e.g. ``test_returns``).
+    :class:`PretrainSettings`), ``layout`` (JSON: per_neuron, slices) and
+    any ``extra`` arrays (e.g. ``test_returns``).
     """
-    description = {
-        "connectome": settings.connectome, "circuit": settings.circuit, "model": settings.model,
-        "task": settings.task, "per_neuron": list(layout.per_neuron),
-        "neural_steps_per_env_step": settings.neural_steps_per_env_step,
-        "slices": {name: [part.start, part.stop] for name, part in layout.slices.items()},
-    }
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(path.name + ".tmp.npz")
-    np.savez(temporary, genome=np.asarray(genome, dtype=np.float64), settings=json.dumps(asdict(settings)),
-             layout=json.dumps(description), **extra)
-    temporary.replace(path)
-    return path
+    from ..worm_file import write_worm_file
+
+    return write_worm_file(path, genome, asdict(settings), layout, **extra)
 
 
 def load_worm(path):
@@ -394,27 +383,17 @@ def load_worm(path):
     Raises
     ------
     ConfigError
-        If the file lacks a key or its layout does not match the rebuilt one.
+        If the file lacks a key, holds settings that are not pre-training
+        settings, or its layout does not match the rebuilt one.
     """
-    from ..tasks import task_dimensions
+    from ..worm_file import read_worm_file
 
-    path = Path(path)
-    with np.load(path) as data:
-        missing = [key for key in ("genome", "settings", "layout") if key not in data]
-        if missing:
-            raise ConfigError(f"{path}: not a neuroworm worm file, missing {missing}")
-        genome = np.array(data["genome"], dtype=np.float64)
-        try:
-            settings = PretrainSettings(**json.loads(str(data["settings"])))
-            stored = {name: list(bounds) for name, bounds in json.loads(str(data["layout"]))["slices"].items()}
-        except (TypeError, KeyError, AttributeError, json.JSONDecodeError) as error:
-            raise ConfigError(f"{path}: malformed settings or layout ({type(error).__name__}: {error})") from None
-    circuit = _circuit(settings)
-    layout = pretraining_layout(circuit, settings.model, *task_dimensions(settings.task))
-    rebuilt = {name: [part.start, part.stop] for name, part in layout.slices.items()}
-    if stored != rebuilt or genome.shape != (layout.size,):
-        raise ConfigError(f"{path}: the stored genome layout {stored} does not match the rebuilt one {rebuilt}")
-    return genome, settings, circuit, layout
+    worm = read_worm_file(path)
+    try:
+        settings = PretrainSettings(**worm.settings)
+    except TypeError as error:
+        raise ConfigError(f"{path}: settings are not pre-training settings ({error})") from None
+    return worm.genome, settings, worm.circuit, worm.layout
 
 
 def _log(message, stream):

@@ -1,0 +1,137 @@
+"""Worm files: one genome and everything needed to rebuild the network it runs on.
+
+A worm file is a NumPy ``.npz`` read with ``allow_pickle=False``:
+
+``genome`` (D,) float64
+    The genome (log-weights, log-conductances, encoder, decoder, per-neuron
+    constants), in the order of ``layout["slices"]``.
+``settings`` str (JSON)
+    At least ``connectome``, ``circuit`` (``"locomotion"`` or
+    ``"locomotion+command"``), ``model`` and ``task``; writers add what
+    else rebuilds their evaluator (``neural_steps_per_env_step``,
+    ``gap_junctions``, ``episode_steps``, ...).
+``layout`` str (JSON)
+    ``per_neuron`` (the neuron constants held per cell) and ``slices``
+    (``{name: [start, stop]}``), checked against the layout rebuilt on load.
+any other arrays
+    E.g. ``test_returns``.
+
+``neuroworm pretrain`` writes them (:func:`neuroworm.experiments.pretraining.save_worm`),
+``neuroworm evaluate`` and the demo read them.
+"""
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .errors import ConfigError
+
+__all__ = ["WormRecord", "read_worm_file", "write_worm_file"]
+
+CIRCUITS = ("locomotion", "locomotion+command")
+"""Circuits a worm file can name."""
+
+
+@dataclass
+class WormRecord:
+    """What :func:`read_worm_file` returns.
+
+    Attributes
+    ----------
+    genome : numpy.ndarray, shape (D,)
+    settings : dict
+        The stored settings (JSON).
+    circuit : Circuit
+    layout : GenomeLayout
+    arrays : dict of str to numpy.ndarray
+        The file's other arrays (e.g. ``test_returns``).
+    """
+
+    genome: np.ndarray
+    settings: dict
+    circuit: object
+    layout: object
+    arrays: dict = field(default_factory=dict)
+
+
+def write_worm_file(path, genome, settings, layout, **arrays):
+    """Write a worm file atomically (see the module docstring); return its path.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+    genome : array_like, shape (layout.size,)
+    settings : dict
+        JSON-able; must name ``connectome``, ``circuit``, ``model`` and ``task``.
+    layout : GenomeLayout
+    **arrays : numpy.ndarray
+        Extra numeric arrays.
+
+    Raises
+    ------
+    ConfigError
+        Settings missing a key, or a genome that does not fit the layout.
+    """
+    missing = [key for key in ("connectome", "circuit", "model", "task") if key not in settings]
+    if missing:
+        raise ConfigError(f"worm settings lack {missing}")
+    genome = np.asarray(genome, dtype=np.float64)
+    if genome.shape != (layout.size,):
+        raise ConfigError(f"genome has shape {genome.shape}, its layout needs ({layout.size},)")
+    description = {"per_neuron": list(layout.per_neuron),
+                   "slices": {name: [part.start, part.stop] for name, part in layout.slices.items()}}
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(path.name + ".tmp.npz")
+    np.savez(temporary, genome=genome, settings=json.dumps(settings), layout=json.dumps(description), **arrays)
+    temporary.replace(path)
+    return path
+
+
+def read_worm_file(path):
+    """Read a worm file and rebuild its circuit and genome layout.
+
+    Returns
+    -------
+    WormRecord
+
+    Raises
+    ------
+    ConfigError
+        A file that cannot be read, lacks a key, names an unknown circuit, or
+        whose stored layout does not match the rebuilt one; the message
+        names the file.
+    """
+    from .connectome import load_connectome, locomotion_circuit
+    from .genome import GenomeLayout
+    from .tasks import task_dimensions
+
+    path = Path(path)
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            contents = {key: np.array(data[key]) for key in data.files}
+    except (OSError, ValueError) as error:
+        raise ConfigError(f"{path}: not a readable .npz file ({error})") from None
+    missing = [key for key in ("genome", "settings", "layout") if key not in contents]
+    if missing:
+        raise ConfigError(f"{path}: not a neuroworm worm file, missing {missing}")
+    try:
+        settings = json.loads(str(contents.pop("settings")))
+        description = json.loads(str(contents.pop("layout")))
+        stored = {name: list(bounds) for name, bounds in description["slices"].items()}
+        per_neuron = tuple(description.get("per_neuron", ()))
+        names = {key: settings[key] for key in ("connectome", "circuit", "model", "task")}
+    except (TypeError, KeyError, AttributeError, json.JSONDecodeError) as error:
+        raise ConfigError(f"{path}: malformed settings or layout ({type(error).__name__}: {error})") from None
+    if names["circuit"] not in CIRCUITS:
+        raise ConfigError(f"{path}: unknown circuit {names['circuit']!r}; known: {CIRCUITS}")
+    genome = np.asarray(contents.pop("genome"), dtype=np.float64).ravel()
+    circuit = locomotion_circuit(load_connectome(names["connectome"]),
+                                 command_interneurons=names["circuit"] == "locomotion+command")
+    layout = GenomeLayout(circuit, names["model"], *task_dimensions(names["task"]), per_neuron=per_neuron)
+    rebuilt = {name: [part.start, part.stop] for name, part in layout.slices.items()}
+    if stored != rebuilt or genome.shape != (layout.size,):
+        raise ConfigError(f"{path}: the stored genome layout {stored} does not match the rebuilt one {rebuilt}")
+    return WormRecord(genome, settings, circuit, layout, contents)
