@@ -267,3 +267,18 @@ def test_plasticity_names_say_what_each_rule_is():
     assert "Izhikevich 2007" in EligibilitySTDP.__doc__ and "Bertens & Lee" in GatedSTDP.__doc__
     with pytest.raises(ConfigError, match="gated_stdp"):
         get_plasticity("hebbian")
+
+
+def test_model_defaults_are_the_experiment_files_values():
+    """The paper's neuron constants in models/schmidgall2023.toml and the models' defaults agree."""
+    from neuroworm.experiments import load_experiment_config
+
+    neurons = load_experiment_config("schmidgall2023")["neurons"]
+    izhikevich, alif = Izhikevich(), ALIF()
+    table = neurons["izhikevich"]
+    assert (izhikevich.a, izhikevich.b, izhikevich.c, izhikevich.d) == (table["a"], table["b"], table["c"], table["d"])
+    assert izhikevich.v_peak == table["spike_threshold"] and izhikevich.input_scale == table["current_scalar"]
+    assert izhikevich.readout_scale == table["voltage_constant_scalar"]
+    assert alif.beta == neurons["alif"]["adaptation_constant"]
+    assert neurons["alif"]["voltage_decay"] == "exp(-1/20)" and alif.tau_membrane_ms == 20.0
+    assert neurons["alif"]["adaptive_threshold_decay"] == "exp(-1/10)" and alif.tau_adaptation_ms == 10.0
