@@ -33,9 +33,9 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ConnectomeFileError
-from . import readers
+from . import readers, textfiles
 
-__all__ = ["read_flywire_codex_columnar"]
+__all__ = ["read_edge_list_columnar", "read_flywire_codex_columnar"]
 
 _COLUMNS = ("pre_root_id", "post_root_id", "syn_count", "nt_type")
 
@@ -168,15 +168,15 @@ def read_flywire_codex_columnar(path, neurons=None, name=None, max_bytes=None):
     table = None  # the typed columns are all that is needed from here on
 
     # Cells in order of first appearance, reading each row's pre then post (as the strict reader does).
+    # factorize numbers the ids in order of first appearance, so its codes are the rows' cell indices.
     interleaved = np.empty(2 * len(pre), dtype=np.uint64)
     interleaved[0::2], interleaved[1::2] = pre, post
-    cell_ids = pd.unique(interleaved)
-    del interleaved
-    cell_names = np.array([str(int(cell)) for cell in cell_ids], dtype=object)
-    position = pd.Index(cell_ids)
-    pre_index = position.get_indexer(pre).astype(np.int64)
-    post_index = position.get_indexer(post).astype(np.int64)
     del pre, post
+    row_cells, cell_ids = pd.factorize(interleaved)
+    del interleaved
+    pre_index, post_index = row_cells[0::2].astype(np.int64), row_cells[1::2].astype(np.int64)
+    del row_cells
+    cell_names = np.array([str(int(cell)) for cell in cell_ids], dtype=object)
 
     # Neuropils of a pair summed (rows of weight 0 dropped), pairs in order of first appearance:
     # one int64 key per pair, factorised (codes follow first appearance) and weights summed per code.
@@ -232,3 +232,141 @@ def read_flywire_codex_columnar(path, neurons=None, name=None, max_bytes=None):
     from .model import Connectome
 
     return Connectome(neuron_table, chemical, electrical, metadata, name or readers._default_name(Path(path)))
+
+
+def _first_line(path, max_bytes):
+    """(text of the header line, number of lines before it) of a possibly gzipped file, or _Fallback."""
+    source = _open(path, max_bytes)
+    try:
+        with open(source, "rb") if isinstance(source, str) else io.BufferedReader(source) as stream:
+            for number, raw in enumerate(stream):
+                if number > 1000:
+                    break
+                text = raw.decode("utf-8-sig" if number == 0 else "utf-8")
+                if text.strip():
+                    return text.rstrip("\r\n"), number
+    except (UnicodeDecodeError, OSError, EOFError) as error:
+        raise _Fallback(str(error)) from error
+    raise _Fallback("no header")
+
+
+def _strip_names(dictionary):
+    """Dictionary values stripped; _Fallback for empty names or control characters."""
+    names = np.array([str(value).strip() for value in dictionary.to_pylist()], dtype=object)
+    if any(name == "" or readers._CONTROL_CHARACTERS.search(name) for name in names):
+        raise _Fallback("bad cell name")
+    return names
+
+
+def read_edge_list_columnar(path, pre="pre", post="post", weight="weight", delimiter=None, name=None, max_bytes=None):
+    """Read a plain edge list of any size; same result as :func:`~neuroworm.connectome.readers.read_edge_list`.
+
+    For files without ``kind``, ``type`` or ``sign`` columns and without a
+    neuron table (every row a chemical synapse, cells named by the edges).
+    Anything else, and any value the typed parse cannot vouch for, goes to
+    the strict reader, which names the line and column at fault.
+
+    Parameters
+    ----------
+    path : str or path-like
+    pre, post, weight : str
+        Column names, as for ``read_edge_list``.
+    delimiter : str, optional
+        As for ``read_edge_list`` (by default from the extension or the header).
+    name : str, optional
+    max_bytes : int, optional
+        Largest text a compressed file may expand to.
+
+    Returns
+    -------
+    Connectome
+    """
+    import pyarrow as pa
+    from pyarrow import csv
+
+    path = readers._as_path(path)
+
+    def strict():
+        return readers._read_edge_list_strict(path, pre=pre, post=post, weight=weight, delimiter=delimiter, name=name,
+                                              max_bytes=max_bytes)
+
+    if not path.is_file():
+        return strict()
+    try:
+        header_text, header_index = _first_line(path, max_bytes)
+        separator = textfiles._sniff_delimiter(path, header_text, delimiter)
+        header = [field.strip() for field in header_text.split(separator)]
+        if len(set(header)) != len(header) or pre not in header or post not in header or '"' in header_text or any(
+            column in header for column in ("kind", "type", "sign")
+        ):
+            raise _Fallback("a header the columnar reader does not handle")
+        has_weight = weight in header
+        if weight != "weight" and not has_weight:
+            raise _Fallback("missing weight column")
+        source = _open(path, max_bytes)
+        try:
+            table = csv.read_csv(
+                source,
+                read_options=csv.ReadOptions(block_size=1 << 24, skip_rows=header_index + 1, column_names=header),
+                parse_options=csv.ParseOptions(delimiter=separator),
+                convert_options=csv.ConvertOptions(
+                    include_columns=[pre, post] + ([weight] if has_weight else []),
+                    column_types={pre: pa.dictionary(pa.int32(), pa.string()),
+                                  post: pa.dictionary(pa.int32(), pa.string()), weight: pa.float64()},
+                    strings_can_be_null=False,
+                ),
+            )
+        except ConnectomeFileError:
+            raise
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, KeyError, ValueError, OSError) as error:
+            raise _Fallback(str(error)) from error
+        finally:
+            if not isinstance(source, str):
+                source.close()
+        if table.num_rows == 0:
+            raise _Fallback("no rows")
+        table = table.unify_dictionaries()
+        pre_column, post_column = table.column(pre).combine_chunks(), table.column(post).combine_chunks()
+        pre_names, post_names = _strip_names(pre_column.dictionary), _strip_names(post_column.dictionary)
+        if has_weight:
+            if table.column(weight).null_count:
+                raise _Fallback("missing weight")
+            weights = table.column(weight).to_numpy()
+            if not np.all(np.isfinite(weights)) or np.any(weights < 0):
+                raise _Fallback("bad weight")
+        else:
+            weights = np.ones(table.num_rows)
+        # one code per distinct (stripped) name across both columns
+        name_codes, names = pd.factorize(np.concatenate([pre_names, post_names]))
+        pre_code = name_codes[: len(pre_names)][pre_column.indices.to_numpy(zero_copy_only=False)]
+        post_code = name_codes[len(pre_names):][post_column.indices.to_numpy(zero_copy_only=False)]
+    except _Fallback:
+        return strict()
+    table = pre_column = post_column = None
+
+    keep = weights > 0
+    if not keep.any():
+        return strict()
+    pre_code, post_code, weights = pre_code[keep], post_code[keep], weights[keep]
+    interleaved = np.empty(2 * len(pre_code), dtype=np.int64)
+    interleaved[0::2], interleaved[1::2] = pre_code, post_code
+    order = pd.unique(interleaved)  # cells in order of first appearance among kept rows
+    del interleaved
+    rank = np.empty(len(names), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    cell_names = np.asarray(names, dtype=object)[order]
+    n_cells = len(order)
+    pair_codes, pairs = pd.factorize(rank[pre_code] * n_cells + rank[post_code])
+    summed = pd.Series(weights).groupby(pair_codes).sum().to_numpy()  # pandas' sum, as the strict reader's
+    if not np.all(np.isfinite(summed)):
+        return strict()  # an overflowing sum: the strict reader names its line
+    chemical = pd.DataFrame({"pre": cell_names[pairs // n_cells], "post": cell_names[pairs % n_cells],
+                             "weight": summed})
+    neurons = pd.DataFrame({"cell_class": "other", "neurotransmitter": None, "sign": np.int8(0)},
+                           index=pd.Index(cell_names, name="name"))
+    electrical = pd.DataFrame({"a": pd.Series(dtype=object), "b": pd.Series(dtype=object),
+                               "weight": pd.Series(dtype=np.float64)})
+    metadata = {"source_file": str(path), "format": "edge list", "weight_unit": f"column {weight!r} of the file"}
+    from .model import Connectome
+
+    return Connectome(neurons, chemical, electrical, metadata, name or readers._default_name(path))

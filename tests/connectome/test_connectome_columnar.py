@@ -8,9 +8,9 @@ import pytest
 
 pytest.importorskip("pyarrow")
 
-from neuroworm.connectome import readers  # noqa: E402
-from neuroworm.connectome.columnar import read_flywire_codex_columnar  # noqa: E402
-from neuroworm.errors import ConnectomeFileError  # noqa: E402
+from neuroworm.connectome import readers
+from neuroworm.connectome.columnar import read_flywire_codex_columnar
+from neuroworm.errors import ConnectomeFileError
 
 HEADER = "pre_root_id,post_root_id,neuropil,syn_count,nt_type\n"
 
@@ -28,6 +28,17 @@ def random_codex(path, seed, rows=600, cells=40):
     return frame, ids
 
 
+def no_fallback(monkeypatch):
+    """Make the strict readers unreachable from the columnar ones (the typed path must do the work)."""
+    def refuse(*args, **kwargs):
+        raise AssertionError("the columnar reader fell back to the strict one")
+
+    strict = {name: getattr(readers, name) for name in ("_read_flywire_codex_strict", "_read_edge_list_strict")}
+    for name in strict:
+        monkeypatch.setattr(readers, name, refuse)
+    return strict
+
+
 def assert_same_connectome(left, right):
     pd.testing.assert_frame_equal(left.neurons, right.neurons)
     pd.testing.assert_frame_equal(left.chemical, right.chemical)
@@ -36,21 +47,23 @@ def assert_same_connectome(left, right):
 
 
 @pytest.mark.parametrize("seed", range(4))
-def test_columnar_equals_strict_on_random_files(tmp_path, seed):
+def test_columnar_equals_strict_on_random_files(tmp_path, monkeypatch, seed):
     path = tmp_path / "connections.csv"
     random_codex(path, seed)
-    assert_same_connectome(read_flywire_codex_columnar(path), readers._read_flywire_codex_strict(path))
+    strict = no_fallback(monkeypatch)
+    assert_same_connectome(read_flywire_codex_columnar(path), strict["_read_flywire_codex_strict"](path))
 
 
-def test_columnar_equals_strict_with_a_neuron_table_and_gzip(tmp_path):
+def test_columnar_equals_strict_with_a_neuron_table_and_gzip(tmp_path, monkeypatch):
     path = tmp_path / "connections.csv.gz"
-    frame, ids = random_codex(tmp_path / "plain.csv", 7)
+    _, ids = random_codex(tmp_path / "plain.csv", 7)
     path.write_bytes(gzip.compress((tmp_path / "plain.csv").read_bytes()))
     cells = tmp_path / "classification.csv"
     pd.DataFrame({"root_id": ids[::-1], "super_class": ["central", "sensory", "motor", "optic"] * 10,
                   "flow": "intrinsic"}).to_csv(cells, index=False)
+    strict = no_fallback(monkeypatch)
     assert_same_connectome(read_flywire_codex_columnar(path, neurons=cells),
-                           readers._read_flywire_codex_strict(path, neurons=cells))
+                           strict["_read_flywire_codex_strict"](path, neurons=cells))
 
 
 @pytest.mark.parametrize(
@@ -84,7 +97,7 @@ def test_large_files_go_through_the_columnar_reader(tmp_path, monkeypatch):
     path = tmp_path / "connections.csv"
     random_codex(path, 3)
     calls = []
-    import neuroworm.connectome.columnar as columnar
+    from neuroworm.connectome import columnar
 
     original = columnar.read_flywire_codex_columnar
     monkeypatch.setattr(columnar, "read_flywire_codex_columnar", lambda *a, **k: calls.append(a) or original(*a, **k))
@@ -94,3 +107,47 @@ def test_large_files_go_through_the_columnar_reader(tmp_path, monkeypatch):
     small = readers.read_flywire_codex(path)
     assert len(calls) == 1
     assert_same_connectome(big, small)
+
+
+def random_edge_list(path, seed, separator=",", rows=500):
+    rng = np.random.default_rng(seed)
+    names = np.array(["AVAL", "AVAR", " ASHL", "ASHL ", "DB1", "VD 2", "muscle-1", "é-cell", "X"])
+    frame = pd.DataFrame({"pre": rng.choice(names, rows), "post": rng.choice(names, rows),
+                          "weight": np.round(rng.exponential(2.0, rows) * (rng.random(rows) > 0.1), 3)})
+    text = frame.to_csv(index=False, sep=separator)
+    if path.suffix == ".gz":
+        path.write_bytes(gzip.compress(text.encode()))
+    else:
+        path.write_text(text)
+
+
+@pytest.mark.parametrize("suffix, separator", [(".csv", ","), (".tsv", "\t"), (".csv.gz", ","), (".txt", ";")])
+@pytest.mark.parametrize("seed", range(2))
+def test_columnar_edge_list_equals_strict(tmp_path, monkeypatch, suffix, separator, seed):
+    from neuroworm.connectome.columnar import read_edge_list_columnar
+
+    path = tmp_path / f"edges{suffix}"
+    random_edge_list(path, seed, separator)
+    strict = no_fallback(monkeypatch)
+    assert_same_connectome(read_edge_list_columnar(path), strict["_read_edge_list_strict"](path))
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("pre,post,weight\nA,B,1\nA,,2\n", "missing cell name"),
+        ("pre,post,weight\nA,B,1\nA,B\x00C,2\n", "control character"),
+        ("pre,post,weight\nA,B,1\nA,C,nan\n", "non-negative finite"),
+        ("pre,post,weight\nA,B,1\nA,C,-1\n", "negative"),
+        ("pre,post,weight\nA,B,1\nA,C,1.5e308\nA,C,1.5e308\n", "sum to more than a float"),
+        ("pre,post,weight\nA,B,1\nA,C,2,3\n", "field"),
+    ],
+)
+def test_columnar_edge_list_errors_come_from_the_strict_reader(tmp_path, text, message):
+    from neuroworm.connectome.columnar import read_edge_list_columnar
+
+    path = tmp_path / "edges.csv"
+    path.write_text(text)
+    with pytest.raises(ConnectomeFileError, match=message) as error:
+        read_edge_list_columnar(path)
+    assert error.value.row == 3
