@@ -99,3 +99,21 @@ def test_settings_reject_unknown_keys_and_scales():
         settings_for("small", layers=3)
     with pytest.raises(ConfigError, match="scale"):
         settings_for("huge")
+
+
+def test_readme_example_runs(tmp_path, monkeypatch):
+    """The README's ElegansNet example, with fewer digits and one epoch (the only substitutions)."""
+    import re
+    import runpy
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    start = text.index("## ElegansNet: the connectome as a trained tensor network")
+    source = re.compile(r"```python\n(.*?)```", re.DOTALL).search(text, start).group(1)
+    source = source.replace("train_per_class=200, test_per_class=100", "train_per_class=5, test_per_class=3")
+    source = source.replace("epochs=5", "epochs=1")
+    script = tmp_path / "example.py"
+    script.write_text(source + "\nassert net.parameter_breakdown == {'encoder': 260288, 'connectome': 50776, "
+                               "'decoder': 5130, 'total': 316194}\nassert len(history.epoch) == 2\n")
+    monkeypatch.chdir(tmp_path)
+    runpy.run_path(str(script))
