@@ -20,6 +20,7 @@ import neuroworm
 from neuroworm.errors import CheckpointError
 from neuroworm.evolve import CMAES, EliteGA, OpenAIES, read_checkpoint, run, write_checkpoint
 from neuroworm.evolve.checkpoint import LEGACY_PICKLE_MAGIC
+from neuroworm.evolve.strategy import Strategy
 from neuroworm.evolve.objectives import Noisy, sphere
 
 REPOSITORY = Path(neuroworm.__file__).resolve().parent.parent
@@ -337,3 +338,14 @@ def test_write_checkpoint_refuses_objects_and_reports_a_full_disk(tmp_path, monk
         write_checkpoint(path, {"generation": 2})
     assert path.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.npz"]
+
+
+def test_a_strategy_without_state_methods_cannot_be_checkpointed(tmp_path):
+    class Frozen(EliteGA):
+        state = Strategy.state
+        load_state = Strategy.load_state
+
+    with pytest.raises(CheckpointError, match="defines no state"):
+        run(Frozen(np.ones(4), population_size=6, n_elites=2), sphere, generations=1, seed=0,
+            checkpoint=tmp_path / "run.npz", progress=False)
+    run(Frozen(np.ones(4), population_size=6, n_elites=2), sphere, generations=1, seed=0, progress=False)

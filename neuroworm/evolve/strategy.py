@@ -26,6 +26,7 @@ import hashlib
 
 import numpy as np
 
+from ..errors import CheckpointError
 from ..seeding import make_rng
 from .checkpoint import generator_state
 
@@ -92,6 +93,11 @@ class Strategy:
         arrays : dict of str to numpy.ndarray
             Numeric arrays.  Subclasses extend both.
         """
+        if type(self).state is Strategy.state:  # only the generator would be saved: a silently wrong resume
+            raise CheckpointError(
+                f"strategy {self.name} defines no state()/load_state(), so its state cannot be checkpointed; "
+                "implement both (see neuroworm.evolve.strategy) or run without a checkpoint"
+            )
         return {"rng": generator_state(self.rng)}, {}
 
     def load_state(self, section):
