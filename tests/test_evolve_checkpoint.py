@@ -20,8 +20,8 @@ import neuroworm
 from neuroworm.errors import CheckpointError
 from neuroworm.evolve import CMAES, EliteGA, OpenAIES, read_checkpoint, run, write_checkpoint
 from neuroworm.evolve.checkpoint import LEGACY_PICKLE_MAGIC
-from neuroworm.evolve.strategy import Strategy
 from neuroworm.evolve.objectives import Noisy, sphere
+from neuroworm.evolve.strategy import Strategy
 
 REPOSITORY = Path(neuroworm.__file__).resolve().parent.parent
 
