@@ -117,3 +117,18 @@ def test_readme_example_runs(tmp_path, monkeypatch):
                                "'decoder': 5130, 'total': 316194}\nassert len(history.epoch) == 2\n")
     monkeypatch.chdir(tmp_path)
     runpy.run_path(str(script))
+
+
+@pytest.mark.slow
+def test_table1_on_a_cifar10_folder(tiny, tmp_path):
+    rng = np.random.default_rng(1)
+    data = tmp_path / "cifar-10-batches-py"
+    data.mkdir()
+    for name, count in (("data_batch_1", 100), ("test_batch", 50)):
+        batch = {b"data": rng.integers(0, 256, (count, 3072), dtype=np.uint8),
+                 b"labels": (np.arange(count) % 10).tolist()}
+        (data / name).write_bytes(pickle.dumps(batch, protocol=2))
+    document = reproduce("bardozzo2023", "table1", scale="small", out=tmp_path / "out", dataset="cifar10",
+                         data=str(tmp_path))
+    assert document["ours"]["dataset"] == "cifar10" and document["ours"]["train_images"] == 80
+    assert document["ours"]["parameters"]["ElegansNet"] > 3072 * 83 * 2  # the encoder reads 3072 values
