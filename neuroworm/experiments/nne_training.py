@@ -16,6 +16,8 @@ combine; each is usable on its own:
   sparse 784-h-k network, both layers, trained by Adam.
 """
 
+from pathlib import Path
+
 import numpy as np
 
 from ..errors import ConfigError
@@ -82,7 +84,8 @@ def evolve_nne(split, *, n_genes, n_hidden, population_size, generations, epsilo
         Seeds the run (genotype sampling, minibatches); ``network_seed``
         (default ``seed``) draws the input graph and ``W``.
     checkpoint : path, optional
-        Checkpoint file of the run (resumable with ``resume=True``).
+        Checkpoint file of the run; with ``resume=True`` an existing one is
+        continued (a finished run returns at once), a missing one is started.
     blas_threads : int
         BLAS threads (one is fastest on a shared two-core machine).
 
@@ -99,6 +102,7 @@ def evolve_nne(split, *, n_genes, n_hidden, population_size, generations, epsilo
     network = NNENetwork(n_genes=n_genes, n_hidden=n_hidden, n_outputs=split.n_classes,
                          seed=seed if network_seed is None else network_seed)
     fitness = NNEFitness(network, split.train_images, split.train_labels, minibatch)
+    resume = bool(resume) and checkpoint is not None and Path(checkpoint).exists()
     with _blas(blas_threads):
         result = run(NNE(n_genes, population_size=population_size, epsilon=epsilon), fitness, generations,
                      seed=seed, checkpoint=checkpoint, resume=resume, progress=False)

@@ -12,6 +12,12 @@ from neuroworm.errors import DatasetFileError, NeuroWormError, TaskError
 from neuroworm.tasks.mnist import load_mnist, read_idx, read_idx_bytes, split_mnist
 
 
+@pytest.fixture(autouse=True)
+def embedded_default(monkeypatch):
+    """These tests pin the embedded set: a user's NEUROWORM_MNIST folder must not replace it."""
+    monkeypatch.delenv("NEUROWORM_MNIST", raising=False)
+
+
 def idx_bytes(array, type_byte=0x08):
     array = np.asarray(array)
     header = bytes([0, 0, type_byte, array.ndim]) + b"".join(struct.pack(">I", n) for n in array.shape)
@@ -130,6 +136,12 @@ def test_count_mismatch_and_bad_labels(tmp_path):
     (tmp_path / "train-labels-idx1-ubyte").write_bytes(idx_bytes(labels))
     with pytest.raises(DatasetFileError, match="label 12 at item 7 is outside 0-9"):
         load_mnist(tmp_path)
+
+
+def test_environment_variable_points_at_a_folder(tmp_path, monkeypatch):
+    write_idx_folder(tmp_path, gz=True)
+    monkeypatch.setenv("NEUROWORM_MNIST", str(tmp_path))
+    assert len(load_mnist()) == 50 and not load_mnist().embedded
 
 
 def test_missing_file_and_not_a_folder(tmp_path):
