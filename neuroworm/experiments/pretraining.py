@@ -490,13 +490,15 @@ def pretrain(settings, out, resume=False, progress=False, log=None):
     fitness = MultiEpisodeFitness(_evaluator(settings, circuit, layout, settings.ga_episode_steps),
                                   settings.episodes_per_individual)
     ga_checkpoint = ga_dir / "checkpoint"
-    result = evolve.run(ga, fitness, settings.ga_generations, seed=settings.seed + 1, checkpoint=ga_checkpoint,
-                        resume=ga_checkpoint.exists(), progress=progress, heldout=validation,
-                        heldout_every=settings.heldout_every, **_parallel(settings, settings.ga_population))
-    result.to_csv(ga_dir / "logbook.csv")
-    ga_genome = np.asarray(result.best, dtype=np.float64) if settings.ga_generations else es_genome
+    ga_genome = es_genome
+    if settings.ga_generations:
+        result = evolve.run(ga, fitness, settings.ga_generations, seed=settings.seed + 1, checkpoint=ga_checkpoint,
+                            resume=ga_checkpoint.exists(), progress=progress, heldout=validation,
+                            heldout_every=settings.heldout_every, **_parallel(settings, settings.ga_population))
+        result.to_csv(ga_dir / "logbook.csv")
+        ga_genome = np.asarray(result.best, dtype=np.float64)
+        _log(f"GA done: validation {_last_heldout(result)}", log)
     save_worm(ga_dir / "worm.npz", ga_genome, settings, layout)
-    _log(f"GA done: validation {_last_heldout(result)}", log)
 
     # ---- the report: test seeds, never used to train or choose
     test = HeldoutReturns(validation.evaluator, heldout_seeds(settings.test_episodes, "test"))
