@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ConfigError
+from ..validation import check_nonnegative_int, check_positive_int
 from .config import load_experiment_config
 from .run_folder import check_output_folder, folder_lock, require_memory
 
@@ -76,18 +77,16 @@ class EvolutionSettings:
         if self.strategy not in STRATEGIES:
             raise ConfigError(f"strategy must be one of {STRATEGIES}, got {self.strategy!r}")
         for name in ("population", "generations", "episode_steps"):
-            if int(getattr(self, name)) < 1:
-                raise ConfigError(f"{name} must be at least 1, got {getattr(self, name)!r}")
-        if self.neural_steps_per_env_step is not None and int(self.neural_steps_per_env_step) < 1:
-            raise ConfigError(f"neural_steps_per_env_step must be at least 1, got {self.neural_steps_per_env_step!r}")
-        if self.strategy == "ga" and not 1 <= self.elites < self.population:
+            check_positive_int(name, getattr(self, name))
+        if self.neural_steps_per_env_step is not None:
+            check_positive_int("neural_steps_per_env_step", self.neural_steps_per_env_step)
+        check_nonnegative_int("seed", self.seed)
+        if self.strategy == "ga" and not 1 <= check_positive_int("elites", self.elites) < self.population:
             raise ConfigError(f"elites must be in [1, population), got {self.elites} with population {self.population}")
         if self.strategy == "cma" and self.population < 2:
             raise ConfigError(f"population must be at least 2 for CMA-ES (it recombines the best half), got {self.population}")
         if self.strategy == "es" and self.population % 2:
             raise ConfigError(f"population must be even for the ES (antithetic pairs), got {self.population}")
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
-            raise ConfigError(f"seed must be a non-negative integer, got {self.seed!r}")
         return self
 
 
@@ -216,12 +215,11 @@ def evolve_controller(settings, out, resume=False, dask=None, processes=None, pr
     settings.validate()
     if dask and processes is not None:
         raise ConfigError("choose either dask or processes, not both")
-    if processes is not None and (isinstance(processes, bool) or int(processes) < 1):
-        raise ConfigError(f"processes must be at least 1, got {processes!r}")
+    if processes is not None:
+        check_positive_int("processes", processes)
     if dask is not None and dask != "local" and "://" not in str(dask):
         raise ConfigError(f"dask must be 'local' or a scheduler address such as tcp://host:8786, got {dask!r}")
-    if int(checkpoint_every) < 1:
-        raise ConfigError(f"checkpoint_every must be at least 1, got {checkpoint_every!r}")
+    check_positive_int("checkpoint_every", checkpoint_every)
     out = Path(out)
     check_output_folder(out)
     _refuse_unless_runnable(settings, out, resume)
