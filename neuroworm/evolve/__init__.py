@@ -13,6 +13,7 @@ from .elite_ga import EliteGA, gaussian_mutation, select_elites
 from .expansion import LinearExpansion, SharedWeights
 from .groups import GenomeGroups
 from .individual import FitnessMax, Individual
+from .nne import NNE
 from .openai_es import OpenAIES
 from .optimizers import Adam, MomentumSGD
 from .parallel import BatchEvaluation, open_map
@@ -23,6 +24,7 @@ from .toolbox import make_toolbox
 
 __all__ = [
     "CMAES",
+    "NNE",
     "Adam",
     "BatchEvaluation",
     "EliteGA",
