@@ -194,37 +194,44 @@ def read_flywire_codex_columnar(path, neurons=None, name=None, max_bytes=None):
     })
     del pairs, weights
 
-    # Each cell's neurotransmitter: the nt_type carrying most of its output synapses (ties: unknown).
-    n_codes = len(codes)
-    vote_codes, votes = pd.factorize(pre_index * n_codes + code_index.astype(np.int64))
-    vote_weights = np.bincount(vote_codes, weights=counts, minlength=len(votes))
-    del vote_codes, pre_index, post_index, counts, code_index
-    votes = pd.DataFrame({"pre": votes // n_codes, "code": np.asarray(codes, dtype=object)[votes % n_codes],
-                          "weight": vote_weights})
-    votes = votes[votes["code"] != ""].groupby(["pre", "code"], as_index=False)["weight"].sum()
-    best = votes.groupby("pre")["weight"].transform("max")
-    winners = votes[votes["weight"] == best]
-    winners = winners[~winners.duplicated("pre", keep=False)]
-    winners = pd.Series(winners["code"].to_numpy(), index=cell_names[winners["pre"].to_numpy()])
+    # Each cell's neurotransmitter: the nt_type carrying most of its output synapses (ties: unknown),
+    # from a (cells x codes) table of synapse totals and of whether any row voted.
+    known = list(readers.FLYWIRE_NEUROTRANSMITTERS)
+    canonical = np.array([known.index(code) if code else -1 for code in codes], dtype=np.int64)
+    row_code = canonical[code_index]
+    del code_index
+    voted = row_code >= 0
+    keys = pre_index[voted] * len(known) + row_code[voted]
+    shape = (n_cells, len(known))
+    totals = np.bincount(keys, weights=counts[voted], minlength=n_cells * len(known)).reshape(shape)
+    present = np.bincount(keys, minlength=n_cells * len(known)).reshape(shape) > 0
+    del keys, voted, row_code, pre_index, post_index, counts
+    totals[~present] = -np.inf
+    is_best = present & (totals == totals.max(axis=1)[:, None])
+    winner = np.where(is_best.sum(axis=1) == 1, is_best.argmax(axis=1), -1)  # -1: no or tied prediction
 
     if neurons is None:
         neuron_table = pd.DataFrame({"cell_class": "other"}, index=pd.Index(cell_names, name="name"))
-        cell_codes = winners.reindex(neuron_table.index).fillna("").to_numpy(object)
+        cell_code = winner
     else:
         table_path = readers._as_path(neurons)
         neuron_table, _, neuron_lines = readers._read_neuron_table(
             table_path, "root_id", ("super_class", readers._FLYWIRE_CLASSES), max_bytes=max_bytes
         )
-        if not pd.Index(cell_names).isin(neuron_table.index).all():
+        position = pd.Index(cell_names).get_indexer(neuron_table.index)
+        if len(np.setdiff1d(np.arange(n_cells), position)):  # a connection names a cell the table lacks
             return readers._read_flywire_codex_strict(path, neurons, name, max_bytes)
         if "nt_type" in neuron_table.columns:
-            cell_codes = readers._flywire_codes(table_path, neuron_table["nt_type"].to_numpy(object), neuron_lines,
-                                                "nt_type")
+            given = readers._flywire_codes(table_path, neuron_table["nt_type"].to_numpy(object), neuron_lines,
+                                           "nt_type")
+            cell_code = pd.Series(given).map({code: i for i, code in enumerate(known)}).fillna(-1).to_numpy(int)
         else:
-            cell_codes = winners.reindex(neuron_table.index).fillna("").to_numpy(object)
+            cell_code = np.where(position >= 0, winner[np.maximum(position, 0)], -1)
     transmitters = readers.FLYWIRE_NEUROTRANSMITTERS
-    neuron_table["neurotransmitter"] = [transmitters.get(code, (None, 0))[0] for code in cell_codes]
-    neuron_table["sign"] = np.array([transmitters.get(code, (None, 0))[1] for code in cell_codes], dtype=np.int8)
+    names = np.array([transmitters[code][0] for code in known] + [None], dtype=object)
+    signs = np.array([transmitters[code][1] for code in known] + [0], dtype=np.int8)
+    neuron_table["neurotransmitter"] = names[cell_code]  # index -1 is the last entry: unknown
+    neuron_table["sign"] = signs[cell_code]
     electrical = pd.DataFrame({"a": pd.Series(dtype=object), "b": pd.Series(dtype=object),
                                "weight": pd.Series(dtype=np.float64)})
     metadata = {"source_file": str(path), "format": "FlyWire Codex connections", "weight_unit": "synapses",
