@@ -50,6 +50,7 @@ import numpy as np
 
 from ..errors import ConfigError
 from ..seeding import make_rng
+from ..validation import check_positive_int
 
 __all__ = [
     "OUTPUT_FIRING",
@@ -176,8 +177,7 @@ class DopaminergicNetwork:
 
     def __init__(self, n_hidden=1000, *, n_inputs=784, n_outputs=10, reading="text", output_firing="all",
                  epsilon0=0.75, epsilon1=1.0, batch_size=50, seed=None):
-        if int(n_hidden) < 1 or int(batch_size) < 1:
-            raise ConfigError(f"n_hidden and batch_size must be >= 1, got {n_hidden}, {batch_size}")
+        n_hidden, batch_size = check_positive_int("n_hidden", n_hidden), check_positive_int("batch_size", batch_size)
         dopaminergic_update(np.zeros((1, 1)), np.ones((1, 1)), np.zeros(1, int), reading=reading,
                             output_firing=output_firing)  # validates the names
         from ..nn import kaiming_uniform

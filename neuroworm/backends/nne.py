@@ -32,6 +32,7 @@ import numpy as np
 
 from ..errors import ConfigError, GenomeError
 from ..seeding import make_rng
+from ..validation import check_positive_int
 
 __all__ = [
     "RANDOM_GUESS_LOSS",
@@ -189,10 +190,9 @@ class NNENetwork:
 
     def __init__(self, n_genes=5000, n_hidden=1000, *, n_inputs=784, n_outputs=10, connection_probability=0.1,
                  beta=0.0025, block=32, seed=None):
-        for name, value in (("n_genes", n_genes), ("n_hidden", n_hidden), ("n_inputs", n_inputs),
-                            ("n_outputs", n_outputs), ("block", block)):
-            if int(value) < 1:
-                raise ConfigError(f"{name} must be >= 1, got {value}")
+        n_genes, n_hidden = check_positive_int("n_genes", n_genes), check_positive_int("n_hidden", n_hidden)
+        n_inputs, n_outputs = check_positive_int("n_inputs", n_inputs), check_positive_int("n_outputs", n_outputs)
+        block = check_positive_int("block", block)
         if not 0 < connection_probability <= 1:
             raise ConfigError(f"connection_probability must be in (0, 1], got {connection_probability}")
         rng = make_rng(seed)

@@ -29,6 +29,7 @@ time".  :class:`NNE` has DEAP's ``generate``/``update`` shape, so
 import numpy as np
 
 from ..errors import ConfigError
+from ..validation import check_integer, check_positive_int
 from .individual import Individual, population_fitness, population_genomes
 from .strategy import Strategy
 
@@ -131,8 +132,8 @@ class NNE(Strategy):
 
     def __init__(self, n_genes, population_size=1000, epsilon=0.05, initial_frequencies=None, seed=None):
         super().__init__(seed)
-        if int(n_genes) < 1 or int(population_size) < 2:
-            raise ConfigError(f"n_genes must be >= 1 and population_size >= 2, got {n_genes}, {population_size}")
+        n_genes = check_positive_int("n_genes", n_genes)
+        population_size = check_integer("population_size", population_size, minimum=2)
         if not epsilon > 0:
             raise ConfigError(f"epsilon must be > 0, got {epsilon}")
         self.genome_size = int(n_genes)

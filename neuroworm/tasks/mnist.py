@@ -48,6 +48,7 @@ import numpy as np
 
 from ..errors import DatasetFileError, TaskError
 from ..seeding import make_rng
+from ..validation import check_positive_int
 
 __all__ = [
     "EMBEDDED_PER_CLASS",
@@ -387,10 +388,9 @@ def split_mnist(data=None, *, train_per_class=NNE_TRAIN_PER_CLASS, test_per_clas
     digits = tuple(range(10)) if digits is None else tuple(int(d) for d in digits)
     if not digits or len(set(digits)) != len(digits) or any(d < 0 or d > 9 for d in digits):
         raise TaskError(f"digits must be distinct values in 0-9, got {digits}")
-    if int(train_per_class) < 1:
-        raise TaskError(f"train_per_class must be >= 1, got {train_per_class}")
-    if test_per_class is not None and int(test_per_class) < 1:
-        raise TaskError(f"test_per_class must be >= 1 or None, got {test_per_class}")
+    train_per_class = check_positive_int("train_per_class", train_per_class, error=TaskError)
+    if test_per_class is not None:
+        test_per_class = check_positive_int("test_per_class", test_per_class, error=TaskError)
     rng = make_rng(seed)
     embedded = data.embedded
     train_rows, test_rows = [], []

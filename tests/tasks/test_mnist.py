@@ -178,3 +178,9 @@ def test_malformed_idx_mutations_are_reported(shape, cut, draw):
         bad = bytes([draw.draw(st.integers(1, 255))]) + good[1:]
     with pytest.raises(DatasetFileError):
         read_idx_bytes(bad, "mutated")
+
+
+@pytest.mark.parametrize("bad", [2.5, True, "200"])
+def test_split_refuses_counts_that_are_not_integers(bad):
+    with pytest.raises(TaskError, match="train_per_class"):
+        split_mnist(train_per_class=bad)
