@@ -74,10 +74,10 @@ def high_water_mark():  # VmHWM belongs to the process image: exec resets it (ru
         return next(int(line.split()[1]) * 1024 for line in stream if line.startswith("VmHWM:"))
 
 from neuroworm.connectome.columnar import read_flywire_codex_columnar
-from neuroworm.connectome.readers import read_flywire_codex
+from neuroworm.connectome.readers import _read_flywire_codex_strict
 import pyarrow.csv, pandas
 baseline = high_water_mark()
-reader = {"columnar": read_flywire_codex_columnar, "strict": read_flywire_codex}[sys.argv[1]]
+reader = {"columnar": read_flywire_codex_columnar, "strict": _read_flywire_codex_strict}[sys.argv[1]]
 start, cpu = time.perf_counter(), time.process_time()
 connectome = reader(sys.argv[2])
 seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
