@@ -174,13 +174,14 @@ def fig2(*, scale="small", seed=0, out=None, **options):
                             f"{100 * std.iloc[-1]:.1f} %)")
             axis.fill_between(mean.index[shown], (mean - std)[shown], (mean + std)[shown], color=_COLOURS[model],
                               alpha=0.15)
-    axes[0].set(xlabel="epoch", ylabel="held-out top-1 accuracy",
-                title=f"ElegansNet vs random graphs, {task.name} ({len(task.train_labels)} train, "
-                      f"{len(task.test_labels)} held-out)")
-    axes[1].set(xlabel="epoch", title="the same from epoch 1 (mean ± std over networks)")
+    figure.suptitle(f"ElegansNet vs random graphs, {task.name} ({len(task.train_labels)} training, "
+                    f"{len(task.test_labels)} held-out images; mean ± std over networks)")
+    axes[0].set(xlabel="epoch", ylabel="held-out top-1 accuracy", title="all epochs")
+    axes[1].set(xlabel="epoch", title="from epoch 1")
     axes[0].legend(fontsize=8, loc="lower right")
     for axis in axes:
         axis.grid(alpha=0.3)
+        axis.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
     best_control = max((f for f in finals if f != "ElegansNet"), key=lambda f: finals[f]["mean"])
     notes = (
         f"ElegansNet {100 * finals['ElegansNet']['mean']:.2f} ± {100 * finals['ElegansNet']['std']:.2f} % "
