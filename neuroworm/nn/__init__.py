@@ -17,6 +17,7 @@ from .functional import (
 )
 from .network import Layer, LayeredNetwork, MaskedDense, mlp
 from .optimizers import SGD, Adam, SignSGD, make_optimizer
+from .tensor_network import TensorNetwork
 from .training import LOSSES, History, evaluate, fit, minibatches
 
 __all__ = [
@@ -30,6 +31,7 @@ __all__ = [
     "LayeredNetwork",
     "MaskedDense",
     "SignSGD",
+    "TensorNetwork",
     "evaluate",
     "fit",
     "get_activation",
