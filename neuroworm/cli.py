@@ -214,6 +214,10 @@ def build_parser():
     info.add_argument("name", help="a dataset id from `neuroworm connectomes`")
     info.set_defaults(handler=command_connectome_info)
 
+    from .backends import backend_names
+    from .experiments.controller_evolution import CIRCUITS, STRATEGIES
+    from .neurons import MODEL_NAMES
+
     evolve = commands.add_parser(
         "evolve", help="evolve a connectome controller on a task",
         description="Evolve the weights of a connectome circuit (Dale's law kept: w = s*exp(w_log)) with the "
@@ -221,17 +225,18 @@ def build_parser():
         "every generation; --resume continues an interrupted run to the same result.",
     )
     evolve.add_argument("--connectome", default="cook2019_hermaphrodite", help="bundled connectome id")
-    evolve.add_argument("--circuit", default="locomotion", choices=["locomotion", "locomotion+command"])
-    evolve.add_argument("--model", default="alif", choices=["lif", "alif", "izhikevich"])
+    evolve.add_argument("--circuit", default="locomotion", choices=list(CIRCUITS))
+    evolve.add_argument("--model", default="alif", choices=list(MODEL_NAMES))
     evolve.add_argument("--task", default="Swimmer-v5", help="gymnasium id, e.g. Swimmer-v5, neuroworm/Swimmer6-v0")
-    evolve.add_argument("--strategy", default="ga", choices=["ga", "es", "cma"])
+    evolve.add_argument("--strategy", default="ga", choices=list(STRATEGIES))
     evolve.add_argument("--population", type=int, default=64, help="individuals per generation (paper: 750)")
     evolve.add_argument("--elites", type=int, default=8, help="elites kept by the GA (paper: 8)")
     evolve.add_argument("--generations", type=int, default=20)
     evolve.add_argument("--episode-steps", type=int, default=1000)
     evolve.add_argument("--neural-steps", type=int, default=None,
                         help="neural steps per environment step K (default: 4 for LIF/ALIF, 10 for Izhikevich)")
-    evolve.add_argument("--backend", default="brian2", choices=["brian2", "reference"])
+    evolve.add_argument("--backend", default="brian2", choices=backend_names(),
+                        help="a registered backend (neuroworm.backends.backend_names())")
     evolve.add_argument("--seed", type=int, default=1)
     evolve.add_argument("--out", required=True, help="folder for the run's results")
     evolve.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.npz")
@@ -242,8 +247,6 @@ def build_parser():
     evolve.add_argument("--quiet", action="store_true", help="no progress bar")
     evolve.set_defaults(handler=command_evolve)
 
-    from .neurons import MODEL_NAMES
-
     pretrain = commands.add_parser(
         "pretrain", help="ES pre-training then GA fine-tuning of a connectome controller",
         description="Schmidgall et al. (2023) A.2: OpenAI-ES on shared excitatory/inhibitory log-weights, neuron "
@@ -252,7 +255,7 @@ def build_parser():
         "worm is scored on 16 test seeds (OUT/test.json). Both stages checkpoint every generation.",
     )
     pretrain.add_argument("--connectome", default="cook2019_hermaphrodite", help="bundled connectome id")
-    pretrain.add_argument("--circuit", default="locomotion", choices=["locomotion", "locomotion+command"])
+    pretrain.add_argument("--circuit", default="locomotion", choices=list(CIRCUITS))
     pretrain.add_argument("--model", default="alif", choices=list(MODEL_NAMES))
     pretrain.add_argument("--task", default="Swimmer-v5", help="e.g. Swimmer-v5, neuroworm/Swimmer6-v0")
     pretrain.add_argument("--es-epochs", type=int, default=300, help="ES epochs (paper: 1000)")
@@ -305,8 +308,8 @@ def build_parser():
     demo.add_argument("--episode-steps", type=int, default=None, help="episode length (default: the worm's, 1000)")
     demo.set_defaults(handler=command_demo)
 
-    from .experiments.reproduce import SCALES
     from .experiments.registry import PAPERS
+    from .experiments.reproduce import SCALES
 
     reproduce = commands.add_parser(
         "reproduce", help="reproduce a figure or table of one of the papers",
