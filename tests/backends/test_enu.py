@@ -154,3 +154,19 @@ def test_network_refuses_bad_shapes():
     network.set_genomes(np.zeros((2, network.genome_size)))
     with pytest.raises(ConfigError, match="input_channels"):
         network.step(np.zeros((2, 3, 4)))
+
+
+def test_a_network_of_enus_on_a_bundled_connectome():
+    from neuroworm import load_connectome
+
+    worm = load_connectome("haspel_odonovan2011")
+    adjacency, names = worm.adjacency("signed")
+    presynaptic = topology_from_adjacency(adjacency, n_inputs=1)
+    assert presynaptic.shape[0] == len(names) == 102
+    assert np.sum(presynaptic >= 0) == len(worm.chemical) == 336  # one synapse ENU per chemical edge
+    first = worm.chemical.iloc[0]
+    assert names.index(first.pre) + 1 in presynaptic[names.index(first.post)]
+    network = ENUNetwork(presynaptic, n_inputs=1, n_individuals=2, memory_size=4, n_channels=2)
+    network.set_genomes(np.stack([network.initial_genome(seed=s) for s in range(2)]))
+    outputs = network.step(np.ones((1, 1, 2)))
+    assert outputs.shape == (2, 1, 102, 2) and np.all((outputs >= 0) & (outputs <= 1))
