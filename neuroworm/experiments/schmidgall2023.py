@@ -43,7 +43,8 @@ import numpy as np
 
 from ..errors import ConfigError
 
-__all__ = ["FIG3_PAPER", "FIG4_PAPER", "SCALE_SIZES", "fig3", "fig4", "fig5", "pretrain_then_evolve"]
+__all__ = ["FIG3_PAPER", "FIG4_PAPER", "SCALE_SIZES", "fig3", "fig4", "fig5", "paper_gap_junctions",
+           "pretrain_then_evolve"]
 
 SCALE_SIZES = {
     "small": {"episode_steps": 200, "es_population": 16, "es_epochs": 6, "ga_population": 24, "ga_generations": 8,
@@ -98,7 +99,15 @@ def _es_settings():
     return load_experiment_config("schmidgall2023")["evolution_strategies"]
 
 
-def pretrain_then_evolve(circuit, model, task, *, sizes, experiment, seed=0, backend=None, out=None):
+def paper_gap_junctions():
+    """Whether the paper's networks have gap junctions: ``[network] gap_junctions`` of the toml (false)."""
+    from .config import load_experiment_config
+
+    return bool(load_experiment_config("schmidgall2023").get("network", {}).get("gap_junctions", False))
+
+
+def pretrain_then_evolve(circuit, model, task, *, sizes, experiment, seed=0, backend=None, out=None,
+                         gap_junctions=None):
     """ES pre-training then the elite GA, with held-out curves (see the module docstring).
 
     Parameters
@@ -118,6 +127,9 @@ def pretrain_then_evolve(circuit, model, task, *, sizes, experiment, seed=0, bac
         Default :data:`BACKEND_OF_MODEL`.
     out : pathlib.Path, optional
         Folder for both stages' checkpoints (a rerun resumes) and logbooks.
+    gap_junctions : bool, optional
+        Simulate the circuit's gap junctions; default :func:`paper_gap_junctions`
+        (the paper has chemical synapses only).
 
     Returns
     -------
@@ -136,13 +148,14 @@ def pretrain_then_evolve(circuit, model, task, *, sizes, experiment, seed=0, bac
 
     started = time.perf_counter()
     backend = backend or BACKEND_OF_MODEL[str(model).lower()]
+    gap_junctions = paper_gap_junctions() if gap_junctions is None else bool(gap_junctions)
     layout = pretraining_layout(circuit, model, *task_dimensions(task))
     expansion = shared_expansion(layout)
     es_rng, ga_rng, init_rng = make_rng(seed).spawn(3)
 
     def evaluator():
         return ClosedLoopEvaluator(circuit, model, task, backend=backend, episode_steps=sizes["episode_steps"],
-                                   layout=layout)
+                                   layout=layout, gap_junctions=gap_junctions)
 
     training = MultiEpisodeFitness(evaluator(), sizes["episodes_per_individual"])
     validation = HeldoutReturns(evaluator(), heldout_seeds(sizes["heldout_episodes"], "validation"))
@@ -222,7 +235,7 @@ def _curves_figure(table, panels, series, title):
     return figure
 
 
-def _run_grid(runs, sizes, experiment, seed, out):
+def _run_grid(runs, sizes, experiment, seed, out, gap_junctions=None):
     """Run every (label, circuit, model, task) of ``runs`` for each seed; return the long table and results."""
     import pandas as pd
 
@@ -231,7 +244,8 @@ def _run_grid(runs, sizes, experiment, seed, out):
         for entry in runs(run_seed):
             folder = None if out is None else Path(out) / f"{entry['label']}_{entry['task'].replace('/', '_')}_seed{run_seed}"
             result = pretrain_then_evolve(entry["circuit"], entry["model"], entry["task"], sizes=sizes,
-                                          experiment=experiment, seed=run_seed, out=folder)
+                                          experiment=experiment, seed=run_seed, out=folder,
+                                          gap_junctions=gap_junctions)
             curve = result["curve"].assign(network=entry["label"], task=entry["task"], seed=run_seed)
             frames.append(curve)
             ga = curve[curve["stage"] == "ga"]
@@ -265,7 +279,7 @@ def _ours(finals):
 
 
 def fig3(*, scale="small", seed=0, out=None, models=("alif", "izhikevich", "relu"),
-         tasks=("neuroworm/Swimmer6-v0", "Swimmer-v5"), **options):
+         tasks=("neuroworm/Swimmer6-v0", "Swimmer-v5"), gap_junctions=None, **options):
     """Fig. 3, varying biophysical realism: ALIF, Izhikevich and ReLU locomotion circuits.
 
     Parameters
@@ -276,6 +290,8 @@ def fig3(*, scale="small", seed=0, out=None, models=("alif", "izhikevich", "relu
     out : pathlib.Path, optional
         Per-run checkpoints and logbooks.
     models, tasks : sequences of str
+    gap_junctions : bool, optional
+        Default :func:`paper_gap_junctions` (false: the paper has none).
     **options
         Any key of :data:`SCALE_SIZES` overrides the scale's value.
 
@@ -294,8 +310,10 @@ def fig3(*, scale="small", seed=0, out=None, models=("alif", "izhikevich", "relu
     def runs(_seed):
         return [{"label": model, "circuit": circuit, "model": model, "task": task} for task in tasks for model in models]
 
-    table, finals = _run_grid(runs, sizes, "varying_biophysical_realism", seed, out)
+    gap_junctions = paper_gap_junctions() if gap_junctions is None else bool(gap_junctions)
+    table, finals = _run_grid(runs, sizes, "varying_biophysical_realism", seed, out, gap_junctions)
     ours = {"returns_by_task": _ours(finals), "episode_steps": sizes["episode_steps"], "sizes": sizes,
+            "gap_junctions": gap_junctions,
             "runs": _records(finals)}
     figure = _curves_figure(table, "task", "network",
                             f"Fig. 3 reproduction ({scale} scale, {sizes['seeds']} seeds, "
@@ -318,14 +336,15 @@ def _fig3_notes(finals, sizes):
         lines.append(f"{task}: initial population mean {_ordering(finals, 'initial_population_mean', task)}; "
                      f"final test return {_ordering(finals, 'test_mean', task)} (paper: Izhikevich > ALIF > ReLU "
                      "initially, all converge).")
-    lines.append("Pre-training tunes shared E/I log-weights, a gap-junction log-conductance, per-role neuron "
+    lines.append("Pre-training tunes shared E/I log-weights (and one gap-junction log-conductance when gap junctions "
+                 "are simulated; the paper has none, and by default neither do we), per-role neuron "
                  "constants and the encoder/decoder (neuroworm.experiments.pretraining); the paper does not list "
                  "which constants it tunes. K (neural steps per environment step): 4 ALIF, 10 Izhikevich, 1 ReLU "
                  "(ours; the paper gives none).")
     return "\n".join(lines)
 
 
-def fig4(*, scale="small", seed=0, out=None, task="neuroworm/Swimmer6-v0", **options):
+def fig4(*, scale="small", seed=0, out=None, task="neuroworm/Swimmer6-v0", gap_junctions=None, **options):
     """Fig. 4, architectural statistics: statistics network, fully connected MLP, sparse MLP (all ReLU).
 
     Parameters
@@ -335,6 +354,8 @@ def fig4(*, scale="small", seed=0, out=None, task="neuroworm/Swimmer6-v0", **opt
         First seed; each seed also draws a new random wiring / sparse MLP.
     out : pathlib.Path, optional
     task : str
+    gap_junctions : bool, optional
+        Default :func:`paper_gap_junctions` (only the statistics network has any).
     **options
         Any key of :data:`SCALE_SIZES`.
 
@@ -364,8 +385,10 @@ def fig4(*, scale="small", seed=0, out=None, task="neuroworm/Swimmer6-v0", **opt
              "extra": {"mlp_density": drawn["density"], "mlp_excitatory_fraction": drawn["excitatory_fraction"]}},
         ]
 
-    table, finals = _run_grid(runs, sizes, "architectural_statistics", seed, out)
+    gap_junctions = paper_gap_junctions() if gap_junctions is None else bool(gap_junctions)
+    table, finals = _run_grid(runs, sizes, "architectural_statistics", seed, out, gap_junctions)
     ours = {"returns": _ours(finals).get(task, {}), "task": task, "episode_steps": sizes["episode_steps"],
+            "gap_junctions": gap_junctions,
             "sizes": sizes, "runs": _records(finals)}
     figure = _curves_figure(table, "task", "network",
                             f"Fig. 4 reproduction ({scale} scale, {sizes['seeds']} seeds, "
