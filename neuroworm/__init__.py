@@ -37,6 +37,7 @@ from .errors import (
 )
 from .genome import GenomeLayout, LayeredLayout
 from .neurons import ALIF, LIF, STDP, Izhikevich, NeuromodulatedSTDP, get_model
+from .openloop import OpenLoopEvaluator
 
 __version__ = "0.1.0"
 
@@ -59,6 +60,7 @@ __all__ = [
     "LayeredLayout",
     "NeuroWormError",
     "NeuromodulatedSTDP",
+    "OpenLoopEvaluator",
     "ReferenceNetwork",
     "RolloutRecord",
     "TaskError",
