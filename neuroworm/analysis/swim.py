@@ -15,7 +15,7 @@ Both are read with ``allow_pickle=False``. A run folder is searched for
 ``worm.npz``, ``ga/worm.npz``, then ``best_genome.npz``.
 
 :func:`evaluate_genome` runs the genome on ``N`` episodes whose reset seeds
-no training step used, ``TEST_SEED_BASE + seed·N + i`` for ``i < N`` (seed 0
+no training step used, ``HELD_OUT_SEED_BASE + seed·N + i`` for ``i < N`` (seed 0
 gives exactly the test seeds of :func:`~neuroworm.experiments.pretraining.heldout_seeds`;
 training seeds lie below ``2^30``), as N copies of the genome in one batched
 closed loop, and measures each episode's gait (:mod:`neuroworm.analysis.gait`).
@@ -31,11 +31,16 @@ import numpy as np
 
 from ..errors import ConfigError
 
-__all__ = ["GenomeEvaluation", "WormFile", "episode_reset_seeds", "evaluate_genome", "find_genome_file",
-           "load_genome_file"]
+__all__ = ["HELD_OUT_SEED_BASE", "GenomeEvaluation", "WormFile", "episode_reset_seeds", "evaluate_genome",
+           "find_genome_file", "load_genome_file"]
 
 RUN_FOLDER_FILES = ("worm.npz", "ga/worm.npz", "best_genome.npz")
 """Where a run folder's genome is looked for, in this order."""
+
+HELD_OUT_SEED_BASE = 2**30 + 2**20
+"""First held-out reset seed: the pre-training report's test seeds start here
+(``neuroworm.experiments.pretraining.TEST_SEED_BASE``; a test keeps them equal);
+training seeds lie in ``[0, 2^30)``, validation seeds in ``[2^30, 2^30 + 2^20)``."""
 
 
 @dataclass
@@ -56,6 +61,10 @@ class WormFile:
     backend : str
         The backend the file names, or ``"relu"`` for ReLU genomes and
         ``"reference"`` otherwise (which gives the same returns as Brian2).
+    gap_junctions : bool
+        Whether the network it was trained on simulated the circuit's gap
+        junctions (the file's ``gap_junctions`` setting; files without it
+        were trained with them).
     description : dict
         The file's JSON settings, as stored.
     """
@@ -69,6 +78,7 @@ class WormFile:
     neural_steps_per_env_step: object
     episode_steps: int
     backend: str
+    gap_junctions: bool = True
     description: dict = field(default_factory=dict)
 
 
@@ -138,14 +148,15 @@ def load_genome_file(path):
     arrays = _read_npz(path)
     if "genome" not in arrays:
         raise ConfigError(f"{path}: not a neuroworm genome file (no 'genome' array; keys: {sorted(arrays)})")
-    if "layout" in arrays:  # a worm written by experiments.pretraining.save_worm
-        from ..experiments.pretraining import load_worm
+    if "layout" in arrays:  # a worm file (neuroworm.worm_file; `neuroworm pretrain` writes them)
+        from ..worm_file import read_worm_file
 
-        genome, settings, circuit, layout = load_worm(path)
-        description = _json_field(path, arrays, "settings")
-        return WormFile(path, genome, circuit, layout, settings.model, settings.task,
-                        settings.neural_steps_per_env_step, int(settings.episode_steps),
-                        _default_backend(settings.model, description.get("backend")), description)
+        worm = read_worm_file(path)
+        settings = worm.settings
+        return WormFile(path, worm.genome, worm.circuit, worm.layout, settings["model"], settings["task"],
+                        settings.get("neural_steps_per_env_step"), int(settings.get("episode_steps", 1000)),
+                        _default_backend(settings["model"], settings.get("backend")),
+                        bool(settings.get("gap_junctions", True)), settings)
     settings = _json_field(path, arrays, "settings")
     missing = [key for key in ("connectome", "circuit", "model", "task") if key not in settings]
     if missing:
@@ -170,23 +181,22 @@ def load_genome_file(path):
         raise ConfigError(f"{path}: genome has {genome.size} values, its layout {layout.size}")
     return WormFile(path, genome, circuit, layout, settings["model"], settings["task"],
                     settings.get("neural_steps_per_env_step"), int(settings.get("episode_steps", 1000)),
-                    _default_backend(settings["model"], settings.get("backend")), settings)
+                    _default_backend(settings["model"], settings.get("backend")),
+                    bool(settings.get("gap_junctions", True)), settings)
 
 
 def episode_reset_seeds(episodes, seed=0):
-    """Held-out reset seeds ``TEST_SEED_BASE + seed·episodes + i``, ``i < episodes``.
+    """Held-out reset seeds ``HELD_OUT_SEED_BASE + seed·episodes + i``, ``i < episodes``.
 
     Seed 0 gives the test seeds of the pre-training report; other seeds give
     disjoint sets of the same size. All lie above the training range
     ``[0, 2^30)`` and the validation seeds.
     """
-    from ..experiments.pretraining import TEST_SEED_BASE
-    from ..validation import check_positive_int
+    from ..validation import check_nonnegative_int, check_positive_int
 
     episodes = check_positive_int("episodes", episodes)
-    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ConfigError(f"seed must be an integer >= 0, got {seed!r}")
-    first = TEST_SEED_BASE + int(seed) * episodes
+    seed = check_nonnegative_int("seed", seed)
+    first = HELD_OUT_SEED_BASE + seed * episodes
     if first + episodes > 2**31 - 1:
         raise ConfigError(f"seed {seed} with {episodes} episodes leaves the range of reset seeds")
     return [first + i for i in range(episodes)]
@@ -307,7 +317,8 @@ def evaluate_genome(source, episodes=16, seed=0, *, backend=None, episode_steps=
         worm.backend = backend
     steps = worm.episode_steps if episode_steps is None else episode_steps
     evaluator = ClosedLoopEvaluator(worm.circuit, worm.model, worm.task, backend=worm.backend, episode_steps=steps,
-                                    neural_steps_per_env_step=worm.neural_steps_per_env_step, layout=worm.layout)
+                                    neural_steps_per_env_step=worm.neural_steps_per_env_step, layout=worm.layout,
+                                    gap_junctions=worm.gap_junctions)
     try:
         returns, record = evaluator.rollout(np.repeat(worm.genome[None, :], len(seeds), axis=0), seeds=seeds,
                                             record=record_cells)

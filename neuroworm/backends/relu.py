@@ -38,6 +38,7 @@ import numpy as np
 import scipy.sparse
 
 from ..errors import ConfigError, GenomeError
+from ..validation import check_positive_int
 from .protocol import NetworkPopulation
 
 __all__ = ["ReLUNetwork"]
@@ -87,8 +88,7 @@ class ReLUNetwork(NetworkPopulation):
             raise ConfigError(
                 f"ReLUNetwork needs a GenomeLayout of model 'relu', got {getattr(layout, 'model_name', layout)!r}"
             )
-        if isinstance(n_individuals, (bool, np.bool_)) or int(n_individuals) != n_individuals or n_individuals < 1:
-            raise ConfigError(f"n_individuals must be an integer >= 1, got {n_individuals!r}")
+        n_individuals = check_positive_int("n_individuals", n_individuals)
         if not dt > 0:
             raise ConfigError(f"dt must be positive, got {dt!r}")
         self.layout = layout

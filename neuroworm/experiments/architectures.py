@@ -34,6 +34,7 @@ import pandas as pd
 
 from ..errors import ConfigError
 from ..seeding import make_rng
+from ..validation import check_positive_int
 
 __all__ = ["excitatory_fraction", "sparse_mlp", "statistics_network", "two_layer_mlp"]
 
@@ -91,9 +92,8 @@ def two_layer_mlp(n_first, n_second, density=1.0, excitatory=0.5, seed=None, nam
     """
     from ..connectome import Circuit, Connectome
 
-    for label, value in (("n_first", n_first), ("n_second", n_second)):
-        if int(value) != value or value < 1:
-            raise ConfigError(f"{label} must be an integer >= 1, got {value!r}")
+    n_first = check_positive_int("n_first", n_first)
+    n_second = check_positive_int("n_second", n_second)
     if not 0.0 < density <= 1.0:
         raise ConfigError(f"density must be in (0, 1], got {density!r}")
     if not 0.0 <= excitatory <= 1.0:
