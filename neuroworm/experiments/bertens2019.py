@@ -2,11 +2,12 @@
 
 ``neuroworm reproduce bertens2019 iaf|stdp|tmaze [--scale small|paper]``.
 Each item evolves shared ENU gate weights with the paper's evolution
-strategy (:class:`~neuroworm.evolve.OpenAIES`: rank⁵ fitness shaping,
-momentum 0.9, σ = 0.01) through :func:`neuroworm.evolve.run`, then measures
-the evolved centre genome on held-out environments that no generation saw
-(seeds derived from ``("heldout", seed)``), as a mean ± standard deviation
-over episodes, next to the initial genome.
+strategy (:class:`~neuroworm.evolve.OpenAIES`: antithetic pairs, rank⁵
+fitness shaping, momentum 0.9; σ and learning rate per :data:`SETTINGS`)
+through :func:`neuroworm.evolve.run`, then measures the evolved centre
+genome on held-out environments that no generation saw (seeds from a
+stream of their own, derived from ``seed``), as a mean ± standard
+deviation over episodes, next to the initial genome.
 
 Scales
 ------
@@ -14,7 +15,8 @@ Scales
 or 8 (T-maze) environments per offspring and 3,000 / 10,000 / 30,000
 generations; the README gives our measured time per generation and the total
 it implies.  ``small``: fewer offspring and generations (and, for the T-maze,
-smaller ENUs) so that each item finishes in about 10 minutes on two cores.
+smaller ENUs): each costs one to two CPU-minutes (``ours`` reports wall and
+CPU seconds per generation).
 
 References
 ----------
