@@ -92,6 +92,11 @@ def test_keyboard_interrupt_during_evaluation_saves_the_pending_generation(tmp_p
             progress=False)
     state = read_checkpoint(path)
     assert state.fields["generation"] == 3 and state.fields["pending"]
+    seeds = state.arrays["pending_seeds"]
+    write_checkpoint(path, state.fields, {**state.arrays, "pending_seeds": seeds[:-1]})
+    with pytest.raises(CheckpointError, match="'pending_seeds' must be .* one per individual"):
+        run(small_ga(), Noisy(sphere, 0.1), generations=8, seed=1, checkpoint=path, resume=True, progress=False)
+    write_checkpoint(path, state.fields, state.arrays)
     resumed = run(small_ga(), Noisy(sphere, 0.1), generations=8, seed=1, checkpoint=path, resume=True,
                   progress=False)
     uninterrupted = run(small_ga(), Noisy(sphere, 0.1), generations=8, seed=1, progress=False)
@@ -281,6 +286,8 @@ def _drop_array(name):
         (_set_array("population.genomes", np.zeros((2, 10))), "population.genomes"),
         (_set_array("hall_of_fame.fitness", np.array([np.nan])), "hall_of_fame.fitness"),
         (_drop_array("hall_of_fame.genomes"), "hall_of_fame.genomes"),
+        (_set_array("population.genomes", np.full((24, 10), np.inf)), "population.genomes"),
+        (_set_array("population.fitness", np.full(24, np.nan)), "population.fitness"),
     ],
 )
 def test_every_field_is_validated_on_load(checkpoint_file, change, field):

@@ -117,9 +117,11 @@ def _unpack_state(state, strategy, hall_of_fame_size):
 
     population = None
     if state.boolean("has_population"):
-        genomes = state.array("population.genomes", shape=(strategy.population_size, genome_size))
+        genomes = state.array("population.genomes", shape=(strategy.population_size, genome_size), finite=True)
         fitness = state.array("population.fitness", shape=(genomes.shape[0],))
         valid = state.array("population.valid", shape=(genomes.shape[0],), kind="b")
+        if np.any(np.isnan(fitness[valid])):
+            state.invalid("population.fitness", "a number or -inf for each evaluated individual", "NaN")
         population = _individuals(genomes, fitness, valid)
     pending = state.boolean("pending")
     seeds = None
@@ -127,6 +129,10 @@ def _unpack_state(state, strategy, hall_of_fame_size):
         seeds = state.array("pending_seeds", shape=(None,), kind="i")
     if pending and population is None:
         state.invalid("has_population", "true for a checkpoint of a pending generation", False)
+    if pending and seeds is not None:
+        waiting = sum(not individual.fitness.valid for individual in population)
+        if len(seeds) != waiting:
+            state.invalid("pending_seeds", f"{waiting} seeds, one per individual awaiting evaluation", len(seeds))
     return strategy, evaluation_rng, logbook, hall_of_fame, completed, population, (
         (population, seeds) if pending else None
     )
