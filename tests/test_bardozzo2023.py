@@ -28,7 +28,8 @@ def tiny(monkeypatch):
     monkeypatch.setitem(elegansnet_runs.SCALE_SETTINGS, "small", {**elegansnet_runs.SCALE_SETTINGS["small"], **TINY})
 
 
-def test_table1_runs_and_reports_leak_checks(tiny, tmp_path):
+def test_table1_runs_and_reports_leak_checks(tiny, tmp_path, monkeypatch):
+    monkeypatch.setitem(elegansnet_runs.SCALE_SETTINGS["small"], "worm_seeds", 1)  # keep the default suite quick
     document = reproduce("bardozzo2023", "table1", scale="small", seed=0, out=tmp_path)
     assert {p.name for p in tmp_path.iterdir()} >= {"table1.csv", "table1.png", "table1.json"}
     assert json.loads((tmp_path / "table1.json").read_text())["ours"] == document["ours"]
