@@ -38,7 +38,7 @@ from .reproduce import Reproduction
 
 __all__ = ["alleles", "genes", "table1", "table2", "theorem2"]
 
-_SMALL_NNE = {"n_genes": 2000, "n_hidden": 200, "population_size": 100, "generations": 80, "minibatch": 200,
+_SMALL_NNE = {"n_genes": 2000, "n_hidden": 200, "population_size": 100, "generations": 160, "minibatch": 200,
               "epsilon": 5.0, "sgd_epochs": 30, "repeats": 3, "signsgd_iterations": 300, "signsgd_rate": 0.01,
               "samples": 10}
 _PAPER_NNE = {"n_genes": 5000, "n_hidden": 1000, "population_size": 1000, "generations": 3000, "minibatch": None,
@@ -380,7 +380,7 @@ def theorem2(*, scale="small", seed=0, out=None, **options):
 # --------------------------------------------------------------------------------------------- Appendix figures
 
 _SMALL_GENES = {"genes": (250, 1000, 4000), "tasks": ("0-4",), "n_hidden": 100, "population_size": 100,
-                "generations": 60, "minibatch": 200, "epsilon": 5.0, "samples": 10}
+                "generations": 150, "minibatch": 200, "epsilon": 5.0, "samples": 10}
 _PAPER_GENES = {"genes": (1000, 2000, 5000, 10000), "tasks": ("0-4", "0-9"), "n_hidden": 1000,
                 "population_size": 1000, "generations": 3000, "minibatch": None, "epsilon": 1.0, "samples": 20}
 _TASKS = {"0-4": range(5), "0-9": range(10)}
