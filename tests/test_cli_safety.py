@@ -214,3 +214,37 @@ def test_evaluate_refuses_a_genome_of_strings(tmp_path, capsys):
     assert main(["evaluate", str(path)]) == 2
     error = capsys.readouterr().err
     assert "field 'genome' must hold numbers" in error and "Traceback" not in error
+
+
+@pytest.mark.parametrize(
+    "error, code, message",
+    [
+        (OSError(28, "No space left on device", "/runs/x/logbook.csv"), 1, "/runs/x/logbook.csv No space left"),
+        (MemoryError("Unable to allocate 74.5 GiB for an array"), 1, "out of memory (Unable to allocate 74.5 GiB"),
+        (KeyboardInterrupt(), 130, "interrupted"),
+    ],
+)
+def test_operating_system_errors_become_one_line(capsys, error, code, message):
+    from neuroworm.cli import _run_reporting_errors
+
+    def handler(args):
+        raise error
+
+    assert _run_reporting_errors(handler, None) == code
+    assert message in capsys.readouterr().err
+
+
+def test_a_full_disk_while_checkpointing_is_one_line(tmp_path, capsys, monkeypatch):
+    import errno
+
+    from neuroworm.evolve import checkpoint
+
+    def full_disk(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(checkpoint.os, "fsync", full_disk)
+    monkeypatch.setattr(controller_evolution, "_evolve", lambda *a, **k: checkpoint.write_checkpoint(
+        tmp_path / "run" / "checkpoint.npz", {"generation": 1}))
+    assert main(["evolve", "--out", str(tmp_path / "run"), *TINY]) == 2
+    error = capsys.readouterr().err
+    assert "No space left on device" in error and "Traceback" not in error
