@@ -312,7 +312,7 @@ def rollout_raster(record, circuit=None, ax=None, individual=0):
     return ax
 
 
-def kymograph(record, ax=None, individual=0, gait=None):
+def kymograph(record, ax=None, individual=0, gait=None, centre=True):
     """Joint angles of one body as an image, joints (head to tail) against time.
 
     A travelling wave shows as diagonal stripes (each joint reaches its
@@ -329,6 +329,9 @@ def kymograph(record, ax=None, individual=0, gait=None):
         Which body of a record.
     gait : neuroworm.analysis.Gait, optional
         Its frequency, lags and verdict are written in the title.
+    centre : bool
+        Subtract each joint's mean angle, so that a joint held bent near
+        its limit still shows its oscillation (the colour bar says so).
 
     Returns
     -------
@@ -345,6 +348,8 @@ def kymograph(record, ax=None, individual=0, gait=None):
         extent_time, label = float(len(angles) - 1), "step"
         names = [f"joint{j}" for j in range(angles.shape[1])]
     ax = _axes(ax, figsize=(8, 3))
+    if centre:
+        angles = angles - np.nanmean(angles, axis=0)
     limit = float(np.nanmax(np.abs(angles))) or 1.0
     image = ax.imshow(angles.T, aspect="auto", cmap="RdBu_r", vmin=-limit, vmax=limit, interpolation="nearest",
                       extent=(0.0, extent_time, len(names) - 0.5, -0.5))
@@ -352,7 +357,7 @@ def kymograph(record, ax=None, individual=0, gait=None):
     ax.set_yticklabels(names, fontsize=7)
     ax.set_xlabel(label)
     ax.set_ylabel("joint (head at top)")
-    ax.figure.colorbar(image, ax=ax, label="angle (rad)", pad=0.01)
+    ax.figure.colorbar(image, ax=ax, label="angle - its mean (rad)" if centre else "angle (rad)", pad=0.01)
     if gait is not None:
         lags = ", ".join(f"{lag:+.2f}" for lag in gait.phase_lag_rad)
         verdict = f"travelling wave ({gait.direction})" if gait.travelling_wave else "no travelling wave"

@@ -84,6 +84,9 @@ class Gait:
     peak_power_fraction : float
         Fraction of the detrended power within ±2 bins of the peak.
     joint_names : list of str
+    mean_angle_rad : list of float
+        Mean angle of each joint over the analysed window: the posture the
+        oscillation is about (a joint held near its limit shows here).
     """
 
     frequency_hz: float
@@ -94,6 +97,7 @@ class Gait:
     direction: str
     peak_power_fraction: float
     joint_names: list
+    mean_angle_rad: list = None
 
     def to_dict(self):
         """JSON-able dict of every attribute."""
@@ -180,6 +184,7 @@ def gait_analysis(joint_angles, dt=None, *, individual=0, transient=2.0, joint_n
         raise ConfigError(f"need at least 16 samples after the transient to analyse a gait, got {T}")
     names = [str(n) for n in joint_names] if joint_names is not None else [f"joint{j}" for j in range(J)]
 
+    mean_angle = angles.mean(axis=0).tolist()
     detrended = _detrend(angles)
     amplitude = np.sqrt(2.0) * np.sqrt(np.mean(detrended**2, axis=0))
     window = np.hanning(T)
@@ -188,7 +193,7 @@ def gait_analysis(joint_angles, dt=None, *, individual=0, transient=2.0, joint_n
     frequencies = np.fft.rfftfreq(T, d=dt)
     total = power[1:].sum()
     if total <= 0 or len(power) < 3:
-        return Gait(0.0, amplitude.tolist(), [0.0] * (J - 1), False, False, "none", 0.0, names)
+        return Gait(0.0, amplitude.tolist(), [0.0] * (J - 1), False, False, "none", 0.0, names, mean_angle)
     k, frequency = _peak_frequency(power, frequencies)
     peak_fraction = float(power[max(1, k - 2):k + 3].sum() / total)
     duration = T * dt
@@ -205,7 +210,7 @@ def gait_analysis(joint_angles, dt=None, *, individual=0, transient=2.0, joint_n
     if travelling:
         direction = "head-to-tail" if lags[0] > 0 else "tail-to-head"
     return Gait(float(frequency) if oscillating else 0.0, amplitude.tolist(), lags.tolist(), travelling,
-                oscillating, direction, peak_fraction, names)
+                oscillating, direction, peak_fraction, names, mean_angle)
 
 
 def summarise_gaits(gaits):
@@ -238,4 +243,5 @@ def summarise_gaits(gaits):
     directions = [g.direction for g in travelling]
     direction = max(set(directions), key=directions.count) if wave else "none"
     return Gait(frequency, amplitude.tolist(), np.atleast_1d(lags).tolist(), wave, 2 * len(oscillating) >= len(gaits),
-                direction, float(np.mean([g.peak_power_fraction for g in gaits])), list(gaits[0].joint_names))
+                direction, float(np.mean([g.peak_power_fraction for g in gaits])), list(gaits[0].joint_names),
+                np.mean([g.mean_angle_rad for g in gaits], axis=0).tolist())

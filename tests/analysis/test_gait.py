@@ -93,3 +93,11 @@ def test_bad_input_raises_config_error():
     bad[5, 2] = np.nan
     with pytest.raises(ConfigError, match="NaN"):
         gait_analysis(bad, dt=DT)
+
+
+def test_mean_posture_is_reported_apart_from_the_oscillation():
+    angles = _wave(lag=0.8) + np.array([1.5, 0.0, -0.2, 0.0, 0.0])  # head joint held bent
+    gait = gait_analysis(angles, dt=DT, transient=0.0)
+    np.testing.assert_allclose(gait.mean_angle_rad, [1.5, 0.0, -0.2, 0.0, 0.0], atol=0.02)
+    np.testing.assert_allclose(gait.amplitude_rad, [0.6, 0.5, 0.4, 0.3, 0.2], rtol=1e-2)
+    assert gait.travelling_wave
