@@ -267,7 +267,8 @@ class GenomeEvaluation:
             + (f", {self.failed} diverged)" if self.failed else ")"),
             f"gait: {gait.frequency_hz:.3f} Hz; amplitude (rad) "
             + " ".join(f"{a:.2f}" for a in gait.amplitude_rad)
-            + "; lag (rad) " + " ".join(f"{lag:+.2f}" for lag in gait.phase_lag_rad),
+            + "; lag (rad) " + " ".join(f"{lag:+.2f}" for lag in gait.phase_lag_rad)
+            + "; mean posture (rad) " + " ".join(f"{a:+.2f}" for a in (gait.mean_angle_rad or [])),
             (f"travelling wave: {'yes, ' + gait.direction if gait.travelling_wave else 'no'} "
             f"({sum(g.travelling_wave for g in self.gaits)} of {len(self.gaits)} episodes)"),
         ]
