@@ -34,6 +34,18 @@ few generations; returns are then not comparable with the paper's
 1000 epochs, GA P = 750; the number of GA generations is not in the paper's
 text, we use 100; see ``benchmarks/bench_schmidgall.py`` for the measured
 time per generation and the total it implies).
+
+Measured on the 2-core machine of this project (``bench_schmidgall.py
+--steps-fraction 0.1``, under a load average of about 15 from other jobs):
+the closed loop costs 1.29-1.40x the physics of its own strokes for ALIF
+(K = 4), 2.9-3.1x for Izhikevich (K = 10) and 1.1-1.2x for ReLU (K = 1).
+With the physics of an unloaded machine (14.8 s per P = 750 generation of
+1000 steps, ``bench_generation.py``), a GA generation takes about 21 s
+(ALIF), 44 s (Izhikevich), 18 s (ReLU) and an ES epoch (P = 200) 5, 12 and
+4 s: one paper-scale run (1000 epochs + 100 generations) 2.0, 4.5 and 1.7 h,
+and Fig. 3 (3 models x 2 swimmers x 3 seeds) about 2 days. The small scale
+took 46 min (Fig. 3) and 38 min (Fig. 4) under that load; unloaded, each of
+its 18 (9) runs of 200-step episodes is a few tens of seconds.
 """
 
 import time
