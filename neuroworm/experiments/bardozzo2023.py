@@ -30,7 +30,7 @@ Options (keyword): ``dataset`` ("mnist" by default, or "cifar10") and
 scale: :data:`~neuroworm.experiments.elegansnet_runs.SCALE_SETTINGS`.
 
 Measured times (seed 0, ``small``, on a shared 2-core machine under load):
-``fig2`` 628 s, ``rewiring`` 423 s, ``table1`` 204 s, ``table2`` 170 s, about
+``fig2`` 488-628 s, ``rewiring`` 423 s, ``table1`` 168-204 s, ``table2`` 170 s, about
 9-10 s per network and epoch for 2,000 training digits (k = 4). ``paper``
 (4,000 digits, 20 epochs, 35 networks for ``fig2``, 33 for ``rewiring``)
 extrapolates to about 3.5 h and 3.3 h.
