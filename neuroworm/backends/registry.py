@@ -22,6 +22,7 @@ _ENTRY_POINTS = {
     "brian2": "neuroworm.brian.network:BrianNetwork",
     "relu": "neuroworm.backends.relu:ReLUNetwork",
     "brian2_standalone": "neuroworm.openloop.standalone:StandalonePopulation",
+    "dense": "neuroworm.openloop.dense:DenseReLUNetwork",
 }
 """Registered backends: name → ``"module:Class"`` (or the class itself)."""
 

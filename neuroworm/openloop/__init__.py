@@ -1,7 +1,15 @@
 """Open-loop evaluation: populations of networks scored on labelled images (MNIST), no environment."""
 
-from .dense import dense_relu_activity, dense_relu_matrices
+from .dense import DenseReLUNetwork, dense_relu_activity, dense_relu_matrices
 from .evaluator import DEFAULT_BACKEND, DEFAULT_STEPS, OpenLoopEvaluator, accuracy, cross_entropy
 
-__all__ = ["DEFAULT_BACKEND", "DEFAULT_STEPS", "OpenLoopEvaluator", "accuracy", "cross_entropy", "dense_relu_activity",
-           "dense_relu_matrices"]
+__all__ = [
+    "DEFAULT_BACKEND",
+    "DEFAULT_STEPS",
+    "DenseReLUNetwork",
+    "OpenLoopEvaluator",
+    "accuracy",
+    "cross_entropy",
+    "dense_relu_activity",
+    "dense_relu_matrices",
+]

@@ -14,11 +14,21 @@ of (B, N) by (N, N) — what BLAS does best. The update is the backend's
 with ``w_ij = s_ij · exp(w_log_ij)`` the chemical synapse from i to j and
 ``g`` the gap-junction conductances (both directions). A test holds it
 against :class:`~neuroworm.backends.relu.ReLUNetwork` to rounding.
+
+The backend ``"dense"`` (:class:`DenseReLUNetwork`) is the ``relu``
+backend plus this shared-weight path, offered through the open-loop hook
+:meth:`DenseReLUNetwork.open_loop_activity`: a backend class that has it
+is handed all P genomes and all B images at once by
+:class:`~neuroworm.openloop.OpenLoopEvaluator` instead of a population of
+P·B networks.
 """
 
 import numpy as np
 
-__all__ = ["dense_relu_activity", "dense_relu_matrices"]
+from ..backends.relu import ReLUNetwork
+from ..errors import ConfigError
+
+__all__ = ["DenseReLUNetwork", "dense_relu_activity", "dense_relu_matrices"]
 
 
 def dense_relu_matrices(layout, genomes, gap_junctions=True):
@@ -86,3 +96,43 @@ def dense_relu_activity(matrices, input_current, input_index, output_index, step
             activity = np.maximum(np.matmul(activity, matrices) + current, 0.0)
             total += activity[:, :, output_index]
     return total
+
+
+class DenseReLUNetwork(ReLUNetwork):
+    """The ``relu`` backend with a shared-weight open-loop path (registered as ``"dense"``).
+
+    As a population (closed loop, :meth:`advance`) it is
+    :class:`~neuroworm.backends.relu.ReLUNetwork`; for open-loop work it
+    offers :meth:`open_loop_activity`.
+    """
+
+    @classmethod
+    def open_loop_activity(cls, layout, genomes, input_current, steps, *, gap_junctions=True, **options):
+        """Summed output activity of P networks on B inputs each, from rest (the open-loop hook).
+
+        Parameters
+        ----------
+        layout : GenomeLayout
+            Of model ``"relu"``; the network's slices only.
+        genomes : array_like, shape (P, D)
+        input_current : numpy.ndarray, shape (P, B, n_inputs)
+        steps : int
+        gap_junctions : bool
+        **options
+            Other backend options (ignored: ``dt``, ``seed``).
+
+        Returns
+        -------
+        numpy.ndarray, shape (P, B, n_outputs)
+
+        Raises
+        ------
+        ConfigError
+            For a layout of a spiking model.
+        """
+        if getattr(layout, "model_name", None) not in ("relu", "artificial"):
+            raise ConfigError(f"backend 'dense' computes ReLU networks only, not model "
+                              f"{getattr(layout, 'model_name', layout)!r}")
+        circuit = layout.circuit
+        matrices = dense_relu_matrices(layout, genomes, gap_junctions=gap_junctions)
+        return dense_relu_activity(matrices, input_current, circuit.input_index, circuit.output_index, steps)

@@ -73,7 +73,6 @@ DEFAULT_BACKEND = {"lif": "reference", "alif": "reference", "izhikevich": "refer
 can be asked for instead)."""
 
 FITNESS = ("accuracy", "cross_entropy")
-DENSE = "dense"
 
 
 def accuracy(scores, labels):
@@ -190,8 +189,9 @@ class OpenLoopEvaluator:
         if backend is None and model_name not in DEFAULT_BACKEND:
             raise ConfigError(f"model must be one of {sorted(DEFAULT_BACKEND)} (or pass backend=), got {model!r}")
         self.backend = backend or DEFAULT_BACKEND[model_name]
-        if self.backend == DENSE and model_name not in ("relu", "artificial"):
-            raise ConfigError(f"backend 'dense' computes ReLU networks only, not model {model!r}")
+        from ..backends import get_backend
+
+        get_backend(self.backend)  # an unknown name fails here, naming the registered ones
         self.steps = check_positive_int("steps", steps if steps is not None else DEFAULT_STEPS[model_name])
         self.minibatch = None if minibatch is None else check_positive_int("minibatch", minibatch)
         if self.minibatch is not None and self.minibatch > len(self.labels):
@@ -298,12 +298,15 @@ class OpenLoopEvaluator:
             return genomes, self._rates(genomes, images)
 
     def _rates(self, genomes, images):
+        from ..backends import get_backend
+
         encoder = self.layout.decode(genomes)["encoder"]
         network = genomes[:, self._network_genes]
         P, B = genomes.shape[0], images.shape[0]
         out = np.empty((P, B, len(self.circuit.output_index)))
-        if self.backend == DENSE:
-            return self._dense_rates(network, encoder, images, out)
+        backend = get_backend(self.backend)
+        if hasattr(backend, "open_loop_activity"):  # the backend shares each genome's weights across images
+            return self._shared_weight_rates(backend, network, encoder, images, out)
         for start in range(0, B, self.chunk):
             batch = images[start:start + self.chunk]
             size = batch.shape[0]
@@ -318,18 +321,13 @@ class OpenLoopEvaluator:
             out[:, start:start + size] = rates
         return out
 
-    def _dense_rates(self, network, encoder, images, out):
-        from .dense import dense_relu_activity, dense_relu_matrices
-
-        circuit = self.circuit
-        matrices = dense_relu_matrices(self.network_layout, network,
-                                       gap_junctions=self.backend_options.get("gap_junctions", True))
+    def _shared_weight_rates(self, backend, network, encoder, images, out):
         for start in range(0, images.shape[0], self.chunk):
             batch = images[start:start + self.chunk]
             with np.errstate(over="ignore", invalid="ignore"):
                 current = self.input_gain * np.tanh(np.matmul(batch[None, :, :], encoder))
-                activity = dense_relu_activity(matrices, current, circuit.input_index, circuit.output_index,
-                                               self.steps)
+                activity = backend.open_loop_activity(self.network_layout, network, current, self.steps,
+                                                      **self.backend_options)
             out[:, start:start + batch.shape[0]] = activity / self.steps
         return out
 

@@ -123,8 +123,11 @@ def test_malformed_input_is_refused(small_circuit, digits):
         OpenLoopEvaluator(small_circuit, "relu", images, labels, n_classes=3)
     with pytest.raises(ConfigError, match="fitness"):
         OpenLoopEvaluator(small_circuit, "relu", images, labels, fitness="loss")
+    spiking_on_dense = OpenLoopEvaluator(small_circuit, "alif", images, labels, backend="dense")
     with pytest.raises(ConfigError, match="ReLU networks only"):
-        OpenLoopEvaluator(small_circuit, "alif", images, labels, backend="dense")
+        spiking_on_dense(spiking_on_dense.layout.random(1, seed=0))
+    with pytest.raises(ConfigError, match="unknown backend"):
+        OpenLoopEvaluator(small_circuit, "relu", images, labels, backend="gpu")
     with pytest.raises(ConfigError, match="minibatch"):
         OpenLoopEvaluator(small_circuit, "relu", images, labels, minibatch=100)
     evaluator = OpenLoopEvaluator(small_circuit, "relu", images, labels)
