@@ -12,6 +12,8 @@ side by side:
   file, and
 * both readers on a smaller file (``--strict-rows``; the strict reader
   keeps every field as a Python string and would need tens of GB for 16 M rows),
+* the columnar edge-list reader on a plain ``pre,post,weight`` file of
+  ``--edge-list-rows`` rows (12.5 M, the 200 MB file of issue #14),
 
 with rows/s (wall clock, and per CPU-second: on a shared machine the second
 says more about an idle one), the peak resident memory of the reading process (``VmHWM``),
@@ -66,6 +68,23 @@ def generate(path, rows, *, cells=140_000, seed=0):
     return path
 
 
+def generate_edge_list(path, rows, *, cells=300_000, seed=2):
+    """Write a plain ``pre,post,weight`` edge list of ``rows`` rows with cell names like ``n123456``."""
+    import pyarrow as pa
+    from pyarrow import csv
+
+    rng = np.random.default_rng(seed)
+    names = np.array([f"n{number}" for number in range(cells)])
+    with open(path, "wb") as stream:
+        stream.write(b"pre,post,weight\n")
+        for start in range(0, rows, 2_000_000):
+            n = min(2_000_000, rows - start)
+            table = pa.table({"pre": names[rng.integers(0, cells, size=n)], "post": names[rng.integers(0, cells, size=n)],
+                              "weight": rng.integers(1, 20, size=n)})
+            csv.write_csv(table, stream, write_options=csv.WriteOptions(include_header=False, quoting_style="none"))
+    return path
+
+
 _CHILD = """
 import json, sys, time
 
@@ -74,10 +93,12 @@ def high_water_mark():  # VmHWM belongs to the process image: exec resets it (ru
         return next(int(line.split()[1]) * 1024 for line in stream if line.startswith("VmHWM:"))
 
 from neuroworm.connectome.columnar import read_flywire_codex_columnar
+from neuroworm.connectome.columnar import read_edge_list_columnar
 from neuroworm.connectome.readers import _read_flywire_codex_strict
 import pyarrow.csv, pandas
 baseline = high_water_mark()
-reader = {"columnar": read_flywire_codex_columnar, "strict": _read_flywire_codex_strict}[sys.argv[1]]
+reader = {"columnar": read_flywire_codex_columnar, "strict": _read_flywire_codex_strict,
+          "edge-list": read_edge_list_columnar}[sys.argv[1]]
 start, cpu = time.perf_counter(), time.process_time()
 connectome = reader(sys.argv[2])
 seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
@@ -114,6 +135,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=16_000_000)
     parser.add_argument("--strict-rows", type=int, default=1_000_000)
+    parser.add_argument("--edge-list-rows", type=int, default=12_500_000,
+                        help="rows of a plain pre,post,weight edge list (0 skips it)")
     parser.add_argument("--folder", default=None,
                         help="keep the synthetic files here and reuse them on later runs (default: a temporary folder)")
     args = parser.parse_args(argv)
@@ -134,6 +157,11 @@ def main(argv=None):
         report("strict, small file", measure("strict", small, args.strict_rows))
         report("columnar, small file", measure("columnar", small, args.strict_rows))
         report("columnar, full file", measure("columnar", big, args.rows))
+        if args.edge_list_rows:
+            edges = folder / f"edges_{args.edge_list_rows}.csv"
+            if not edges.exists():
+                generate_edge_list(edges, args.edge_list_rows)
+            report("columnar, edge list", measure("edge-list", edges, args.edge_list_rows))
 
 
 if __name__ == "__main__":
