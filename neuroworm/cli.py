@@ -326,7 +326,8 @@ def build_parser():
     reproduce.add_argument("--seed", type=int, default=0)
     reproduce.add_argument("--out", help="folder for the files (default: output/PAPER)")
     reproduce.add_argument("--dataset", choices=["mnist", "cifar10"], help="bardozzo2023 only")
-    reproduce.add_argument("--data", metavar="DIR", help="folder of the dataset files (bardozzo2023 only)")
+    reproduce.add_argument("--data", metavar="DIR", help="folder of the dataset files: MNIST IDX files (schmidgall2023 fig5, beyond vision, "
+                           "bardozzo2023) or CIFAR-10 batches (bardozzo2023 --dataset cifar10)")
     reproduce.set_defaults(handler=command_reproduce)
     return parser
 

@@ -56,9 +56,11 @@ PAPERS = {
 
 
 def _items(paper, module, entries, options=()):
+    """Items of one paper; an entry is ``(function, title)`` or ``(function, title, options)``."""
     return {
-        name: Item(paper, name, f"neuroworm.experiments.{module}:{function}", title, options)
-        for name, (function, title) in entries.items()
+        name: Item(paper, name, f"neuroworm.experiments.{module}:{entry[0]}", entry[1],
+                   entry[2] if len(entry) > 2 else options)
+        for name, entry in entries.items()
     }
 
 
@@ -66,7 +68,8 @@ ITEMS = {
     "schmidgall2023": _items("schmidgall2023", "schmidgall2023", {
         "fig3": ("fig3", "Fig. 3: ALIF, Izhikevich and ReLU locomotion circuits on the swimmers (varying realism)"),
         "fig4": ("fig4", "Fig. 4: connectome against its statistics network and two MLPs (architectural statistics)"),
-        "fig5": ("fig5", "Fig. 5: the locomotion circuit against an MLP on HalfCheetah and MNIST (limits of priors)"),
+        "fig5": ("fig5", "Fig. 5: the locomotion circuit against an MLP on HalfCheetah and MNIST (limits of priors)",
+                 ("data",)),
     }),
     "gorantla2019": _items("gorantla2019", "gorantla2019", {
         "table1": ("table1", "Table 1: NNE, NNE + SignSGD and SGD on MNIST 0-4 and 0-9"),
@@ -87,7 +90,8 @@ ITEMS = {
         "table2": ("table2", "Table II: reconstruction against the paper's claims"),
     }, options=("dataset", "data")),
     "beyond": _items("beyond", "beyond", {
-        "vision": ("vision", "The fly's optic-lobe connectome and the larval mushroom body on MNIST against controls"),
+        "vision": ("vision", "The fly's optic-lobe connectome and the larval mushroom body on MNIST against controls",
+                   ("data",)),
     }),
 }
 """``ITEMS[paper][item]`` → :class:`Item`."""
