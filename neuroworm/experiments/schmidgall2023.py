@@ -44,7 +44,7 @@ With the physics of an unloaded machine (14.8 s per P = 750 generation of
 (ALIF), 44 s (Izhikevich), 18 s (ReLU) and an ES epoch (P = 200) 5, 12 and
 4 s: one paper-scale run (1000 epochs + 100 generations) 2.0, 4.5 and 1.7 h,
 and Fig. 3 (3 models x 2 swimmers x 3 seeds) about 2 days. The small scale
-took 46 min (Fig. 3) and 38 min (Fig. 4) under that load; unloaded, each of
+took 23.5 min (Fig. 3) and 21 min (Fig. 4) under that load; unloaded, each of
 its 18 (9) runs of 200-step episodes is a few tens of seconds.
 """
 
