@@ -54,7 +54,7 @@ def _log(message, stream):
 
 
 def swimming_demo(out, *, worm=None, generations=4, population=32, episodes=2, test_episodes=16, episode_steps=None,
-                  seed=1, progress=True, log=sys.stdout):
+                  seed=1, progress=True, log="stdout"):
     """Evaluate the bundled worm, evolve it briefly, evaluate again, and draw its swim.
 
     Parameters
@@ -78,8 +78,8 @@ def swimming_demo(out, *, worm=None, generations=4, population=32, episodes=2, t
         Seed of the evolution.
     progress : bool
         Show a progress bar.
-    log : file-like or None
-        Where to print the summary.
+    log : file-like, "stdout" or None
+        Where to print the summary (``"stdout"``: the current ``sys.stdout``).
 
     Returns
     -------
@@ -90,7 +90,11 @@ def swimming_demo(out, *, worm=None, generations=4, population=32, episodes=2, t
     """
     import os
 
-    os.environ.setdefault("MUJOCO_GL", "egl")  # headless rendering; must precede MuJoCo's first import
+    # MuJoCo picks its OpenGL backend when first imported: headless EGL only if MUJOCO_GL is set by
+    # then. Imported earlier without it (GLFW, no display), a second renderer can abort the process,
+    # so the video is then drawn with matplotlib.
+    headless_gl = "mujoco" not in sys.modules or os.environ.get("MUJOCO_GL") in ("egl", "osmesa")
+    os.environ.setdefault("MUJOCO_GL", "egl")
     import matplotlib
 
     matplotlib.use("Agg")
@@ -101,6 +105,8 @@ def swimming_demo(out, *, worm=None, generations=4, population=32, episodes=2, t
     from .pretraining import MultiEpisodeFitness, load_worm, save_worm
 
     started = time.perf_counter()
+    if log == "stdout":
+        log = sys.stdout
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     source = Path(worm) if worm is not None else bundled_worm()
@@ -138,7 +144,8 @@ def swimming_demo(out, *, worm=None, generations=4, population=32, episodes=2, t
         plot.save(plot.rollout_raster(after.record, circuit, individual=typical), out / "raster.png"),
         plot.save(plot.fitness(result), out / "fitness.png"),
     ]
-    video, renderer = render_video(after.record, out / "swim.gif", individual=typical)
+    video, renderer = render_video(after.record, out / "swim.gif", individual=typical,
+                                   renderer="auto" if headless_gl else "matplotlib")
     written.append(Path(video))
     summary = {
         "worm": str(source), "model": settings.model, "task": settings.task, "episode_steps": steps,
