@@ -35,17 +35,15 @@ few generations; returns are then not comparable with the paper's
 text, we use 100; see ``benchmarks/bench_schmidgall.py`` for the measured
 time per generation and the total it implies).
 
-Measured on the 2-core machine of this project (``bench_schmidgall.py
---steps-fraction 0.1``, under a load average of about 15 from other jobs):
-the closed loop costs 1.29-1.40x the physics of its own strokes for ALIF
-(K = 4), 2.9-3.1x for Izhikevich (K = 10) and 1.1-1.2x for ReLU (K = 1).
-With the physics of an unloaded machine (14.8 s per P = 750 generation of
-1000 steps, ``bench_generation.py``), a GA generation takes about 21 s
-(ALIF), 44 s (Izhikevich), 18 s (ReLU) and an ES epoch (P = 200) 5, 12 and
-4 s: one paper-scale run (1000 epochs + 100 generations) 2.0, 4.5 and 1.7 h,
-and Fig. 3 (3 models x 2 swimmers x 3 seeds) about 2 days. The small scale
-took 23.5 min (Fig. 3) and 21 min (Fig. 4) under that load; unloaded, each of
-its 18 (9) runs of 200-step episodes is a few tens of seconds.
+Measured on the 2-core machine of this project, quiet (``bench_schmidgall.py
+--steps-fraction 0.1 --tasks Swimmer-v5``): an ES epoch (P = 200) takes
+12.6 s (ALIF, K = 4), 24.6 s (Izhikevich, K = 10), 10.2 s (ReLU, K = 1), a
+GA generation (P = 750) 40.8, 82.8 and 35.4 s (the physics of the same
+strokes alone: 30.8-37.5 s). One paper-scale run (1000 epochs + 100
+generations) is 4.6, 9.1 and 3.8 h; Fig. 3 on ``Swimmer-v5`` alone 53 h for
+3 seeds, about 4.5 days with the 6-link swimmer. The small scale takes
+3.6 min (Fig. 3) and 66 s (Fig. 4) quiet, 23.5 and 21 min under a load
+average of about 14 from other jobs, with the same numbers bit for bit.
 """
 
 import time
