@@ -6,7 +6,7 @@ keyword ``seed`` (int or :class:`numpy.random.Generator`, see
 same neuron table (names, classes, neurotransmitters and signs), so that the
 same :class:`~neuroworm.connectome.circuits.Circuit` can be built on the real
 wiring and on its controls. What each model preserves is stated in its
-docstring and checked by ``tests/test_null_models.py``:
+docstring and checked by ``tests/connectome/test_null_models.py``:
 
 =========================== ==============================================================
 model                       preserves

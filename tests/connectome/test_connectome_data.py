@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-DATA = Path(__file__).resolve().parent.parent / "connectome_data"
+DATA = Path(__file__).resolve().parents[2] / "connectome_data"
 
 # id: (cells, neurons of class sensory/inter/motor, chemical edges, chemical weight sum,
 #      electrical pairs, electrical weight sum)

@@ -108,7 +108,7 @@ def test_readme_example_runs(tmp_path, monkeypatch):
     import runpy
     from pathlib import Path
 
-    text = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    text = (Path(__file__).resolve().parents[2] / "README.md").read_text()
     start = text.index("## ElegansNet: the connectome as a trained tensor network")
     source = re.compile(r"```python\n(.*?)```", re.DOTALL).search(text, start).group(1)
     source = source.replace("train_per_class=200, test_per_class=100", "train_per_class=5, test_per_class=3")
