@@ -10,7 +10,9 @@ fitness vector.  The map can be
   (``spawn`` start method, so it is safe next to threads; as with any
   ``spawn`` pool, a script must call :func:`~neuroworm.evolve.run` under
   ``if __name__ == "__main__":``);
-* ``"dask"`` -- a new ``dask.distributed.LocalCluster`` and its client;
+* ``"dask"`` -- a new ``dask.distributed.LocalCluster`` and its client (its
+  workers exit if this process is killed, see
+  :mod:`neuroworm.evolve.dask_lifetime`);
 * a ``dask.distributed.Client`` -- used as is (the caller owns it);
 * a scheduler address such as ``"tcp://10.0.0.5:8786"`` -- a client to it;
 * any callable ``map(function, iterable)``, e.g. ``toolbox.map``.
@@ -185,10 +187,13 @@ class open_map:
         elif isinstance(spec, str) and spec == "dask":
             from dask.distributed import Client, LocalCluster
 
+            from .dask_lifetime import DieWithParent
+
             self.workers = self.requested_workers or os.cpu_count() or 1
             cluster = LocalCluster(
                 n_workers=self.workers, threads_per_worker=1, processes=True,
                 host="127.0.0.1", dashboard_address=None,
+                plugins=[DieWithParent(os.getpid())],  # no orphans if this process is killed, even mid-batch
             )
             self._closers.append(cluster.close)
             client = Client(cluster)

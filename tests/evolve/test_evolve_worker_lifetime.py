@@ -87,3 +87,48 @@ def test_an_unreachable_dask_scheduler_is_a_config_error(monkeypatch):
           parallel.open_map("tcp://127.0.0.1:9")):
         pass
     assert time.monotonic() - started < 30
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_local_dask_cluster_workers_die_when_the_run_is_killed_mid_batch(tmp_path):
+    """Dask's own parent watch is a thread that needs the GIL; a batch holding it must not keep the worker alive."""
+    pytest.importorskip("distributed")
+    script = tmp_path / "owner.py"
+    script.write_text(textwrap.dedent(
+        """
+        import os, time
+        from neuroworm.evolve.parallel import open_map
+
+        def pid_after(seconds):
+            time.sleep(seconds)
+            return os.getpid()
+
+        def hold_the_gil(_):
+            return sum(range(10**13))  # one C loop: no other thread of the worker runs for hours
+
+        if __name__ == "__main__":
+            with open_map("dask", workers=2) as mapper:
+                print(*mapper.function(pid_after, [0.5, 0.5]), flush=True)
+                list(mapper.function(hold_the_gil, [0, 1]))  # busy when the owner is killed
+        """
+    ))
+    owner = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                             env=_environment())
+    workers = []
+    try:
+        workers = [int(pid) for pid in owner.stdout.readline().split()]
+        assert len(workers) >= 1, "the cluster reported no workers"
+        assert os.getpid() not in workers and owner.pid not in workers  # real worker processes
+        time.sleep(1.0)  # the batches have started
+        assert all(_alive(pid) for pid in workers)
+    finally:
+        owner.send_signal(signal.SIGKILL)
+        owner.wait()
+        owner.stdout.close()
+    deadline = time.monotonic() + 10
+    while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    survivors = [pid for pid in workers if _alive(pid)]
+    for pid in survivors:  # do not leave them behind if the test fails
+        os.kill(pid, signal.SIGKILL)
+    assert not survivors, f"Dask workers {survivors} outlived their killed parent"
