@@ -77,10 +77,11 @@ def _open(path, max_bytes):
 
 
 def _read_typed(path, max_bytes):
-    """The four columns as a pyarrow Table with strict types, or _Fallback."""
+    """The four columns as a pyarrow Table with strict types and one dictionary per column, or _Fallback."""
     import pyarrow as pa
     from pyarrow import csv
 
+    names = pa.dictionary(pa.int32(), pa.string())
     source = _open(path, max_bytes)
     try:
         table = csv.read_csv(
@@ -89,8 +90,8 @@ def _read_typed(path, max_bytes):
             parse_options=csv.ParseOptions(delimiter=","),
             convert_options=csv.ConvertOptions(
                 include_columns=list(_COLUMNS),
-                column_types={"pre_root_id": pa.uint64(), "post_root_id": pa.uint64(), "syn_count": pa.int64(),
-                              "nt_type": pa.dictionary(pa.int32(), pa.string())},
+                # root ids as text: a cell's name is its id as written, as in the strict reader
+                column_types={"pre_root_id": names, "post_root_id": names, "syn_count": pa.int64(), "nt_type": names},
                 strings_can_be_null=False,
             ),
         )
@@ -103,23 +104,187 @@ def _read_typed(path, max_bytes):
     finally:
         if not isinstance(source, str):
             source.close()
-    if table.num_rows == 0 or any(table.column(name).null_count for name in _COLUMNS[:3]):
+    if table.num_rows == 0 or table.column("syn_count").null_count:
         raise _Fallback("empty file or missing values")
-    return table
+    return table.unify_dictionaries()
 
 
 def _codes(table):
-    """nt_type codes per row as small integers into a list of normalised codes ("" = no prediction)."""
-    nt = table.select(["nt_type"]).unify_dictionaries().column("nt_type").combine_chunks()
-    dictionary = [str(value).strip().upper() for value in nt.dictionary.to_pylist()]
+    """nt_type per row as an int8 index into FLYWIRE_NEUROTRANSMITTERS' codes (-1: no prediction)."""
+    known = list(readers.FLYWIRE_NEUROTRANSMITTERS)
+    column = table.column("nt_type")
+    dictionary = [str(value).strip().upper() for value in column.chunk(0).dictionary.to_pylist()]
     normalised = ["" if code in readers._FLYWIRE_UNKNOWN_NT else code for code in dictionary]
-    if any(code not in readers.FLYWIRE_NEUROTRANSMITTERS and code != "" for code in normalised):
+    if any(code not in known and code != "" for code in normalised):
         raise _Fallback("unknown nt_type")
-    return nt.indices.to_numpy(zero_copy_only=False), normalised
+    canonical = np.array([known.index(code) if code else -1 for code in normalised], dtype=np.int8)
+    return _gather(canonical, column, np.int8)
+
+
+def _gather(mapping, column, dtype):
+    """``mapping[index]`` for every row of a dictionary ``column`` (chunk by chunk, no combined copy)."""
+    out = np.empty(len(column), dtype=dtype)
+    start = 0
+    for chunk in column.chunks:
+        indices = chunk.indices.to_numpy(zero_copy_only=False)
+        np.take(mapping, indices, out=out[start : start + len(indices)])
+        start += len(indices)
+    return out
+
+
+def _cell_codes(columns, is_name=None):
+    """Cells of each row as int32 codes into one array of distinct names, shared by ``columns``.
+
+    ``columns`` is a list of dictionary-encoded pyarrow ChunkedArrays (one
+    dictionary per column); each entry is released (set to None) once its
+    codes are gathered, so that the parsed text and the codes of a column
+    are not held at once.  The names are the dictionary values stripped of
+    surrounding white space (values equal after stripping share a code); an
+    empty name, a control character or a name ``is_name`` refuses raises
+    _Fallback.  Only the distinct names become Python strings.
+    """
+    dictionaries = [column.chunk(0).dictionary for column in columns]
+    stripped = np.concatenate([_strip_names(dictionary) for dictionary in dictionaries])
+    if is_name is not None and not all(is_name(name) for name in stripped):
+        raise _Fallback("a cell name the strict reader refuses")
+    name_codes, names = pd.factorize(stripped)
+    name_codes = name_codes.astype(np.int32)
+    codes, offset = [], 0
+    for i, dictionary in enumerate(dictionaries):
+        codes.append(_gather(name_codes[offset : offset + len(dictionary)], columns[i], np.int32))
+        offset += len(dictionary)
+        columns[i] = None
+        _release_parse_memory()
+    return codes, np.asarray(names, dtype=object)
+
+
+def _numeric(column, dtype):
+    """A numeric pyarrow ChunkedArray copied chunk by chunk into a NumPy array of its own."""
+    out = np.empty(len(column), dtype=dtype)
+    start = 0
+    for chunk in column.chunks:
+        out[start : start + len(chunk)] = chunk.to_numpy(zero_copy_only=False)
+        start += len(chunk)
+    return out
+
+
+def _compact(keep, *arrays):
+    """``array[keep]`` for each array, written in place block by block (no second full-size array)."""
+    kept = []
+    for array in arrays:
+        written = 0
+        for start in range(0, len(array), 1 << 20):
+            block = array[start : start + (1 << 20)][keep[start : start + (1 << 20)]]
+            array[written : written + len(block)] = block
+            written += len(block)
+        kept.append(array[:written])
+    return kept
+
+
+def _first_appearance(first, second, n_codes):
+    """Codes in order of first appearance reading each row's ``first`` then ``second`` code (unseen ones left out).
+
+    Only one row per distinct code is looked at: the first row of each code
+    in each column (a hash of the int32 codes, not of names).
+    """
+    never = np.iinfo(np.int64).max
+    position = np.full(n_codes, never, dtype=np.int64)
+    for parity, codes in enumerate((first, second)):
+        for start in range(0, len(codes), 1 << 20):  # blocks keep the hash tables small
+            block = codes[start : start + (1 << 20)]
+            rows = np.flatnonzero(~pd.Series(block, copy=False).duplicated().to_numpy())
+            seen = block[rows]
+            position[seen] = np.minimum(position[seen], 2 * (start + rows) + parity)
+    appearing = np.flatnonzero(position != never)
+    return appearing[np.argsort(position[appearing], kind="stable")]
+
+
+def _sums_exactly(weights):
+    """Whether a plain float64 sum of any subset of ``weights`` (non-negative) is exact.
+
+    True for whole numbers whose total is below 2**53: every partial sum is
+    then an exactly representable integer, so any order of summation, and
+    pandas' compensated (Kahan) sum of the strict reader, give the same bits.
+    """
+    if weights.dtype.kind == "f":
+        for start in range(0, len(weights), 1 << 20):
+            block = weights[start : start + (1 << 20)]
+            if not np.array_equal(block, np.floor(block)):
+                return False
+    with np.errstate(over="ignore"):  # an overflowing total is simply not exact
+        return float(weights.sum(dtype=np.float64)) < 2.0**53
+
+
+def _pair_sums(pre_code, post_code, weights, n_codes, expect_distinct):
+    """Each distinct pair (pre code, post code) once, with its summed weight; pairs in order of first appearance.
+
+    With ``expect_distinct`` (plain edge lists, where a pair seldom repeats)
+    a sorted copy of the int64 pair keys finds the repeated keys; only the
+    rows of those are grouped, the others stay as they are (no hash of all
+    rows).  Otherwise all keys are factorised (codes in order of first
+    appearance).  A pair's weights are summed by ``numpy.bincount`` where
+    that is exact (:func:`_sums_exactly`), else by pandas' groupby sum, as
+    in the strict reader.
+    """
+    def pair_keys():
+        keys = pre_code.astype(np.int64)
+        keys *= n_codes
+        keys += post_code
+        return keys
+
+    def summed(codes, values, n_groups):
+        if _sums_exactly(values):
+            return np.bincount(codes, weights=values, minlength=n_groups)
+        return pd.Series(np.asarray(values, dtype=np.float64)).groupby(codes).sum().to_numpy()
+
+    if not expect_distinct:
+        pair_codes, pairs = pd.factorize(pair_keys())
+        return ((pairs // n_codes).astype(np.int32), (pairs % n_codes).astype(np.int32),
+                summed(pair_codes, weights, len(pairs)))
+    keys = pair_keys()
+    keys.sort()
+    repeated = np.unique(keys[1:][keys[1:] == keys[:-1]])
+    del keys
+    if not len(repeated):
+        return pre_code, post_code, weights
+    rows = np.flatnonzero(pd.Series(pair_keys(), copy=False).isin(repeated).to_numpy())  # rows of repeated pairs
+    codes, _ = pd.factorize(pair_keys()[rows])
+    first = ~pd.Series(codes, copy=False).duplicated().to_numpy()
+    weights[rows[first]] = summed(codes, weights[rows], int(first.sum()))  # codes follow first appearance, as rows
+    keep = np.ones(len(weights), dtype=bool)
+    keep[rows[~first]] = False
+    return _compact(keep, pre_code, post_code, weights)
+
+
+def _strings(names, codes):
+    """``names[codes]`` as the string array pandas makes of text, built by pyarrow (no Python object per row)."""
+    import pyarrow as pa
+
+    arrow_dtype = pd.StringDtype("pyarrow", na_value=np.nan)
+    if pd.Series(np.array([""], dtype=object)).dtype != arrow_dtype:  # an older pandas keeps text as objects
+        return names[codes]
+    dictionary = pa.array(names, type=pa.large_string())
+    # block by block: each block's text buffer is sized once, the whole column is never built twice
+    blocks = [dictionary.take(pa.array(codes[start : start + (1 << 20)])) for start in range(0, len(codes), 1 << 20)]
+    values = pa.chunked_array(blocks, type=pa.large_string())
+    _release_parse_memory()
+    return pd.arrays.ArrowStringArray(values, dtype=arrow_dtype)
+
+
+def _release_parse_memory():
+    """Hand the parser's freed buffers back to the system (pyarrow's pool keeps them for reuse otherwise)."""
+    import pyarrow as pa
+
+    pa.default_memory_pool().release_unused()
+
+
+def _empty_electrical():
+    return pd.DataFrame({"a": pd.Series(dtype=object), "b": pd.Series(dtype=object),
+                         "weight": pd.Series(dtype=np.float64)})
 
 
 def read_flywire_codex_columnar(path, neurons=None, name=None, max_bytes=None):
-    """Read a FlyWire Codex connection table of any size; same result as :func:`read_flywire_codex`.
+    r"""Read a FlyWire Codex connection table of any size; same result as :func:`read_flywire_codex`.
 
     Parameters
     ----------
@@ -147,73 +312,60 @@ def read_flywire_codex_columnar(path, neurons=None, name=None, max_bytes=None):
 
     Notes
     -----
-    Peak memory is about 2.4 times the uncompressed file at 16 M rows (the
-    typed columns, 28 bytes a row, and the hash tables of the aggregation);
-    the strict reader needs about 20 times.
+    A pair's weight is the sum of its rows' ``syn_count`` over neuropils,
+    :math:`w_{ij} = \sum_{r:\,(pre_r, post_r) = (i, j)} \mathrm{syn\_count}_r`,
+    and a cell's neurotransmitter the ``nt_type`` maximising
+    :math:`\sum_{r:\,pre_r = i,\ nt_r = t} \mathrm{syn\_count}_r` (a tie:
+    unknown), both summed with ``numpy.bincount`` over integer codes.
     """
-    import pyarrow.compute as pc
-
     path = readers._as_path(path)
     if not path.exists() or path.is_dir():
         return readers._read_flywire_codex_strict(path, neurons, name, max_bytes)
     try:
         table = _read_typed(path, max_bytes)
-        code_index, codes = _codes(table)
+        row_nt = _codes(table)
+        counts = _numeric(table.column("syn_count"), np.int64)
+        if counts.min() < 0:
+            raise _Fallback("negative syn_count")
+        columns = [table.column("pre_root_id"), table.column("post_root_id")]
+        table = None  # the codes and counts are all that is needed from here on
+        _release_parse_memory()
+        (pre_code, post_code), names = _cell_codes(columns, readers._ROOT_ID.fullmatch)
     except _Fallback:
         return readers._read_flywire_codex_strict(path, neurons, name, max_bytes)
-    if pc.min(table.column("syn_count")).as_py() < 0:
-        return readers._read_flywire_codex_strict(path, neurons, name, max_bytes)
-
-    pre = table.column("pre_root_id").to_numpy()
-    post = table.column("post_root_id").to_numpy()
-    counts = table.column("syn_count").to_numpy()
-    table = None  # the typed columns are all that is needed from here on
+    n_codes = len(names)
 
     # Cells in order of first appearance, reading each row's pre then post (as the strict reader does).
-    # factorize numbers the ids in order of first appearance, so its codes are the rows' cell indices.
-    interleaved = np.empty(2 * len(pre), dtype=np.uint64)
-    interleaved[0::2], interleaved[1::2] = pre, post
-    del pre, post
-    row_cells, cell_ids = pd.factorize(interleaved)
-    del interleaved
-    pre_index, post_index = row_cells[0::2].astype(np.int64), row_cells[1::2].astype(np.int64)
-    del row_cells
-    cell_names = np.array([str(int(cell)) for cell in cell_ids], dtype=object)
-
-    # Neuropils of a pair summed (rows of weight 0 dropped), pairs in order of first appearance:
-    # one int64 key per pair, factorised (codes follow first appearance) and weights summed per code.
-    n_cells = len(cell_ids)
-    keep = counts > 0
-    pair_keys = pre_index[keep] * n_cells + post_index[keep]
-    pair_codes, pairs = pd.factorize(pair_keys)
-    del pair_keys
-    weights = np.bincount(pair_codes, weights=counts[keep], minlength=len(pairs))
-    del pair_codes, keep
-    chemical = pd.DataFrame({
-        "pre": cell_names[pairs // n_cells],
-        "post": cell_names[pairs % n_cells],
-        "weight": weights,
-    })
-    del pairs, weights
+    order = _first_appearance(pre_code, post_code, n_codes)
+    cell_names = names[order]
 
     # Each cell's neurotransmitter: the nt_type carrying most of its output synapses (ties: unknown),
     # from a (cells x codes) table of synapse totals and of whether any row voted.
     known = list(readers.FLYWIRE_NEUROTRANSMITTERS)
-    canonical = np.array([known.index(code) if code else -1 for code in codes], dtype=np.int64)
-    row_code = canonical[code_index]
-    del code_index
-    voted = row_code >= 0
-    keys = pre_index[voted] * len(known) + row_code[voted]
-    shape = (n_cells, len(known))
-    totals = np.bincount(keys, weights=counts[voted], minlength=n_cells * len(known)).reshape(shape)
-    present = np.bincount(keys, minlength=n_cells * len(known)).reshape(shape) > 0
-    del keys, voted, row_code, pre_index, post_index, counts
+    voted = row_nt >= 0
+    keys = pre_code[voted].astype(np.int64) * len(known) + row_nt[voted]
+    shape = (n_codes, len(known))
+    totals = np.bincount(keys, weights=counts[voted], minlength=n_codes * len(known)).reshape(shape)
+    present = np.bincount(keys, minlength=n_codes * len(known)).reshape(shape) > 0
+    del keys, voted, row_nt
     totals[~present] = -np.inf
     is_best = present & (totals == totals.max(axis=1)[:, None])
-    winner = np.where(is_best.sum(axis=1) == 1, is_best.argmax(axis=1), -1)  # -1: no or tied prediction
+    winner = np.where(is_best.sum(axis=1) == 1, is_best.argmax(axis=1), -1)[order]  # -1: no or tied prediction
+
+    # Neuropils of a pair summed (rows of weight 0 dropped), pairs in order of first appearance.
+    keep = counts > 0
+    if not keep.all():
+        pre_code, post_code, counts = _compact(keep, pre_code, post_code, counts)
+    del keep
+    pre_code, post_code, weights = _pair_sums(pre_code, post_code, counts, n_codes, expect_distinct=False)
+    del counts
+    pre_strings = _strings(names, pre_code)
+    del pre_code
+    chemical = pd.DataFrame({"pre": pre_strings, "post": _strings(names, post_code), "weight": weights}, copy=False)
+    del pre_strings, post_code, weights
 
     if neurons is None:
-        neuron_table = pd.DataFrame({"cell_class": "other"}, index=pd.Index(cell_names, name="name"))
+        neuron_table = pd.DataFrame({"cell_class": "other"}, index=pd.Index(_strings(names, order), name="name"))
         cell_code = winner
     else:
         table_path = readers._as_path(neurons)
@@ -221,7 +373,7 @@ def read_flywire_codex_columnar(path, neurons=None, name=None, max_bytes=None):
             table_path, "root_id", ("super_class", readers._FLYWIRE_CLASSES), max_bytes=max_bytes
         )
         position = pd.Index(cell_names).get_indexer(neuron_table.index)
-        if len(np.setdiff1d(np.arange(n_cells), position)):  # a connection names a cell the table lacks
+        if len(np.setdiff1d(np.arange(len(order)), position)):  # a connection names a cell the table lacks
             return readers._read_flywire_codex_strict(path, neurons, name, max_bytes)
         if "nt_type" in neuron_table.columns:
             given = readers._flywire_codes(table_path, neuron_table["nt_type"].to_numpy(object), neuron_lines,
@@ -230,17 +382,16 @@ def read_flywire_codex_columnar(path, neurons=None, name=None, max_bytes=None):
         else:
             cell_code = np.where(position >= 0, winner[np.maximum(position, 0)], -1)
     transmitters = readers.FLYWIRE_NEUROTRANSMITTERS
-    names = np.array([transmitters[code][0] for code in known] + [None], dtype=object)
+    transmitter_names = np.array([transmitters[code][0] for code in known] + [None], dtype=object)
     signs = np.array([transmitters[code][1] for code in known] + [0], dtype=np.int8)
-    neuron_table["neurotransmitter"] = names[cell_code]  # index -1 is the last entry: unknown
+    neuron_table["neurotransmitter"] = transmitter_names[cell_code]  # index -1 is the last entry: unknown
     neuron_table["sign"] = signs[cell_code]
-    electrical = pd.DataFrame({"a": pd.Series(dtype=object), "b": pd.Series(dtype=object),
-                               "weight": pd.Series(dtype=np.float64)})
     metadata = {"source_file": str(path), "format": "FlyWire Codex connections", "weight_unit": "synapses",
                 "sign_rule": "per cell, majority nt_type of its output synapses; ACH +1, GABA -1, GLUT -1, else 0"}
     from .model import Connectome
 
-    return Connectome(neuron_table, chemical, electrical, metadata, name or readers._default_name(Path(path)))
+    return Connectome._from_checked_edges(neuron_table, chemical, _empty_electrical(), metadata,
+                                          name or readers._default_name(Path(path)))
 
 
 def _first_line(path, max_bytes):
@@ -332,50 +483,40 @@ def read_edge_list_columnar(path, pre="pre", post="post", weight="weight", delim
         finally:
             if not isinstance(source, str):
                 source.close()
-        if table.num_rows == 0:
-            raise _Fallback("no rows")
+        if table.num_rows == 0 or (has_weight and table.column(weight).null_count):
+            raise _Fallback("no rows, or a missing weight")
         table = table.unify_dictionaries()
-        pre_column, post_column = table.column(pre).combine_chunks(), table.column(post).combine_chunks()
-        pre_names, post_names = _strip_names(pre_column.dictionary), _strip_names(post_column.dictionary)
         if has_weight:
-            if table.column(weight).null_count:
-                raise _Fallback("missing weight")
-            weights = table.column(weight).to_numpy()
-            if not np.all(np.isfinite(weights)) or np.any(weights < 0):
+            weights = _numeric(table.column(weight), np.float64)
+            if not np.isfinite(weights).all() or (weights < 0).any():
                 raise _Fallback("bad weight")
         else:
             weights = np.ones(table.num_rows)
-        # one code per distinct (stripped) name across both columns
-        name_codes, names = pd.factorize(np.concatenate([pre_names, post_names]))
-        pre_code = name_codes[: len(pre_names)][pre_column.indices.to_numpy(zero_copy_only=False)]
-        post_code = name_codes[len(pre_names):][post_column.indices.to_numpy(zero_copy_only=False)]
+        columns = [table.column(pre), table.column(post)]
+        table = None
+        _release_parse_memory()
+        (pre_code, post_code), names = _cell_codes(columns)
     except _Fallback:
         return strict()
-    table = pre_column = post_column = None
 
     keep = weights > 0
     if not keep.any():
         return strict()
-    pre_code, post_code, weights = pre_code[keep], post_code[keep], weights[keep]
-    interleaved = np.empty(2 * len(pre_code), dtype=np.int64)
-    interleaved[0::2], interleaved[1::2] = pre_code, post_code
-    order = pd.unique(interleaved)  # cells in order of first appearance among kept rows
-    del interleaved
-    rank = np.empty(len(names), dtype=np.int64)
-    rank[order] = np.arange(len(order))
-    cell_names = np.asarray(names, dtype=object)[order]
-    n_cells = len(order)
-    pair_codes, pairs = pd.factorize(rank[pre_code] * n_cells + rank[post_code])
-    summed = pd.Series(weights).groupby(pair_codes).sum().to_numpy()  # pandas' sum, as the strict reader's
-    if not np.all(np.isfinite(summed)):
+    if not keep.all():
+        pre_code, post_code, weights = _compact(keep, pre_code, post_code, weights)
+    del keep
+    order = _first_appearance(pre_code, post_code, len(names))  # cells in order of first appearance, kept rows
+    pre_code, post_code, weights = _pair_sums(pre_code, post_code, weights, len(names), expect_distinct=True)
+    if not np.isfinite(weights).all():
         return strict()  # an overflowing sum: the strict reader names its line
-    chemical = pd.DataFrame({"pre": cell_names[pairs // n_cells], "post": cell_names[pairs % n_cells],
-                             "weight": summed})
+    pre_strings = _strings(names, pre_code)
+    del pre_code
+    chemical = pd.DataFrame({"pre": pre_strings, "post": _strings(names, post_code), "weight": weights}, copy=False)
+    del pre_strings, post_code, weights
     neurons = pd.DataFrame({"cell_class": "other", "neurotransmitter": None, "sign": np.int8(0)},
-                           index=pd.Index(cell_names, name="name"))
-    electrical = pd.DataFrame({"a": pd.Series(dtype=object), "b": pd.Series(dtype=object),
-                               "weight": pd.Series(dtype=np.float64)})
+                           index=pd.Index(_strings(names, order), name="name"))
     metadata = {"source_file": str(path), "format": "edge list", "weight_unit": f"column {weight!r} of the file"}
     from .model import Connectome
 
-    return Connectome(neurons, chemical, electrical, metadata, name or readers._default_name(path))
+    return Connectome._from_checked_edges(neurons, chemical, _empty_electrical(), metadata,
+                                          name or readers._default_name(path))

@@ -91,6 +91,26 @@ class Connectome:
             self.neurons, self.chemical, self.electrical, self.name
         )
 
+    @classmethod
+    def _from_checked_edges(cls, neurons, chemical, electrical, metadata, name):
+        """A Connectome whose edge tables a reader has already checked and normalised.
+
+        For the columnar readers of :mod:`neuroworm.connectome.columnar`,
+        whose edge tables have millions of rows: the neuron table is
+        validated as by the public constructor, the edge tables are taken
+        as they are, without the copies and string hashing of validation.
+        The caller guarantees what validation would establish: ``chemical``
+        has a ``RangeIndex`` and columns ``pre``, ``post`` (cells of
+        ``neurons``) and ``weight`` (positive finite float64), no pair twice;
+        ``electrical`` likewise, each unordered pair once. The readers'
+        tests check that the result equals the validated one.
+        """
+        connectome = cls.__new__(cls)
+        connectome.neurons = _validated_neurons(neurons, name)
+        connectome.chemical, connectome.electrical = chemical, electrical
+        connectome.metadata, connectome.name = metadata, name
+        return connectome
+
     def __repr__(self):
         return (
             f"<Connectome {self.name!r}: {len(self.neurons)} cells, "
@@ -302,10 +322,8 @@ def _check_endpoints(table, columns, known, table_name, connectome_name):
             )
 
 
-def _validated(neurons, chemical, electrical, name):
+def _validated_neurons(neurons, name):
     _require_columns(neurons, ["cell_class", "neurotransmitter", "sign"], "neurons", name)
-    _require_columns(chemical, ["pre", "post", "weight"], "chemical", name)
-    _require_columns(electrical, ["a", "b", "weight"], "electrical", name)
     if len(neurons) == 0:
         raise ConnectomeError(f"{name}: the neuron table is empty")
     if neurons.index.has_duplicates:
@@ -327,6 +345,14 @@ def _validated(neurons, chemical, electrical, name):
         )
     neurons = neurons.copy()
     neurons["sign"] = signs.astype(np.int8)
+    return neurons
+
+
+def _validated(neurons, chemical, electrical, name):
+    _require_columns(neurons, ["cell_class", "neurotransmitter", "sign"], "neurons", name)
+    _require_columns(chemical, ["pre", "post", "weight"], "chemical", name)
+    _require_columns(electrical, ["a", "b", "weight"], "electrical", name)
+    neurons = _validated_neurons(neurons, name)
     known = neurons.index
 
     chemical = chemical.copy()
