@@ -40,6 +40,10 @@ from . import readers, textfiles
 __all__ = ["read_edge_list_columnar", "read_flywire_codex_columnar"]
 
 _COLUMNS = ("pre_root_id", "post_root_id", "syn_count", "nt_type")
+_PARSE_BLOCK_BYTES = 1 << 24
+"""Bytes of text pyarrow parses per block (one chunk, with its own dictionaries, per block)."""
+_ROWS_PER_BLOCK = 1 << 20
+"""Rows handled at once where a step works block by block to bound its temporary memory."""
 
 
 class _LimitedReader(io.RawIOBase):
@@ -86,7 +90,7 @@ def _read_typed(path, max_bytes):
     try:
         table = csv.read_csv(
             source,
-            read_options=csv.ReadOptions(block_size=1 << 24),
+            read_options=csv.ReadOptions(block_size=_PARSE_BLOCK_BYTES),
             parse_options=csv.ParseOptions(delimiter=","),
             convert_options=csv.ConvertOptions(
                 include_columns=list(_COLUMNS),
@@ -173,8 +177,8 @@ def _compact(keep, *arrays):
     kept = []
     for array in arrays:
         written = 0
-        for start in range(0, len(array), 1 << 20):
-            block = array[start : start + (1 << 20)][keep[start : start + (1 << 20)]]
+        for start in range(0, len(array), _ROWS_PER_BLOCK):
+            block = array[start : start + _ROWS_PER_BLOCK][keep[start : start + _ROWS_PER_BLOCK]]
             array[written : written + len(block)] = block
             written += len(block)
         kept.append(array[:written])
@@ -190,8 +194,8 @@ def _first_appearance(first, second, n_codes):
     never = np.iinfo(np.int64).max
     position = np.full(n_codes, never, dtype=np.int64)
     for parity, codes in enumerate((first, second)):
-        for start in range(0, len(codes), 1 << 20):  # blocks keep the hash tables small
-            block = codes[start : start + (1 << 20)]
+        for start in range(0, len(codes), _ROWS_PER_BLOCK):  # blocks keep the hash tables small
+            block = codes[start : start + _ROWS_PER_BLOCK]
             rows = np.flatnonzero(~pd.Series(block, copy=False).duplicated().to_numpy())
             seen = block[rows]
             position[seen] = np.minimum(position[seen], 2 * (start + rows) + parity)
@@ -207,8 +211,8 @@ def _sums_exactly(weights):
     pandas' compensated (Kahan) sum of the strict reader, give the same bits.
     """
     if weights.dtype.kind == "f":
-        for start in range(0, len(weights), 1 << 20):
-            block = weights[start : start + (1 << 20)]
+        for start in range(0, len(weights), _ROWS_PER_BLOCK):
+            block = weights[start : start + _ROWS_PER_BLOCK]
             if not np.array_equal(block, np.floor(block)):
                 return False
     with np.errstate(over="ignore"):  # an overflowing total is simply not exact
@@ -265,7 +269,8 @@ def _strings(names, codes):
         return names[codes]
     dictionary = pa.array(names, type=pa.large_string())
     # block by block: each block's text buffer is sized once, the whole column is never built twice
-    blocks = [dictionary.take(pa.array(codes[start : start + (1 << 20)])) for start in range(0, len(codes), 1 << 20)]
+    blocks = [dictionary.take(pa.array(codes[start : start + _ROWS_PER_BLOCK]))
+              for start in range(0, len(codes), _ROWS_PER_BLOCK)]
     values = pa.chunked_array(blocks, type=pa.large_string())
     _release_parse_memory()
     return pd.arrays.ArrowStringArray(values, dtype=arrow_dtype)
@@ -467,7 +472,8 @@ def read_edge_list_columnar(path, pre="pre", post="post", weight="weight", delim
         try:
             table = csv.read_csv(
                 source,
-                read_options=csv.ReadOptions(block_size=1 << 24, skip_rows=header_index + 1, column_names=header),
+                read_options=csv.ReadOptions(block_size=_PARSE_BLOCK_BYTES, skip_rows=header_index + 1,
+                                             column_names=header),
                 parse_options=csv.ParseOptions(delimiter=separator),
                 convert_options=csv.ConvertOptions(
                     include_columns=[pre, post] + ([weight] if has_weight else []),
