@@ -1,6 +1,7 @@
 """Reading a FlyWire-sized connection table: rows per second and peak memory against the file size.
 
-Run: ``python benchmarks/bench_readers.py [--rows 16000000] [--strict-rows 1000000] [--folder DIR]``.
+Run: ``nice -n 10 python benchmarks/bench_readers.py [--rows 16000000] [--strict-rows 1000000]
+[--edge-list-rows 12500000] [--folder DIR]``.
 
 Generates a synthetic file shaped like a FlyWire Codex ``connections.csv``
 (18-digit root ids of ~140,000 cells, 78 neuropil names, about four rows per
@@ -13,7 +14,9 @@ side by side:
 * both readers on a smaller file (``--strict-rows``; the strict reader
   keeps every field as a Python string and would need tens of GB for 16 M rows),
 * the columnar edge-list reader on a plain ``pre,post,weight`` file of
-  ``--edge-list-rows`` rows (12.5 M, the 200 MB file of issue #14),
+  ``--edge-list-rows`` rows (12.5 M, the 200 MB file of issue #14; 300,000
+  cells, so nearly every pair is distinct), and both edge-list readers on
+  one of ``--strict-rows`` rows,
 
 with rows/s (wall clock, and per CPU-second: on a shared machine the second
 says more about an idle one), the peak resident memory of the reading process (``VmHWM``),
@@ -94,11 +97,11 @@ def high_water_mark():  # VmHWM belongs to the process image: exec resets it (ru
 
 from neuroworm.connectome.columnar import read_flywire_codex_columnar
 from neuroworm.connectome.columnar import read_edge_list_columnar
-from neuroworm.connectome.readers import _read_flywire_codex_strict
+from neuroworm.connectome.readers import _read_edge_list_strict, _read_flywire_codex_strict
 import pyarrow.csv, pandas
 baseline = high_water_mark()
 reader = {"columnar": read_flywire_codex_columnar, "strict": _read_flywire_codex_strict,
-          "edge-list": read_edge_list_columnar}[sys.argv[1]]
+          "edge-list": read_edge_list_columnar, "edge-list-strict": _read_edge_list_strict}[sys.argv[1]]
 start, cpu = time.perf_counter(), time.process_time()
 connectome = reader(sys.argv[2])
 seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
@@ -158,10 +161,14 @@ def main(argv=None):
         report("columnar, small file", measure("columnar", small, args.strict_rows))
         report("columnar, full file", measure("columnar", big, args.rows))
         if args.edge_list_rows:
-            edges = folder / f"edges_{args.edge_list_rows}.csv"
+            edges, small_edges = folder / f"edges_{args.edge_list_rows}.csv", folder / f"edges_{args.strict_rows}.csv"
             if not edges.exists():
                 generate_edge_list(edges, args.edge_list_rows)
-            report("columnar, edge list", measure("edge-list", edges, args.edge_list_rows))
+            if not small_edges.exists():
+                generate_edge_list(small_edges, args.strict_rows, seed=3)
+            report("strict, small edge list", measure("edge-list-strict", small_edges, args.strict_rows))
+            report("columnar, small edge list", measure("edge-list", small_edges, args.strict_rows))
+            report("columnar, full edge list", measure("edge-list", edges, args.edge_list_rows))
 
 
 if __name__ == "__main__":
