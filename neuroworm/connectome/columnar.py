@@ -237,9 +237,10 @@ def _pair_sums(pre_code, post_code, weights, n_codes, expect_distinct):
     """Each distinct pair (pre code, post code) once, with its summed weight; pairs in order of first appearance.
 
     With ``expect_distinct`` (plain edge lists, where a pair seldom repeats)
-    a sorted copy of the int64 pair keys finds the repeated keys; only the
-    rows of those are grouped, the others stay as they are (no hash of all
-    rows).  Otherwise all keys are factorised (codes in order of first
+    a sorted copy of the int64 pair keys finds the repeated keys; where they
+    cover at most a quarter of the rows, only those rows are grouped and the
+    others stay as they are (no hash of all rows).  Otherwise all keys are
+    factorised (codes in order of first
     appearance).  A pair's weights are summed by ``numpy.bincount`` where
     that is exact (:func:`_sums_exactly`), else by pandas' groupby sum, as
     in the strict reader.
@@ -255,16 +256,23 @@ def _pair_sums(pre_code, post_code, weights, n_codes, expect_distinct):
             return np.bincount(codes, weights=values, minlength=n_groups)
         return pd.Series(np.asarray(values, dtype=np.float64)).groupby(codes).sum().to_numpy()
 
-    if not expect_distinct:
+    def factorised():
         pair_codes, pairs = pd.factorize(pair_keys())
         return ((pairs // n_codes).astype(np.int32), (pairs % n_codes).astype(np.int32),
                 summed(pair_codes, weights, len(pairs)))
+
+    if not expect_distinct:
+        return factorised()
     keys = pair_keys()
     keys.sort()
-    repeated = np.unique(keys[1:][keys[1:] == keys[:-1]])
-    del keys
+    same = keys[1:] == keys[:-1]
+    repeated = np.unique(keys[1:][same])
+    rows_in_repeats = int(np.count_nonzero(same)) + len(repeated)
+    del keys, same
     if not len(repeated):
         return pre_code, post_code, weights
+    if rows_in_repeats > len(weights) // 4:  # most rows repeat a pair after all: group them all
+        return factorised()
     rows = np.flatnonzero(pd.Series(pair_keys(), copy=False).isin(repeated).to_numpy())  # rows of repeated pairs
     codes, _ = pd.factorize(pair_keys()[rows])
     first = ~pd.Series(codes, copy=False).duplicated().to_numpy()
