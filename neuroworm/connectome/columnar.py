@@ -186,6 +186,11 @@ def _numeric(column, dtype):
     return out
 
 
+def _every_block(array, holds):
+    """Whether ``holds(block)`` for every block of rows (temporaries of one block, not of the whole array)."""
+    return all(holds(array[start : start + _ROWS_PER_BLOCK]) for start in range(0, len(array), _ROWS_PER_BLOCK))
+
+
 def _compact(keep, *arrays):
     """``array[keep]`` for each array, written in place block by block (no second full-size array)."""
     kept = []
@@ -265,16 +270,25 @@ def _pair_sums(pre_code, post_code, weights, n_codes, expect_distinct):
         return factorised()
     keys = pair_keys()
     keys.sort()
-    same = keys[1:] == keys[:-1]
-    repeated = np.unique(keys[1:][same])
-    rows_in_repeats = int(np.count_nonzero(same)) + len(repeated)
-    del keys, same
+    repeats, extra_rows = [], 0
+    for start in range(0, len(keys), _ROWS_PER_BLOCK):  # blocks overlapping by one key: small temporaries
+        block = keys[start : start + _ROWS_PER_BLOCK + 1]
+        same = block[1:] == block[:-1]
+        repeats.append(block[1:][same])
+        extra_rows += int(np.count_nonzero(same))
+    del keys
+    repeated = np.unique(np.concatenate(repeats)) if repeats else np.zeros(0, dtype=np.int64)
     if not len(repeated):
         return pre_code, post_code, weights
-    if rows_in_repeats > len(weights) // 4:  # most rows repeat a pair after all: group them all
+    if extra_rows + len(repeated) > len(weights) // 4:  # most rows repeat a pair after all: group them all
         return factorised()
-    rows = np.flatnonzero(pd.Series(pair_keys(), copy=False).isin(repeated).to_numpy())  # rows of repeated pairs
-    codes, _ = pd.factorize(pair_keys()[rows])
+    rows = []  # rows of repeated pairs
+    for start in range(0, len(pre_code), _ROWS_PER_BLOCK):
+        block = pre_code[start : start + _ROWS_PER_BLOCK].astype(np.int64) * n_codes
+        block += post_code[start : start + _ROWS_PER_BLOCK]
+        rows.append(start + np.flatnonzero(pd.Series(block, copy=False).isin(repeated).to_numpy()))
+    rows = np.concatenate(rows)
+    codes, _ = pd.factorize(pre_code[rows].astype(np.int64) * n_codes + post_code[rows])
     first = ~pd.Series(codes, copy=False).duplicated().to_numpy()
     weights[rows[first]] = summed(codes, weights[rows], int(first.sum()))  # codes follow first appearance, as rows
     keep = np.ones(len(weights), dtype=bool)
@@ -516,7 +530,7 @@ def read_edge_list_columnar(path, pre="pre", post="post", weight="weight", delim
         table = table.unify_dictionaries()
         if has_weight:
             weights = _numeric(table.column(weight), np.float64)
-            if not np.isfinite(weights).all() or (weights < 0).any():
+            if not _every_block(weights, lambda block: np.isfinite(block).all() and (block >= 0).all()):
                 raise _Fallback("bad weight")
         else:
             weights = np.ones(table.num_rows)
@@ -527,15 +541,15 @@ def read_edge_list_columnar(path, pre="pre", post="post", weight="weight", delim
     except _Fallback:
         return strict()
 
-    keep = weights > 0
-    if not keep.any():
-        return strict()
-    if not keep.all():
+    if not _every_block(weights, lambda block: (block > 0).all()):  # rows of weight 0 are dropped
+        keep = weights > 0
+        if not keep.any():
+            return strict()
         pre_code, post_code, weights = _compact(keep, pre_code, post_code, weights)
-    del keep
+        del keep
     order = _first_appearance(pre_code, post_code, len(names))  # cells in order of first appearance, kept rows
     pre_code, post_code, weights = _pair_sums(pre_code, post_code, weights, len(names), expect_distinct=True)
-    if not np.isfinite(weights).all():
+    if not _every_block(weights, lambda block: np.isfinite(block).all()):
         return strict()  # an overflowing sum: the strict reader names its line
     pre_strings = _strings(names, pre_code)
     del pre_code
