@@ -33,11 +33,11 @@ overflowing sum), the strict reader reads the file again to name the line
 and column.
 
 Measured by ``benchmarks/bench_readers.py`` (README, Performance): a
-synthetic FlyWire-shaped file of 16 M rows (775 MiB) is read at about 1.1 M
+synthetic FlyWire-shaped file of 16 M rows (775 MiB) is read at 1.1-1.25 M
 rows/s with a peak of 1.5 times the file; a 12.5 M-row edge list (212 MiB)
-at about 1.2 M rows/s with a peak of 3.7 times the file, of which the
+at 1.3 M rows/s with a peak of 3.7-3.8 times the file, of which the
 connectome itself (two pandas string columns and the weights) is 2.2 times
-and the imported libraries 0.7 times.
+and the imported libraries 0.74 times.
 """
 
 import gzip
