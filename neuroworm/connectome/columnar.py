@@ -153,26 +153,48 @@ def _gather(mapping, column, dtype):
 def _cell_codes(columns, is_name=None):
     """Cells of each row as int32 codes into one array of distinct names, shared by ``columns``.
 
-    ``columns`` is a list of dictionary-encoded pyarrow ChunkedArrays (one
-    dictionary per column); each entry is released (set to None) once its
-    codes are gathered, so that the parsed text and the codes of a column
-    are not held at once.  The names are the dictionary values stripped of
-    surrounding white space (values equal after stripping share a code); an
-    empty name, a control character or a name ``is_name`` refuses raises
-    _Fallback.  Only the distinct names become Python strings.
+    ``columns`` is a list of columns, each a list of the chunks (pyarrow
+    DictionaryArrays) of a dictionary-encoded column; a chunk may have a
+    dictionary of its own (pyarrow's CSV reader encodes block by block).
+    Each chunk is released (its entry set to None) once its codes are
+    gathered, so that the parsed text and the codes of a column are not
+    held at once.  The chunks' dictionaries are unified without
+    rewriting the chunks: a small dictionary array with one entry per value
+    of each chunk's dictionary is unified by pyarrow, which gives each
+    chunk's map from its own indices to the shared ones.  The names are the
+    unified values stripped of surrounding white space (values equal after
+    stripping share a code); an empty name, a control character or a name
+    ``is_name`` refuses raises _Fallback.  Only the distinct names become
+    Python strings.
     """
-    dictionaries = [column.chunk(0).dictionary for column in columns]
-    stripped = np.concatenate([_strip_names(dictionary) for dictionary in dictionaries])
+    import pyarrow as pa
+
+    entries = pa.chunked_array(
+        [pa.DictionaryArray.from_arrays(pa.array(np.arange(len(chunk.dictionary), dtype=np.int32)), chunk.dictionary)
+         for column in columns for chunk in column],
+        type=pa.dictionary(pa.int32(), pa.string()),
+    )
+    unified = pa.table({"entries": entries}).unify_dictionaries().column(0)
+    del entries
+    stripped = _strip_names(unified.chunk(0).dictionary)
     if is_name is not None and not all(is_name(name) for name in stripped):
         raise _Fallback("a cell name the strict reader refuses")
     name_codes, names = pd.factorize(stripped)
     name_codes = name_codes.astype(np.int32)
-    codes, offset = [], 0
-    for i, dictionary in enumerate(dictionaries):
-        codes.append(_gather(name_codes[offset : offset + len(dictionary)], columns[i], np.int32))
-        offset += len(dictionary)
-        columns[i] = None
-        _release_parse_memory()
+    maps = iter(unified.chunks)
+    codes = []
+    for column in columns:
+        out = np.empty(sum(len(chunk) for chunk in column), dtype=np.int32)
+        start = 0
+        for k, chunk in enumerate(column):
+            column[k] = None
+            chunk_codes = name_codes[next(maps).indices.to_numpy(zero_copy_only=False)]
+            indices = chunk.indices.to_numpy(zero_copy_only=False)
+            np.take(chunk_codes, indices, out=out[start : start + len(indices)])
+            start += len(indices)
+            del chunk, indices
+            _release_parse_memory()
+        codes.append(out)
     return codes, np.asarray(names, dtype=object)
 
 
@@ -296,6 +318,15 @@ def _pair_sums(pre_code, post_code, weights, n_codes, expect_distinct):
     return _compact(keep, pre_code, post_code, weights)
 
 
+def _to_neuron_positions(codes, names, neuron_index):
+    """Rewrite cell codes (indices into ``names``) in place as positions in ``neuron_index``, block by block."""
+    position = neuron_index.get_indexer(names).astype(codes.dtype)  # one hash per distinct name, not per row
+    for start in range(0, len(codes), _ROWS_PER_BLOCK):
+        block = codes[start : start + _ROWS_PER_BLOCK]
+        block[:] = position[block]
+    return codes
+
+
 def _strings(names, codes):
     """``names[codes]`` as the string array pandas makes of text, built by pyarrow (no Python object per row)."""
     import pyarrow as pa
@@ -368,7 +399,7 @@ def read_flywire_codex_columnar(path, neurons=None, name=None, max_bytes=None):
         counts = _numeric(table.column("syn_count"), np.int64)
         if counts.min() < 0:
             raise _Fallback("negative syn_count")
-        columns = [table.column("pre_root_id"), table.column("post_root_id")]
+        columns = [table.column("pre_root_id").chunks, table.column("post_root_id").chunks]
         table = None  # the codes and counts are all that is needed from here on
         _release_parse_memory()
         (pre_code, post_code), names = _cell_codes(columns, readers._ROOT_ID.fullmatch)
@@ -400,10 +431,6 @@ def read_flywire_codex_columnar(path, neurons=None, name=None, max_bytes=None):
     del keep
     pre_code, post_code, weights = _pair_sums(pre_code, post_code, counts, n_codes, expect_distinct=False)
     del counts
-    pre_strings = _strings(names, pre_code)
-    del pre_code
-    chemical = pd.DataFrame({"pre": pre_strings, "post": _strings(names, post_code), "weight": weights}, copy=False)
-    del pre_strings, post_code, weights
 
     if neurons is None:
         neuron_table = pd.DataFrame({"cell_class": "other"}, index=pd.Index(_strings(names, order), name="name"))
@@ -431,7 +458,9 @@ def read_flywire_codex_columnar(path, neurons=None, name=None, max_bytes=None):
                 "sign_rule": "per cell, majority nt_type of its output synapses; ACH +1, GABA -1, GLUT -1, else 0"}
     from .model import Connectome
 
-    return Connectome._from_checked_edges(neuron_table, chemical, _empty_electrical(), metadata,
+    for codes in (pre_code, post_code):
+        _to_neuron_positions(codes, names, neuron_table.index)
+    return Connectome._from_checked_edges(neuron_table, pre_code, post_code, weights, _empty_electrical(), metadata,
                                           name or readers._default_name(Path(path)))
 
 
@@ -508,7 +537,7 @@ def read_edge_list_columnar(path, pre="pre", post="post", weight="weight", delim
         try:
             table = csv.read_csv(
                 source,
-                read_options=csv.ReadOptions(block_size=_PARSE_BLOCK_BYTES, skip_rows=header_index + 1,
+                read_options=csv.ReadOptions(block_size=_PARSE_BLOCK_BYTES, skip_rows=header_index + 1, use_threads=False,
                                              column_names=header),
                 parse_options=csv.ParseOptions(delimiter=separator),
                 convert_options=csv.ConvertOptions(
@@ -525,16 +554,16 @@ def read_edge_list_columnar(path, pre="pre", post="post", weight="weight", delim
         finally:
             if not isinstance(source, str):
                 source.close()
+        _release_parse_memory()
         if table.num_rows == 0 or (has_weight and table.column(weight).null_count):
             raise _Fallback("no rows, or a missing weight")
-        table = table.unify_dictionaries()
         if has_weight:
             weights = _numeric(table.column(weight), np.float64)
             if not _every_block(weights, lambda block: np.isfinite(block).all() and (block >= 0).all()):
                 raise _Fallback("bad weight")
         else:
             weights = np.ones(table.num_rows)
-        columns = [table.column(pre), table.column(post)]
+        columns = [table.column(pre).chunks, table.column(post).chunks]
         table = None
         _release_parse_memory()
         (pre_code, post_code), names = _cell_codes(columns)
@@ -551,14 +580,12 @@ def read_edge_list_columnar(path, pre="pre", post="post", weight="weight", delim
     pre_code, post_code, weights = _pair_sums(pre_code, post_code, weights, len(names), expect_distinct=True)
     if not _every_block(weights, lambda block: np.isfinite(block).all()):
         return strict()  # an overflowing sum: the strict reader names its line
-    pre_strings = _strings(names, pre_code)
-    del pre_code
-    chemical = pd.DataFrame({"pre": pre_strings, "post": _strings(names, post_code), "weight": weights}, copy=False)
-    del pre_strings, post_code, weights
     neurons = pd.DataFrame({"cell_class": "other", "neurotransmitter": None, "sign": np.int8(0)},
                            index=pd.Index(_strings(names, order), name="name"))
+    for codes in (pre_code, post_code):
+        _to_neuron_positions(codes, names, neurons.index)
     metadata = {"source_file": str(path), "format": "edge list", "weight_unit": f"column {weight!r} of the file"}
     from .model import Connectome
 
-    return Connectome._from_checked_edges(neurons, chemical, _empty_electrical(), metadata,
+    return Connectome._from_checked_edges(neurons, pre_code, post_code, weights, _empty_electrical(), metadata,
                                           name or readers._default_name(path))

@@ -13,6 +13,21 @@ A connectome is three tables and a citation:
     gap junctions, columns ``a``, ``b``, ``weight``; each undirected pair is
     stored once, with ``a < b``.
 
+The chemical endpoint columns ``pre`` and ``post`` are pandas categoricals
+whose categories are the cell names in neuron-table order
+(:func:`endpoint_dtype`), whatever made the connectome: a reader, a null
+model, :meth:`Connectome.subset` or the constructor, which converts the
+text it is given.  Each synapse then costs one integer code per endpoint
+instead of a string (a 12.5 M-edge list: 4 bytes per endpoint against about
+16), values still read as the names (``chemical["pre"].iloc[0]`` is a
+``str``), and the codes are the cells' positions in :attr:`Connectome.names`.
+Two pandas habits of categoricals matter to code that uses the table:
+sorting by ``pre`` or ``post`` sorts in neuron-table order, not
+alphabetically, and ``value_counts`` also lists cells with no synapse
+(count 0); ``<`` between endpoints is refused.  The gap-junction columns
+``a`` and ``b`` stay text, as given: their documented ``a < b`` is an
+order of names, and the tables are small.
+
 What ``weight`` counts depends on the source (EM serial sections in Cook et
 al. 2019, synapses in Witvliet et al. 2021, ...) and is recorded in
 ``metadata["weight_unit"]``.
@@ -27,7 +42,7 @@ import scipy.sparse
 
 from ..errors import ConnectomeError
 
-__all__ = ["CELL_CLASSES", "Adjacency", "Connectome"]
+__all__ = ["CELL_CLASSES", "Adjacency", "Connectome", "endpoint_dtype"]
 
 CELL_CLASSES = ("sensory", "inter", "motor", "muscle", "other")
 """The values ``Connectome.neurons["cell_class"]`` may take."""
@@ -56,7 +71,9 @@ class Connectome:
         ``neurotransmitter``, ``sign`` and any others (``cell_type``, ...).
     chemical : pandas.DataFrame
         Columns ``pre``, ``post``, ``weight`` (> 0), optional ``sign``; one
-        row per ordered pair.
+        row per ordered pair. ``pre`` and ``post`` may be text or
+        categoricals of any categories; they are stored as categoricals over
+        the cell names (:func:`endpoint_dtype`).
     electrical : pandas.DataFrame
         Columns ``a``, ``b``, ``weight`` (> 0); one row per unordered pair.
     metadata : dict, optional
@@ -92,22 +109,28 @@ class Connectome:
         )
 
     @classmethod
-    def _from_checked_edges(cls, neurons, chemical, electrical, metadata, name):
-        """A Connectome whose edge tables a reader has already checked and normalised.
+    def _from_checked_edges(cls, neurons, pre, post, weight, electrical, metadata, name):
+        """A Connectome whose chemical synapses a reader has already checked, given as cell codes.
 
         For the columnar readers of :mod:`neuroworm.connectome.columnar`,
-        whose edge tables have millions of rows: the neuron table is
-        validated as by the public constructor, the edge tables are taken
-        as they are, without the copies and string hashing of validation.
-        The caller guarantees what validation would establish: ``chemical``
-        has a ``RangeIndex`` and columns ``pre``, ``post`` (cells of
-        ``neurons``) and ``weight`` (positive finite float64), no pair twice;
-        ``electrical`` likewise, each unordered pair once. The readers'
-        tests check that the result equals the validated one.
+        whose edge tables have millions of rows: the neuron table and the
+        (small) electrical table are validated as by the public constructor;
+        the chemical synapses arrive as integer arrays ``pre`` and ``post``
+        of positions in the neuron table (the codes of the categorical
+        columns, used as they are when already int32 for over 32,767 cells)
+        and ``weight``, without the copies and string hashing of validation.
+        The caller guarantees what validation would establish: every code a
+        position in ``neurons``, every weight a positive finite float64, no
+        pair twice. The readers' tests check that the result equals the
+        validated one.
         """
         connectome = cls.__new__(cls)
         connectome.neurons = _validated_neurons(neurons, name)
-        connectome.chemical, connectome.electrical = chemical, electrical
+        dtype = endpoint_dtype(connectome.neurons.index)
+        connectome.chemical = pd.DataFrame(
+            {"pre": pd.Categorical.from_codes(pre, dtype=dtype), "post": pd.Categorical.from_codes(post, dtype=dtype),
+             "weight": np.asarray(weight, dtype=np.float64)}, copy=False)
+        connectome.electrical = _validated_electrical(electrical, connectome.neurons.index, name)
         connectome.metadata, connectome.name = metadata, name
         return connectome
 
@@ -310,22 +333,53 @@ def _check_weights(table, table_name, connectome_name):
     return weights.astype(float) if weights.dtype.kind not in "iuf" else weights
 
 
-def _check_endpoints(table, columns, known, table_name, connectome_name):
+def endpoint_dtype(names):
+    """The dtype of the chemical endpoint columns ``pre`` and ``post`` of a connectome whose cells are ``names``.
+
+    Parameters
+    ----------
+    names : pandas.Index
+        Cell names in neuron-table order (``Connectome.neurons.index``).
+
+    Returns
+    -------
+    pandas.CategoricalDtype
+        Unordered, with categories ``names``: an endpoint's code is its
+        cell's position in the neuron table.
+    """
+    return pd.CategoricalDtype(pd.Index(names).rename(None), ordered=False)
+
+
+def _endpoint_codes(table, columns, known, table_name, connectome_name):
+    """Positions in ``known`` of each endpoint column's values; an unknown cell raises, naming its row."""
+    codes = []
     for column in columns:
-        # get_indexer hashes once; Series.isin on pyarrow-backed strings converts every known name to a scalar
-        unknown = known.get_indexer(table[column]) < 0
+        # get_indexer hashes once (a categorical: its categories only); Series.isin on pyarrow-backed strings
+        # converts every known name to a scalar
+        positions = known.get_indexer(table[column])
+        unknown = positions < 0
         if unknown.any():
             row = int(np.flatnonzero(unknown)[0])
             raise ConnectomeError(
                 f"{connectome_name}: {table_name} row {row}, column {column!r}: "
                 f"{table[column].iloc[row]!r} is not a cell of the neuron table"
             )
+        codes.append(positions)
+    return codes
+
+
+def _as_categories(table, columns, codes, dtype):
+    for column, positions in zip(columns, codes, strict=True):
+        table[column] = pd.Categorical.from_codes(positions, dtype=dtype)
 
 
 def _validated_neurons(neurons, name):
     _require_columns(neurons, ["cell_class", "neurotransmitter", "sign"], "neurons", name)
     if len(neurons) == 0:
         raise ConnectomeError(f"{name}: the neuron table is empty")
+    if neurons.index.hasnans:
+        row = int(np.flatnonzero(neurons.index.isna())[0])
+        raise ConnectomeError(f"{name}: neurons row {row}: a cell without a name (the index is missing)")
     if neurons.index.has_duplicates:
         duplicate = neurons.index[neurons.index.duplicated()][0]
         raise ConnectomeError(f"{name}: cell {duplicate!r} appears more than once in the neuron table")
@@ -354,11 +408,12 @@ def _validated(neurons, chemical, electrical, name):
     _require_columns(electrical, ["a", "b", "weight"], "electrical", name)
     neurons = _validated_neurons(neurons, name)
     known = neurons.index
+    dtype = endpoint_dtype(known)
 
     chemical = chemical.copy()
     chemical["weight"] = _check_weights(chemical, "chemical", name)
-    _check_endpoints(chemical, ["pre", "post"], known, "chemical", name)
-    duplicated = chemical.duplicated(["pre", "post"])
+    pre, post = _endpoint_codes(chemical, ["pre", "post"], known, "chemical", name)
+    duplicated = pd.Series(pre.astype(np.int64) * len(known) + post, copy=False).duplicated()
     if duplicated.any():
         row = int(np.flatnonzero(duplicated.to_numpy())[0])
         raise ConnectomeError(
@@ -374,18 +429,21 @@ def _validated(neurons, chemical, electrical, name):
                 f"{name}: chemical row {row}, column 'sign': expected -1, 0 or +1, got {chemical['sign'].iloc[row]!r}"
             )
         chemical["sign"] = edge_sign.astype(np.int8)
+    _as_categories(chemical, ["pre", "post"], [pre, post], dtype)
+    return neurons, chemical.reset_index(drop=True), _validated_electrical(electrical, known, name)
 
+
+def _validated_electrical(electrical, known, name):
+    _require_columns(electrical, ["a", "b", "weight"], "electrical", name)
     electrical = electrical.copy()
     electrical["weight"] = _check_weights(electrical, "electrical", name)
-    _check_endpoints(electrical, ["a", "b"], known, "electrical", name)
-    pair = electrical[["a", "b"]].astype(str)
-    lo = pair.min(axis=1)
-    hi = pair.max(axis=1)
-    duplicated = pd.DataFrame({"lo": lo, "hi": hi}).duplicated()
+    a, b = _endpoint_codes(electrical, ["a", "b"], known, "electrical", name)
+    duplicated = pd.Series(np.minimum(a, b).astype(np.int64) * len(known) + np.maximum(a, b), copy=False).duplicated()
     if duplicated.any():
         row = int(np.flatnonzero(duplicated.to_numpy())[0])
+        lo, hi = sorted(str(electrical[column].iloc[row]) for column in ("a", "b"))
         raise ConnectomeError(
-            f"{name}: electrical row {row}: gap junction {lo.iloc[row]!r} -- {hi.iloc[row]!r} is stored twice; "
+            f"{name}: electrical row {row}: gap junction {lo!r} -- {hi!r} is stored twice; "
             "store each undirected pair once"
         )
-    return neurons, chemical.reset_index(drop=True), electrical.reset_index(drop=True)
+    return electrical.reset_index(drop=True)

@@ -4,9 +4,9 @@ Equivalence on generated files that exercise every branch of the code path
 (several parse chunks with their own dictionaries, block-wise steps, repeated
 pairs few or many, rows of weight 0, weights that are and are not whole
 numbers, root ids written with leading zeros), and structure: the edge
-tables are not validated again from Python objects, the text columns are
-built by pyarrow, and the memory NumPy and Python allocate per row stays
-that of integer codes and float weights.
+tables are not validated again from Python objects, their endpoint columns
+are categoricals over the cells, and the memory NumPy and Python allocate
+per row stays that of integer codes and float weights.
 """
 
 import tracemalloc
@@ -121,7 +121,7 @@ def test_a_root_id_with_a_sign_goes_to_the_strict_reader(tmp_path):
 
 
 @pytest.mark.parametrize("reader", ["edge list", "flywire"])
-def test_the_edge_tables_are_not_validated_again_and_their_text_is_built_by_pyarrow(tmp_path, monkeypatch, reader):
+def test_the_edge_tables_are_not_validated_again_and_their_endpoints_are_cell_codes(tmp_path, monkeypatch, reader):
     if reader == "edge list":
         path = tmp_path / "edges.csv"
         edge_list(path, 5, rows=2000, cells=300, whole=True)
@@ -138,8 +138,9 @@ def test_the_edge_tables_are_not_validated_again_and_their_text_is_built_by_pyar
     with monkeypatch.context() as patch:
         patch.setattr(model, "_validated", no_validation)
         fast = read(path)
-    for column in ("pre", "post"):
-        assert isinstance(fast.chemical[column].array, pd.arrays.ArrowStringArray)
+    for column in ("pre", "post"):  # the connectome's data model: categoricals over the cells in table order
+        assert fast.chemical[column].dtype == model.endpoint_dtype(fast.neurons.index)
+        assert list(fast.chemical[column].cat.categories) == list(fast.neurons.index)
     assert fast.chemical["weight"].dtype == np.float64
     # what the validation would have checked holds: the validated connectome is the same
     assert_same_connectome(fast, Connectome(fast.neurons, fast.chemical, fast.electrical, fast.metadata, fast.name))
