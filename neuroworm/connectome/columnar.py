@@ -7,21 +7,27 @@ Python string so that they can name the line of any bad value; at this
 scale that costs tens of gigabytes and minutes.  The readers here stay
 columnar from the file to the :class:`~neuroworm.connectome.model.Connectome`:
 
-1. pyarrow's multithreaded CSV reader parses the needed columns with
-   explicit types: cell names (FlyWire root ids too, so that a cell is named
-   as written) as dictionary-encoded text, weights as float64 or int64; the
-   ``neuropil`` column is never materialised;
+1. pyarrow's CSV reader parses the needed columns with explicit types:
+   cell names (FlyWire root ids too, so that a cell is named as written) as
+   dictionary-encoded text, weights as float64 or int64; the ``neuropil``
+   column is never materialised.  An edge list is parsed on one thread (a
+   multithreaded parse of the 12.5 M-row file below peaks at 3.1-3.3 times
+   the file, one thread at 2.7-2.8, and was no faster on two shared cores);
 2. only the distinct names become Python strings (stripped and checked);
-   every row becomes two int32 cell codes, gathered chunk by chunk while the
-   parsed text is released;
+   each parse block's dictionary is mapped to shared codes (pyarrow unifies
+   one small entry per dictionary value, the blocks are not rewritten), and
+   every row becomes two int32 cell codes, gathered block by block while
+   each parsed block is released;
 3. cells are ordered by first appearance and pairs summed on integer keys
    (a sort finds the few repeated pairs of an edge list; FlyWire's pairs,
    about four rows each, are factorised), with ``numpy.bincount`` where that
    sum is exact, else pandas' compensated sum as in the strict reader;
-4. the text columns of the result are built by pyarrow from the codes and
-   handed to pandas as its own string arrays, and the checked tables go to
-   :meth:`Connectome._from_checked_edges`, which validates the neuron table
-   but does not re-validate millions of edges from Python objects.
+4. the codes are rewritten in place as positions in the neuron table and go
+   to :meth:`Connectome._from_checked_edges`, which validates the neuron
+   table and makes them the categorical ``pre`` and ``post`` of the
+   connectome's data model (:func:`~neuroworm.connectome.model.endpoint_dtype`)
+   without a string per row or a re-validation of millions of edges from
+   Python objects.
 
 The result is the strict readers' connectome -- same cells in the same
 order, same edges in the same order, same weights bit for bit, same signs
@@ -32,12 +38,13 @@ a cell missing from the neuron table, a control character in a name, an
 overflowing sum), the strict reader reads the file again to name the line
 and column.
 
-Measured by ``benchmarks/bench_readers.py`` (README, Performance): a
-synthetic FlyWire-shaped file of 16 M rows (775 MiB) is read at 1.1-1.25 M
-rows/s with a peak of 1.5 times the file; a 12.5 M-row edge list (212 MiB)
-at 1.3 M rows/s with a peak of 3.7-3.8 times the file, of which the
-connectome itself (two pandas string columns and the weights) is 2.2 times
-and the imported libraries 0.74 times.
+Measured by ``benchmarks/bench_readers.py`` (README, Performance; mean of
+two runs on a shared 2-core machine): a synthetic FlyWire-shaped file of
+16 M rows (775 MiB) is read at 1.07 M rows/s with a peak of 1.50 times the
+file; a 12.5 M-row edge list (212 MiB) at 1.65 M rows/s with a peak of 2.80
+times the file (595 MiB), reached while pyarrow parses the file; the
+imported libraries are 0.74 times the file and the finished connectome (two
+int32 code columns and the float64 weights) 0.9 times.
 """
 
 import gzip
