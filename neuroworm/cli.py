@@ -101,7 +101,7 @@ def command_pretrain(args):
         connectome=args.connectome, circuit=args.circuit, model=args.model, task=args.task,
         es_epochs=args.es_epochs, es_population=args.es_population, es_episode_steps=args.es_episode_steps,
         es_transient_steps=args.es_transient_steps, es_windows=args.es_windows,
-        ga_generations=args.ga_generations, ga_population=args.ga_population,
+        ga_generations=args.ga_generations, ga_population=args.ga_population, finetune_epochs=args.finetune_epochs,
         episode_steps=args.episode_steps, ga_episode_steps=args.episode_steps, seed=args.seed,
         processes=args.processes, **({"episodes_per_individual": args.episodes} if args.episodes else {}),
     )
@@ -268,6 +268,9 @@ def build_parser():
                           help="the ES fitness is W x the worst of W windows of the rest (rewards sustained swimming)")
     pretrain.add_argument("--ga-generations", type=int, default=20)
     pretrain.add_argument("--ga-population", type=int, default=100, help="GA population (paper: 750)")
+    pretrain.add_argument("--finetune-epochs", type=int, default=0,
+                          help="then N epochs of OpenAI-ES on every gene from the GA's product (not the paper's; "
+                          "default 0: off)")
     pretrain.add_argument("--episode-steps", type=int, default=1000, help="GA, validation and test episode length")
     pretrain.add_argument("--episodes", type=int, default=None,
                           help="m, episodes per individual (default: models/schmidgall2023.toml)")

@@ -15,6 +15,12 @@ the elite GA of A.3.1. :func:`pretrain` chains both stages in one run:
    full genome :math:`\\theta = E(x)` before it is evaluated.
 2. **GA stage.** The ES product :math:`E(x^*)` -- every synapse now its own
    gene -- seeds an :class:`~neuroworm.evolve.EliteGA`.
+3. **Fine-tuning stage (optional, neuroworm's, not the paper's).** With
+   ``finetune_epochs > 0``, OpenAI-ES continues from the GA's product on
+   *every* gene with plain full-episode returns and small steps
+   (``finetune_sigma``, ``finetune_learning_rate``): an estimated-gradient
+   search, where the GA's elites only keep lucky mutations. The final worm is
+   then the fine-tuned centre. Off by default.
 
 **Honest fitness.** An individual's fitness is its mean return over ``m``
 episodes with different reset seeds (:class:`MultiEpisodeFitness`: one
@@ -286,6 +292,9 @@ class PretrainSettings:
     ga_elites: int = 8
     ga_mutation_rate: dict = field(default_factory=lambda: {"encoder_decoder": 0.01, "connectome": 0.01})
     ga_mutation_decay: dict = field(default_factory=lambda: {"encoder_decoder": 0.997, "connectome": 0.997})
+    finetune_epochs: int = 0
+    finetune_sigma: float = 0.02
+    finetune_learning_rate: float = 0.01
     validation_episodes: int = 8
     heldout_every: int = 10
     test_episodes: int = 16
@@ -318,13 +327,16 @@ class PretrainSettings:
                      "test_episodes", "processes"):
             if int(getattr(self, name)) < 1:
                 raise ConfigError(f"pre-training setting {name} must be at least 1, got {getattr(self, name)!r}")
-        for name in ("es_epochs", "ga_generations"):
+        for name in ("es_epochs", "ga_generations", "finetune_epochs"):
             if int(getattr(self, name)) < 0:
                 raise ConfigError(f"pre-training setting {name} must be >= 0, got {getattr(self, name)!r}")
         if not 1 <= self.es_windows <= self.es_episode_steps - self.es_transient_steps:
             raise ConfigError(f"es_windows must be in [1, es_episode_steps - es_transient_steps], got {self.es_windows}")
         if not 0 <= self.es_transient_steps < self.es_episode_steps:
             raise ConfigError(f"es_transient_steps must be in [0, es_episode_steps), got {self.es_transient_steps}")
+        for name in ("finetune_sigma", "finetune_learning_rate"):
+            if not float(getattr(self, name)) > 0:
+                raise ConfigError(f"pre-training setting {name} must be > 0, got {getattr(self, name)!r}")
         if not isinstance(self.gap_junctions, bool):
             raise ConfigError(f"gap_junctions must be true or false, got {self.gap_junctions!r}")
         if self.es_population % 2:
@@ -438,11 +450,13 @@ def pretrain(settings, out, resume=False, progress=False, log=None):
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     saved = out / "settings.json"
-    growable = {"es_epochs", "ga_generations", "processes"}
+    growable = {"es_epochs", "ga_generations", "finetune_epochs", "processes"}
     if saved.exists():
         previous = json.loads(saved.read_text())
-        differing = {k: (previous.get(k), v) for k, v in asdict(settings).items()
-                     if k not in growable and previous.get(k) != v}
+        # a setting added after the run was saved reads as its default, which is what that run did
+        defaults = asdict(PretrainSettings())
+        differing = {k: (previous.get(k, defaults[k]), v) for k, v in asdict(settings).items()
+                     if k not in growable and previous.get(k, defaults[k]) != v}
         if not resume:
             raise ConfigError(f"{saved} exists: pass resume=True to continue that run, or choose another folder")
         if differing:
@@ -452,7 +466,7 @@ def pretrain(settings, out, resume=False, progress=False, log=None):
     circuit = _circuit(settings)
     layout = pretraining_layout(circuit, settings.model, *task_dimensions(settings.task))
     expansion = shared_expansion(layout)
-    es_rng, ga_rng, init_rng = make_rng(settings.seed).spawn(3)
+    es_rng, ga_rng, init_rng, finetune_rng = make_rng(settings.seed).spawn(4)  # the first three as before: spawn keys
     validation = HeldoutReturns(_evaluator(settings, circuit, layout, settings.episode_steps),
                                 heldout_seeds(settings.validation_episodes, "validation"))
 
@@ -500,10 +514,31 @@ def pretrain(settings, out, resume=False, progress=False, log=None):
         _log(f"GA done: validation {_last_heldout(result)}", log)
     save_worm(ga_dir / "worm.npz", ga_genome, settings, layout)
 
+    # ---- stage 3 (optional, not the paper's): OpenAI-ES on every gene from the GA product
+    final_genome = ga_genome
+    if settings.finetune_epochs:
+        finetune_dir = out / "finetune"
+        finetune_dir.mkdir(exist_ok=True)
+        tuner = evolve.OpenAIES(
+            ga_genome, population_size=settings.es_population, sigma=settings.finetune_sigma,
+            learning_rate=settings.finetune_learning_rate, groups=layout.mutation_groups(), seed=finetune_rng,
+        )
+        finetune_checkpoint = finetune_dir / "checkpoint"
+        _log(f"fine-tuning: {settings.finetune_epochs} ES epochs on all {layout.size} genes, "
+             f"sigma {settings.finetune_sigma}, learning rate {settings.finetune_learning_rate}", log)
+        result = evolve.run(tuner, fitness, settings.finetune_epochs, seed=settings.seed + 2,
+                            checkpoint=finetune_checkpoint, resume=finetune_checkpoint.exists(), progress=progress,
+                            heldout=validation, heldout_every=settings.heldout_every,
+                            **_parallel(settings, settings.es_population))
+        result.to_csv(finetune_dir / "logbook.csv")
+        final_genome = np.asarray(result.strategy.center_genome, dtype=np.float64)
+        save_worm(finetune_dir / "worm.npz", final_genome, settings, layout)
+        _log(f"fine-tuning done: validation {_last_heldout(result)}", log)
+
     # ---- the report: test seeds, never used to train or choose
     test = HeldoutReturns(validation.evaluator, heldout_seeds(settings.test_episodes, "test"))
-    test_returns = np.asarray(test(ga_genome), dtype=np.float64)
-    worm = save_worm(out / "worm.npz", ga_genome, settings, layout, test_returns=test_returns)
+    test_returns = np.asarray(test(final_genome), dtype=np.float64)
+    worm = save_worm(out / "worm.npz", final_genome, settings, layout, test_returns=test_returns)
     summary = {"test_seeds": test.seeds, "test_returns": test_returns.tolist(),
                "test_mean": float(test_returns.mean()), "test_std": float(test_returns.std())}
     (out / "test.json").write_text(json.dumps(summary, indent=2) + "\n")

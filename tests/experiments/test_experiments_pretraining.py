@@ -131,6 +131,14 @@ def test_heldout_returns_evaluate_one_genome_on_every_seed():
     np.testing.assert_allclose(returns, 5.0 + np.array(heldout_seeds(4, "test")) / 1e9)
 
 
+def test_finetune_settings_are_checked():
+    with pytest.raises(ConfigError, match="finetune_sigma"):
+        PretrainSettings.from_paper(finetune_sigma=0.0)
+    with pytest.raises(ConfigError, match="finetune_epochs"):
+        PretrainSettings.from_paper(finetune_epochs=-1)
+    assert PretrainSettings.from_paper().finetune_epochs == 0  # off unless asked for
+
+
 def test_settings_come_from_the_experiment_file_and_are_checked():
     settings = PretrainSettings.from_paper()
     assert settings.es_population == 200
@@ -181,6 +189,18 @@ def test_pretrain_chains_es_and_ga_and_resumes(tmp_path):
     again_log = pd.read_csv(tmp_path / "run" / "es" / "logbook.csv")
     pd.testing.assert_frame_equal(again_log[es_log.columns], es_log)
     assert again["test_seeds"] == heldout_seeds(3, "test")
+    ga_worm = np.load(tmp_path / "run" / "ga" / "worm.npz")["genome"]
+    settings.finetune_epochs = 2  # a third stage on every gene: ES and GA stay as they were
+    tuned = pretrain(settings, tmp_path / "run", resume=True)
+    assert len(pd.read_csv(tmp_path / "run" / "finetune" / "logbook.csv")) == 2
+    np.testing.assert_array_equal(np.load(tmp_path / "run" / "ga" / "worm.npz")["genome"], ga_worm)
+    final = np.load(tuned["worm"])["genome"]
+    np.testing.assert_array_equal(final, np.load(tmp_path / "run" / "finetune" / "worm.npz")["genome"])
+    assert not np.array_equal(final, ga_worm)
+    saved = json.loads((tmp_path / "run" / "settings.json").read_text())
+    del saved["finetune_sigma"]  # a run saved before the setting existed resumes with its default
+    (tmp_path / "run" / "settings.json").write_text(json.dumps(saved))
+    pretrain(settings, tmp_path / "run", resume=True)
     changed = PretrainSettings.from_paper(**{**tiny, "seed": 5})
     with pytest.raises(ConfigError, match="different settings"):
         pretrain(changed, tmp_path / "run", resume=True)
