@@ -8,7 +8,7 @@ from .circuits import (
     locomotion_circuit,
 )
 from .layering import DEFAULT_LAYERS, LayeredConnectome, layered_dag
-from .model import CELL_CLASSES, Adjacency, Connectome
+from .model import CELL_CLASSES, Adjacency, Connectome, endpoint_dtype
 from .networkx_io import from_networkx
 from .null_models import (
     barabasi_albert_like,
@@ -38,6 +38,7 @@ __all__ = [
     "barabasi_albert_like",
     "connectome_stats",
     "degree_preserving_rewire",
+    "endpoint_dtype",
     "erdos_renyi_like",
     "from_networkx",
     "layered_dag",

@@ -25,7 +25,7 @@ from neuroworm.connectome import (
     statistics_matched,
 )
 from neuroworm.connectome.columnar import read_edge_list_columnar, read_flywire_codex_columnar
-from neuroworm.connectome.model import Connectome, endpoint_dtype
+from neuroworm.connectome import Connectome, endpoint_dtype
 
 
 def assert_endpoint_model(connectome):
