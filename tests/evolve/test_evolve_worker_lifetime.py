@@ -56,16 +56,22 @@ def test_process_pool_workers_die_when_the_run_is_killed(tmp_path):
         time.sleep(0.3)
         assert all(_alive(pid) for pid in workers)
     finally:
-        owner.send_signal(signal.SIGKILL)
-        owner.wait()
-        owner.stdout.close()
-    deadline = time.monotonic() + 10
+        survivors = _kill_and_list_survivors(owner, workers)
+    assert not survivors, f"workers {survivors} outlived their killed parent"
+
+
+def _kill_and_list_survivors(owner, workers, grace=10.0):
+    """SIGKILL ``owner``; the ``workers`` still alive ``grace`` s later (then killed, so none is left behind)."""
+    owner.send_signal(signal.SIGKILL)
+    owner.wait()
+    owner.stdout.close()
+    deadline = time.monotonic() + grace
     while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
         time.sleep(0.1)
     survivors = [pid for pid in workers if _alive(pid)]
-    for pid in survivors:  # do not leave them behind if the test fails
+    for pid in survivors:
         os.kill(pid, signal.SIGKILL)
-    assert not survivors, f"workers {survivors} outlived their killed parent"
+    return survivors
 
 
 def test_a_worker_whose_parent_is_already_gone_exits_at_once():
@@ -122,13 +128,5 @@ def test_local_dask_cluster_workers_die_when_the_run_is_killed_mid_batch(tmp_pat
         time.sleep(1.0)  # the batches have started
         assert all(_alive(pid) for pid in workers)
     finally:
-        owner.send_signal(signal.SIGKILL)
-        owner.wait()
-        owner.stdout.close()
-    deadline = time.monotonic() + 10
-    while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    survivors = [pid for pid in workers if _alive(pid)]
-    for pid in survivors:  # do not leave them behind if the test fails
-        os.kill(pid, signal.SIGKILL)
+        survivors = _kill_and_list_survivors(owner, workers)
     assert not survivors, f"Dask workers {survivors} outlived their killed parent"
