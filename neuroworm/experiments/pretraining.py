@@ -484,11 +484,8 @@ def pretrain(settings, out, resume=False, progress=False, log=None):
                                   settings.episodes_per_individual, settings.es_transient_steps, settings.es_windows)
     _log(f"ES: {settings.es_epochs} epochs, P={settings.es_population} x m={settings.episodes_per_individual} "
          f"episodes of {settings.es_episode_steps} steps, search size {expansion.search_size}", log)
-    es_checkpoint = es_dir / "checkpoint"
-    result = evolve.run(strategy, fitness, settings.es_epochs, seed=settings.seed, checkpoint=es_checkpoint,
-                        resume=es_checkpoint.exists(), progress=progress, heldout=validation,
-                        heldout_every=settings.heldout_every, **_parallel(settings, settings.es_population))
-    result.to_csv(es_dir / "logbook.csv")
+    result = _run_stage(strategy, fitness, settings.es_epochs, settings.seed, es_dir, settings,
+                        settings.es_population, validation, progress)
     es_genome = result.strategy.center_genome
     save_worm(es_dir / "worm.npz", es_genome, settings, layout)
     _log(f"ES done: validation {_last_heldout(result)}", log)
@@ -503,13 +500,10 @@ def pretrain(settings, out, resume=False, progress=False, log=None):
     )
     fitness = MultiEpisodeFitness(_evaluator(settings, circuit, layout, settings.ga_episode_steps),
                                   settings.episodes_per_individual)
-    ga_checkpoint = ga_dir / "checkpoint"
     ga_genome = es_genome
     if settings.ga_generations:
-        result = evolve.run(ga, fitness, settings.ga_generations, seed=settings.seed + 1, checkpoint=ga_checkpoint,
-                            resume=ga_checkpoint.exists(), progress=progress, heldout=validation,
-                            heldout_every=settings.heldout_every, **_parallel(settings, settings.ga_population))
-        result.to_csv(ga_dir / "logbook.csv")
+        result = _run_stage(ga, fitness, settings.ga_generations, settings.seed + 1, ga_dir, settings,
+                            settings.ga_population, validation, progress)
         ga_genome = np.asarray(result.best, dtype=np.float64)
         _log(f"GA done: validation {_last_heldout(result)}", log)
     save_worm(ga_dir / "worm.npz", ga_genome, settings, layout)
@@ -523,14 +517,10 @@ def pretrain(settings, out, resume=False, progress=False, log=None):
             ga_genome, population_size=settings.es_population, sigma=settings.finetune_sigma,
             learning_rate=settings.finetune_learning_rate, groups=layout.mutation_groups(), seed=finetune_rng,
         )
-        finetune_checkpoint = finetune_dir / "checkpoint"
         _log(f"fine-tuning: {settings.finetune_epochs} ES epochs on all {layout.size} genes, "
              f"sigma {settings.finetune_sigma}, learning rate {settings.finetune_learning_rate}", log)
-        result = evolve.run(tuner, fitness, settings.finetune_epochs, seed=settings.seed + 2,
-                            checkpoint=finetune_checkpoint, resume=finetune_checkpoint.exists(), progress=progress,
-                            heldout=validation, heldout_every=settings.heldout_every,
-                            **_parallel(settings, settings.es_population))
-        result.to_csv(finetune_dir / "logbook.csv")
+        result = _run_stage(tuner, fitness, settings.finetune_epochs, settings.seed + 2, finetune_dir, settings,
+                            settings.es_population, validation, progress)
         final_genome = np.asarray(result.strategy.center_genome, dtype=np.float64)
         save_worm(finetune_dir / "worm.npz", final_genome, settings, layout)
         _log(f"fine-tuning done: validation {_last_heldout(result)}", log)
@@ -544,6 +534,18 @@ def pretrain(settings, out, resume=False, progress=False, log=None):
     (out / "test.json").write_text(json.dumps(summary, indent=2) + "\n")
     _log(f"test ({settings.test_episodes} held-out seeds): {summary['test_mean']:.1f} ± {summary['test_std']:.1f}", log)
     return {"es": es_dir / "worm.npz", "ga": ga_dir / "worm.npz", "worm": worm, **summary}
+
+
+def _run_stage(strategy, fitness, generations, seed, folder, settings, population, validation, progress):
+    """Run one stage in ``folder`` (resuming from its checkpoint), write its logbook, return the result."""
+    from .. import evolve
+
+    checkpoint = folder / "checkpoint"
+    result = evolve.run(strategy, fitness, generations, seed=seed, checkpoint=checkpoint,
+                        resume=checkpoint.exists(), progress=progress, heldout=validation,
+                        heldout_every=settings.heldout_every, **_parallel(settings, population))
+    result.to_csv(folder / "logbook.csv")
+    return result
 
 
 def _last_heldout(result):
