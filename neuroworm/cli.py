@@ -6,6 +6,7 @@
     neuroworm connectome info NAME        statistics and citation of one connectome
     neuroworm evolve [options]            evolve a connectome controller on a task
     neuroworm pretrain [options]          ES pre-training then GA fine-tuning of a worm (honest, held-out returns)
+    neuroworm finetune WORM --epochs N    OpenAI-ES on every gene of a saved worm, best-validated product
     neuroworm evaluate GENOME|RUN_DIR     held-out returns and gait of a saved worm (--json, --video)
     neuroworm demo [--out runs/demo]      the main job (``make demo``)
     neuroworm reproduce --list            every figure and table of the papers, and which are implemented
@@ -103,11 +104,25 @@ def command_pretrain(args):
         es_transient_steps=args.es_transient_steps, es_windows=args.es_windows,
         ga_generations=args.ga_generations, ga_population=args.ga_population, finetune_epochs=args.finetune_epochs,
         episode_steps=args.episode_steps, ga_episode_steps=args.episode_steps, seed=args.seed,
-        processes=args.processes, **({"episodes_per_individual": args.episodes} if args.episodes else {}),
+        processes=args.processes, common_seeds=args.common_seeds,
+        **({"episodes_per_individual": args.episodes} if args.episodes else {}),
     )
     summary = pretrain(settings, args.out, resume=args.resume, progress=not args.quiet, log=sys.stdout)
     print(f"worm: {summary['worm']}  test return over {len(summary['test_returns'])} held-out seeds: "
           f"{summary['test_mean']:.1f} ± {summary['test_std']:.1f}")
+    return 0
+
+
+def command_finetune(args):
+    """OpenAI-ES on every gene of a saved worm (see ``neuroworm finetune --help``)."""
+    from .experiments.pretraining import finetune
+
+    summary = finetune(args.worm, args.out, args.epochs, population=args.population, sigma=args.sigma,
+                       learning_rate=args.learning_rate, episodes=args.episodes,
+                       common_seeds=not args.independent_seeds, seed=args.seed, processes=args.processes,
+                       resume=args.resume, progress=not args.quiet, log=sys.stdout)
+    print(f"worm: {summary['worm']} (epoch {summary['epoch']})  test return over "
+          f"{len(summary['test_returns'])} held-out seeds: {summary['test_mean']:.1f} ± {summary['test_std']:.1f}")
     return 0
 
 
@@ -278,8 +293,33 @@ def build_parser():
     pretrain.add_argument("--processes", type=int, default=1, help="worker processes per generation")
     pretrain.add_argument("--out", required=True, help="folder for the run")
     pretrain.add_argument("--resume", action="store_true", help="continue an interrupted run in OUT")
+    pretrain.add_argument("--common-seeds", action="store_true",
+                          help="every individual of a generation meets the same reset seeds (common random numbers)")
     pretrain.add_argument("--quiet", action="store_true", help="no progress bars")
     pretrain.set_defaults(handler=command_pretrain)
+
+    finetune = commands.add_parser(
+        "finetune", help="OpenAI-ES on every gene of a saved worm; keeps the best-validated centre",
+        description="Fine-tune a worm file (a pre-training run's worm.npz or a bundled one) by OpenAI-ES on every "
+                    "gene: antithetic offspring, centred ranks, Adam, plain full-episode returns. Every 10 epochs "
+                    "the centre is scored on the validation seeds; the product is the best-validated genome, the "
+                    "starting worm included, scored once on the 16 test seeds (OUT/test.json). Checkpoints every "
+                    "epoch; --resume continues (and may raise --epochs).",
+    )
+    finetune.add_argument("worm", help="worm file (.npz) to start from")
+    finetune.add_argument("--epochs", type=int, required=True, help="ES epochs")
+    finetune.add_argument("--population", type=int, default=200, help="offspring per epoch (even)")
+    finetune.add_argument("--sigma", type=float, default=0.02, help="perturbation standard deviation")
+    finetune.add_argument("--learning-rate", type=float, default=0.01, help="Adam learning rate")
+    finetune.add_argument("--episodes", type=int, default=None, help="m, episodes per offspring (default: the worm's)")
+    finetune.add_argument("--independent-seeds", action="store_true",
+                          help="one reset seed per offspring instead of one per epoch for all (common random numbers)")
+    finetune.add_argument("--seed", type=int, default=0)
+    finetune.add_argument("--processes", type=int, default=1, help="worker processes per epoch")
+    finetune.add_argument("--out", required=True, help="folder for the run")
+    finetune.add_argument("--resume", action="store_true", help="continue an interrupted run in OUT")
+    finetune.add_argument("--quiet", action="store_true", help="no progress bars")
+    finetune.set_defaults(handler=command_finetune)
 
     evaluate = commands.add_parser(
         "evaluate", help="held-out returns and gait of a saved worm",

@@ -31,6 +31,15 @@ def test_unknown_connectome_is_a_clear_error(capsys):
     assert "no_such_worm" in err and "cook2019_hermaphrodite" in err and "Traceback" not in err
 
 
+def test_finetune_of_a_missing_or_foreign_file_is_a_clear_error(tmp_path, capsys):
+    assert main(["finetune", str(tmp_path / "nowhere.npz"), "--epochs", "1", "--out", str(tmp_path / "run")]) == 2
+    err = capsys.readouterr().err
+    assert "nowhere.npz" in err and "Traceback" not in err
+    (tmp_path / "text.npz").write_text("not a worm")
+    assert main(["finetune", str(tmp_path / "text.npz"), "--epochs", "1", "--out", str(tmp_path / "run")]) == 2
+    assert "text.npz" in capsys.readouterr().err
+
+
 def test_demo_writes_figures_and_the_swimming_worm(tmp_path, capsys):
     # The demo at a tiny scale: the bundled worm, 4 worms for 1 generation, 2 held-out episodes of 30 steps.
     arguments = ["demo", "--out", str(tmp_path), "--population", "4", "--generations", "1", "--test-episodes", "2",

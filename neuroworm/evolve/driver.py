@@ -166,6 +166,7 @@ def run(
     heldout=None,
     heldout_every=10,
     settings=None,
+    common_seeds=False,
 ):
     """Evolve genomes with ``strategy`` for ``generations`` generations.
 
@@ -233,6 +234,14 @@ def run(
         (fixed seeds) for a resumed run to equal an uninterrupted one.
     heldout_every : int
         Generations between held-out evaluations.
+    common_seeds : bool
+        Common random numbers: every individual evaluated in a generation
+        gets the same seed (a fresh one each generation), so a noisy
+        evaluation meets all of them with the same environment starting
+        states and their ranks compare genomes, not luck.  With
+        antithetic evolution strategies this cancels the starting-state
+        noise in each mirrored pair's difference.  Default False: one
+        independent seed per individual.
 
     Returns
     -------
@@ -277,6 +286,8 @@ def run(
         "settings": settings,
         "heldout_every": None if heldout is None else int(heldout_every),
     }
+    if common_seeds:  # absent when off, so checkpoints written before this option still resume
+        fingerprint["common_seeds"] = True
     checkpoint = None if checkpoint is None else Path(checkpoint)
 
     state = None
@@ -321,8 +332,10 @@ def run(
                 if pending is None:
                     population = toolbox.generate()
                     n_new = sum(not individual.fitness.valid for individual in population)
-                    seeds = (evaluation_rng.integers(0, 2**63 - 1, size=n_new, dtype=np.int64)
-                             if seeded_evaluation else None)
+                    seeds = (evaluation_rng.integers(0, 2**63 - 1, size=1 if common_seeds else n_new,
+                                                     dtype=np.int64) if seeded_evaluation else None)
+                    if seeds is not None and common_seeds:
+                        seeds = np.repeat(seeds, n_new)
                     pending = (population, seeds)
                 population, seeds = pending
                 targets = [individual for individual in population if not individual.fitness.valid]

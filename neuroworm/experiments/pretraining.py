@@ -60,7 +60,9 @@ __all__ = [
     "HeldoutReturns",
     "MultiEpisodeFitness",
     "PretrainSettings",
+    "ValidatedBest",
     "episode_seeds",
+    "finetune",
     "heldout_seeds",
     "load_worm",
     "pretrain",
@@ -295,6 +297,7 @@ class PretrainSettings:
     finetune_epochs: int = 0
     finetune_sigma: float = 0.02
     finetune_learning_rate: float = 0.01
+    common_seeds: bool = False  # every individual of a generation meets the same reset seeds (driver's common_seeds)
     validation_episodes: int = 8
     heldout_every: int = 10
     test_episodes: int = 16
@@ -337,8 +340,9 @@ class PretrainSettings:
         for name in ("finetune_sigma", "finetune_learning_rate"):
             if not float(getattr(self, name)) > 0:
                 raise ConfigError(f"pre-training setting {name} must be > 0, got {getattr(self, name)!r}")
-        if not isinstance(self.gap_junctions, bool):
-            raise ConfigError(f"gap_junctions must be true or false, got {self.gap_junctions!r}")
+        for name in ("gap_junctions", "common_seeds"):
+            if not isinstance(getattr(self, name), bool):
+                raise ConfigError(f"{name} must be true or false, got {getattr(self, name)!r}")
         if self.es_population % 2:
             raise ConfigError(f"es_population must be even (antithetic sampling), got {self.es_population}")
         if not 1 <= self.ga_elites < self.ga_population:
@@ -543,7 +547,8 @@ def _run_stage(strategy, fitness, generations, seed, folder, settings, populatio
     checkpoint = folder / "checkpoint"
     result = evolve.run(strategy, fitness, generations, seed=seed, checkpoint=checkpoint,
                         resume=checkpoint.exists(), progress=progress, heldout=validation,
-                        heldout_every=settings.heldout_every, **_parallel(settings, population))
+                        heldout_every=settings.heldout_every, common_seeds=settings.common_seeds,
+                        **_parallel(settings, population))
     result.to_csv(folder / "logbook.csv")
     return result
 
@@ -557,3 +562,180 @@ def _last_heldout(result):
         return "n/a"
     last = rows.iloc[-1]
     return f"{last['heldout_mean']:.1f} ± {last['heldout_std']:.1f} (generation {int(last['gen'])})"
+
+
+class ValidatedBest:
+    """Held-out scoring that also keeps the best-validated genome in a worm file.
+
+    Wraps a :class:`HeldoutReturns` (validation seeds): each call scores the
+    genome, and when its mean validation return beats the file's (or there is
+    no file yet) the genome is written to ``path`` with its
+    ``validation_returns``. Ties keep the earlier genome, so re-scoring the
+    same genome after a resume leaves the file as it was.
+
+    Parameters
+    ----------
+    heldout : HeldoutReturns
+    path : pathlib.Path
+    write : callable
+        ``write(path, genome, **arrays)``, e.g. a :func:`save_worm` with the
+        run's settings and layout bound.
+    """
+
+    def __init__(self, heldout, path, write):
+        self.heldout = heldout
+        self.path = Path(path)
+        self.write = write
+        self._best_mean = None
+
+    @property
+    def best_mean(self):
+        """Mean validation return of the kept genome (``-inf`` before the first); read from the file once."""
+        if self._best_mean is None:
+            from ..worm_file import read_worm_file
+
+            self._best_mean = (float(np.mean(read_worm_file(self.path).arrays["validation_returns"]))
+                               if self.path.exists() else -np.inf)
+        return self._best_mean
+
+    def __call__(self, genome):
+        returns = np.asarray(self.heldout(genome), dtype=np.float64)
+        if np.all(np.isfinite(returns)) and returns.mean() > self.best_mean:
+            self.write(self.path, np.asarray(genome, dtype=np.float64), validation_returns=returns)
+            self._best_mean = float(returns.mean())
+        return returns
+
+
+def _sha256(path):
+    import hashlib
+
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def finetune(worm, out, epochs, *, population=200, sigma=0.02, learning_rate=0.01, episodes=None,
+             common_seeds=True, seed=0, processes=1, resume=False, progress=False, log=None):
+    """Fine-tune every gene of a saved worm by OpenAI-ES; keep the best-validated centre.
+
+    The search starts at the worm's genome (any worm file: a pre-training
+    run's product, a bundled worm). Each epoch samples ``population``
+    antithetic offspring at ``sigma``, scores each by its mean plain return
+    over ``episodes`` training episodes (by default with common random
+    numbers: the whole epoch meets the same reset seeds) and takes an Adam
+    step. Every ``heldout_every`` epochs (the worm's setting) the centre is
+    scored on the validation seeds, and the product is the best-validated
+    genome, the starting worm included -- chosen on validation seeds only,
+    so the test returns stay an unbiased estimate.
+
+    Parameters
+    ----------
+    worm : str or pathlib.Path
+        Worm file (:func:`save_worm`); its settings (connectome, model,
+        task, episode length, validation and test seeds) are kept.
+    out : str or pathlib.Path
+        Folder: ``settings.json``, ``finetune/`` (``checkpoint``,
+        ``logbook.csv``), ``best.npz`` (best-validated so far), ``worm.npz``
+        (the product, with ``test_returns``, ``validation_returns`` and a
+        ``finetuned_from`` JSON record) and ``test.json``.
+    epochs : int
+        Total epochs; may grow on ``resume``.
+    population, sigma, learning_rate : int, float, float
+        OpenAI-ES settings (antithetic, centred ranks, Adam).
+    episodes : int, optional
+        m, training episodes per offspring (default: the worm's).
+    common_seeds : bool
+        Common random numbers (see :func:`neuroworm.evolve.run`).
+    seed : int
+        The run's seed.
+    processes : int
+        Worker processes per epoch.
+    resume : bool
+        Continue the run in ``out``; only ``epochs`` and ``processes`` may
+        change, and the worm file must be the same (SHA-256).
+    progress : bool
+        Show a progress bar.
+    log : file-like, optional
+        Where to print one line per step.
+
+    Returns
+    -------
+    dict
+        ``worm`` (path), ``epoch`` (of the product; 0 is the starting worm),
+        ``validation_mean``, ``test_returns``, ``test_mean``, ``test_std``.
+
+    Raises
+    ------
+    ConfigError
+        An unreadable worm, invalid settings, an existing run without
+        ``resume``, or a resume with other settings or another worm.
+    """
+    from dataclasses import replace
+
+    from .. import evolve
+
+    genome, source, circuit, layout = load_worm(worm)
+    run_settings = {"worm_sha256": _sha256(worm), "epochs": int(epochs), "population": int(population),
+                    "sigma": float(sigma), "learning_rate": float(learning_rate),
+                    "episodes_per_individual": int(source.episodes_per_individual if episodes is None else episodes),
+                    "common_seeds": bool(common_seeds), "seed": int(seed), "processes": int(processes)}
+    for name in ("epochs", "population", "episodes_per_individual", "processes"):
+        if run_settings[name] < (0 if name == "epochs" else 1):
+            raise ConfigError(f"fine-tuning setting {name} must be at least {0 if name == 'epochs' else 1}, "
+                              f"got {run_settings[name]}")
+    if population % 2:
+        raise ConfigError(f"fine-tuning population must be even (antithetic sampling), got {population}")
+    if not (sigma > 0 and learning_rate > 0):
+        raise ConfigError(f"fine-tuning sigma and learning_rate must be > 0, got {sigma}, {learning_rate}")
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    saved = out / "settings.json"
+    if saved.exists():
+        if not resume:
+            raise ConfigError(f"{saved} exists: pass resume=True to continue that run, or choose another folder")
+        previous = json.loads(saved.read_text())
+        differing = {k: (previous.get(k), v) for k, v in run_settings.items()
+                     if k not in ("epochs", "processes") and previous.get(k) != v}
+        if differing:
+            raise ConfigError(f"{saved}: cannot resume with different settings or worm (saved, given): {differing}")
+    saved.write_text(json.dumps({"worm": str(worm), **run_settings}, indent=2, sort_keys=True) + "\n")
+
+    stage = replace(source, processes=run_settings["processes"], common_seeds=run_settings["common_seeds"],
+                    episodes_per_individual=run_settings["episodes_per_individual"])
+    validation = HeldoutReturns(_evaluator(source, circuit, layout, source.episode_steps),
+                                heldout_seeds(source.validation_episodes, "validation"))
+
+    def write(path, candidate, **arrays):
+        return save_worm(path, candidate, source, layout, **arrays)
+
+    best = ValidatedBest(validation, out / "best.npz", write)
+    start_returns = best(genome)  # the starting worm competes too
+    _log(f"fine-tuning {worm}: validation {start_returns.mean():.1f} ± {start_returns.std():.1f} at the start; "
+         f"{epochs} ES epochs on all {layout.size} genes, P={population} x m={stage.episodes_per_individual}, "
+         f"sigma {sigma}, learning rate {learning_rate}, common seeds {bool(common_seeds)}", log)
+    tuner = evolve.OpenAIES(genome, population_size=population, sigma=sigma, learning_rate=learning_rate,
+                            groups=layout.mutation_groups(), seed=seed)
+    fitness = MultiEpisodeFitness(_evaluator(source, circuit, layout, source.episode_steps),
+                                  stage.episodes_per_individual)
+    folder = out / "finetune"
+    folder.mkdir(exist_ok=True)
+    result = _run_stage(tuner, fitness, epochs, seed, folder, stage, population, best, progress)
+
+    from ..worm_file import read_worm_file
+
+    kept = read_worm_file(best.path)
+    validation_returns = kept.arrays["validation_returns"]
+    frame, epoch = result.logbook_frame(), 0  # epoch 0: the starting worm was never beaten
+    if validation_returns.mean() != start_returns.mean() and "heldout_mean" in frame:
+        hits = frame.loc[frame["heldout_mean"] == validation_returns.mean(), "gen"]
+        epoch = int(hits.iloc[0]) + 1 if len(hits) else 0
+    test = HeldoutReturns(validation.evaluator, heldout_seeds(source.test_episodes, "test"))
+    test_returns = np.asarray(test(kept.genome), dtype=np.float64)
+    record = {**run_settings, "worm": str(worm), "epoch": epoch}
+    path = save_worm(out / "worm.npz", kept.genome, source, layout, test_returns=test_returns,
+                     validation_returns=validation_returns, finetuned_from=np.array(json.dumps(record)))
+    summary = {"epoch": epoch, "validation_mean": float(validation_returns.mean()),
+               "test_seeds": test.seeds, "test_returns": test_returns.tolist(),
+               "test_mean": float(test_returns.mean()), "test_std": float(test_returns.std())}
+    (out / "test.json").write_text(json.dumps(summary, indent=2) + "\n")
+    _log(f"fine-tuning done: product from epoch {epoch} (validation {summary['validation_mean']:.1f}); "
+         f"test ({source.test_episodes} held-out seeds): {summary['test_mean']:.1f} ± {summary['test_std']:.1f}", log)
+    return {"worm": path, **summary}

@@ -16,7 +16,9 @@ import pytest
 
 from neuroworm import ConnectomeError, load_connectome
 from neuroworm.connectome import (
+    Connectome,
     degree_preserving_rewire,
+    endpoint_dtype,
     erdos_renyi_like,
     from_networkx,
     layered_dag,
@@ -25,7 +27,6 @@ from neuroworm.connectome import (
     statistics_matched,
 )
 from neuroworm.connectome.columnar import read_edge_list_columnar, read_flywire_codex_columnar
-from neuroworm.connectome import Connectome, endpoint_dtype
 
 
 def assert_endpoint_model(connectome):

@@ -8,7 +8,7 @@ from deap import algorithms
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from neuroworm.errors import ConfigError
+from neuroworm.errors import CheckpointError, ConfigError
 from neuroworm.evolve import (
     CMAES,
     EliteGA,
@@ -239,6 +239,32 @@ def test_noisy_evaluation_seeds_make_runs_reproducible_and_batch_independent():
         for batch_size in (None, 5, None)
     ]
     assert logbook_rows(runs[0]) == logbook_rows(runs[1]) == logbook_rows(runs[2])
+
+
+def test_common_seeds_give_a_whole_generation_one_fresh_seed_and_resume(tmp_path):
+    calls = []
+
+    def evaluate(genomes, seeds):
+        calls.append(list(seeds))
+        return -np.sum(np.asarray(genomes) ** 2, axis=1) + np.asarray(seeds, dtype=float) / 2**63
+
+    def strategy():
+        return OpenAIES(np.ones(3), population_size=6, learning_rate=0.05)
+
+    whole = run(strategy(), evaluate, 4, seed=3, progress=False, common_seeds=True)
+    assert len(calls) == 4 and all(len(call) == 6 and len(set(call)) == 1 for call in calls)
+    assert len({call[0] for call in calls}) == 4  # a fresh seed every generation
+    calls.clear()
+    run(strategy(), evaluate, 1, seed=3, progress=False)
+    assert len(set(calls[0])) == 6  # the default: one seed per individual
+
+    checkpoint = tmp_path / "run.ckpt"
+    run(strategy(), evaluate, 2, seed=3, progress=False, common_seeds=True, checkpoint=checkpoint)
+    resumed = run(strategy(), evaluate, 4, seed=3, progress=False, common_seeds=True, checkpoint=checkpoint,
+                  resume=True)
+    assert logbook_rows(resumed) == logbook_rows(whole)
+    with pytest.raises(CheckpointError, match="common_seeds"):
+        run(strategy(), evaluate, 5, seed=3, progress=False, checkpoint=checkpoint, resume=True)
 
 
 # --- DEAP integration --------------------------------------------------------------------

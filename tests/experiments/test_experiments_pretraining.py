@@ -14,7 +14,9 @@ from neuroworm.experiments.pretraining import (
     HeldoutReturns,
     MultiEpisodeFitness,
     PretrainSettings,
+    ValidatedBest,
     episode_seeds,
+    finetune,
     heldout_seeds,
     load_worm,
     pretrain,
@@ -204,3 +206,71 @@ def test_pretrain_chains_es_and_ga_and_resumes(tmp_path):
     changed = PretrainSettings.from_paper(**{**tiny, "seed": 5})
     with pytest.raises(ConfigError, match="different settings"):
         pretrain(changed, tmp_path / "run", resume=True)
+
+
+def _tiny_worm(path, **overrides):
+    """A worm file with tiny episodes, built like pretrain's (random genome of the pre-training layout)."""
+    from neuroworm import load_connectome, locomotion_circuit
+
+    settings = PretrainSettings.from_paper(episode_steps=15, ga_episode_steps=15, validation_episodes=2,
+                                           test_episodes=3, heldout_every=1, **overrides)
+    circuit = locomotion_circuit(load_connectome(settings.connectome))
+    layout = pretraining_layout(circuit, "alif", 8, 2)
+    return save_worm(path, layout.random(1, seed=0)[0], settings, layout), settings, layout
+
+
+def test_validated_best_keeps_the_best_genome_and_ties_keep_the_earlier(tmp_path):
+    pytest.importorskip("mujoco")
+    _, settings, layout = _tiny_worm(tmp_path / "start.npz")
+    evaluator = _SeedEcho()  # return = genome[0] + seed / 1e9
+    path = tmp_path / "best.npz"
+    best = ValidatedBest(HeldoutReturns(evaluator, [0, 0]), path,
+                         lambda where, genome, **arrays: save_worm(where, genome, settings, layout, **arrays))
+    genome = np.zeros(layout.size)
+    for first, expected in ((1.0, 1.0), (3.0, 3.0), (2.0, 3.0)):
+        genome[0] = first
+        np.testing.assert_allclose(best(genome), [first, first])
+        assert load_worm(path)[0][0] == expected and best.best_mean == expected
+    genome[0], genome[1] = 3.0, 7.0  # a tie: the file keeps the earlier genome
+    best(genome)
+    assert load_worm(path)[0][1] != 7.0
+    assert ValidatedBest(best.heldout, path, best.write).best_mean == 3.0  # a resumed run reads it back
+
+
+def test_common_seeds_setting_is_checked():
+    assert PretrainSettings.from_paper().common_seeds is False
+    with pytest.raises(ConfigError, match="common_seeds"):
+        PretrainSettings.from_paper(common_seeds="yes")
+
+
+@pytest.mark.mujoco
+def test_finetune_keeps_the_best_validated_centre_and_resumes(tmp_path):
+    worm, settings, _layout = _tiny_worm(tmp_path / "start.npz")
+    options = {"population": 4, "episodes": 1, "seed": 2}
+    whole = finetune(worm, tmp_path / "whole", 3, **options)
+    log = pd.read_csv(tmp_path / "whole" / "finetune" / "logbook.csv")
+    assert len(log) == 3 and log["heldout_mean"].notna().all()
+    kept = np.load(whole["worm"])
+    validation = kept["validation_returns"]
+    assert validation.shape == (2,) and whole["validation_mean"] == pytest.approx(validation.mean())
+    assert whole["validation_mean"] >= log["heldout_mean"].max()  # the best of every validated centre
+    if whole["epoch"]:
+        assert log["heldout_mean"].iloc[whole["epoch"] - 1] == whole["validation_mean"]
+    assert len(whole["test_returns"]) == 3 and whole["test_seeds"] == heldout_seeds(3, "test")
+    record = json.loads(str(kept["finetuned_from"]))
+    assert record["epoch"] == whole["epoch"] and record["common_seeds"] is True and record["population"] == 4
+    assert load_worm(whole["worm"])[1] == settings  # the evaluation settings are the starting worm's
+
+    finetune(worm, tmp_path / "split", 2, **options)
+    resumed = finetune(worm, tmp_path / "split", 3, resume=True, **options)
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "split" / "finetune" / "logbook.csv"), log)
+    assert resumed["test_returns"] == whole["test_returns"] and resumed["epoch"] == whole["epoch"]
+    with pytest.raises(ConfigError, match="resume"):
+        finetune(worm, tmp_path / "split", 3, **options)
+    with pytest.raises(ConfigError, match="population"):
+        finetune(worm, tmp_path / "split", 3, resume=True, **{**options, "population": 6})
+    other, _, _ = _tiny_worm(tmp_path / "other.npz", seed=9)
+    with pytest.raises(ConfigError, match="worm_sha256"):
+        finetune(other, tmp_path / "split", 3, resume=True, **options)
+    with pytest.raises(ConfigError, match="even"):
+        finetune(worm, tmp_path / "odd", 3, population=5)
