@@ -129,10 +129,7 @@ def command_finetune(args):
 def command_evaluate(args):
     """Held-out returns and gait of a saved genome (see ``neuroworm evaluate --help``)."""
     import json
-    import os
 
-    if args.video:  # MuJoCo picks its OpenGL backend when first imported; headless needs EGL or OSMesa
-        os.environ.setdefault("MUJOCO_GL", "egl")
     from .analysis.swim import evaluate_genome
 
     result = evaluate_genome(args.genome, episodes=args.episodes, seed=args.seed, backend=args.backend,

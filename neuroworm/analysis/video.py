@@ -6,11 +6,14 @@ from the record (root x-y from ``head_position``, then the root angle and
 the joint angles, which are the first entries of a swimmer's observation)
 and either
 
-1. drawn by MuJoCo's offscreen renderer (``mujoco.Renderer``), which needs
-   an OpenGL context: on a machine without a display set ``MUJOCO_GL=egl``
-   or ``MUJOCO_GL=osmesa`` *before* MuJoCo is first imported (``neuroworm
-   evaluate --video`` does) and install the OS library (Debian:
-   ``apt-get install libegl1`` or ``libosmesa6``); or, when that fails,
+1. drawn by MuJoCo's offscreen renderer (``mujoco.Renderer``) in a fresh
+   process of its own (:func:`render_in_child`). MuJoCo picks its OpenGL
+   backend when it is first imported, and a renderer created in a process
+   that imported MuJoCo with another backend can abort that whole process;
+   the child imports MuJoCo with ``MUJOCO_GL=egl`` (unless ``MUJOCO_GL`` is
+   set) and at worst dies alone. Headless machines need the OS library
+   (Debian: ``apt-get install libegl1``, or ``libosmesa6`` with
+   ``MUJOCO_GL=osmesa``); or, when that fails,
 2. drawn with matplotlib: each capsule of the body as a line between its
    end points, computed by MuJoCo's forward kinematics (no OpenGL needed).
 
@@ -27,7 +30,7 @@ import numpy as np
 
 from ..errors import ConfigError
 
-__all__ = ["body_qpos", "render_video"]
+__all__ = ["body_qpos", "render_in_child", "render_video"]
 
 
 def _model_and_data(env_id):
@@ -92,6 +95,34 @@ def _mujoco_frames(model, data, qpos, steps, width, height):
         return frames
     finally:
         renderer.close()
+
+
+def _headless_gl():
+    os.environ.setdefault("MUJOCO_GL", "egl")  # before the child imports MuJoCo
+
+
+def _render_child(env_id, qpos, width, height):
+    env, model, data = _model_and_data(env_id)
+    try:
+        return _mujoco_frames(model, data, qpos, range(len(qpos)), width, height)
+    finally:
+        env.close()
+
+
+def render_in_child(function, *args):
+    """Call ``function(*args)`` in a fresh spawned process that imports MuJoCo headless; return its result.
+
+    The child sets ``MUJOCO_GL=egl`` unless the variable is set, before
+    anything imports MuJoCo. An exception in the child is raised here; a
+    child that dies (an OpenGL abort) raises
+    :class:`concurrent.futures.process.BrokenProcessPool`, and this
+    process goes on.
+    """
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"), initializer=_headless_gl) as pool:
+        return pool.submit(function, *args).result()
 
 
 def _capsule_segments(model, data):
@@ -212,14 +243,14 @@ def render_video(record, path, individual=0, *, renderer="auto", max_frames=250,
         frames, used = None, "matplotlib"
         if renderer in ("auto", "mujoco"):
             try:
-                frames = _mujoco_frames(model, data, qpos, steps, width, height)
+                frames = render_in_child(_render_child, record.env_id, qpos[steps], width, height)
                 used = "mujoco"
-            except Exception as error:  # noqa: BLE001 -- no OpenGL context: GLFW without display, missing EGL/OSMesa, ...
+            except Exception as error:  # noqa: BLE001 -- no OpenGL: missing EGL/OSMesa, a child that aborted, ...
                 if renderer == "mujoco":
                     raise ConfigError(
-                        f"MuJoCo cannot render here ({type(error).__name__}: {error}); set MUJOCO_GL=egl or "
-                        f"osmesa before importing mujoco (now {os.environ.get('MUJOCO_GL', 'unset')!r}) and install "
-                        "libegl1 or libosmesa6"
+                        f"MuJoCo cannot render here ({type(error).__name__}: {error}); MUJOCO_GL is "
+                        f"{os.environ.get('MUJOCO_GL', 'unset (egl in the renderer process)')!r}: install libegl1, "
+                        "or libosmesa6 and set MUJOCO_GL=osmesa"
                     ) from None
         if frames is None:
             title = f"{record.env_id}, individual {individual}, x{stride} speed"

@@ -88,13 +88,6 @@ def swimming_demo(out, *, worm=None, generations=4, population=32, episodes=2, t
         returns, mean, std, gait), ``generations``, ``population``,
         ``seconds``.
     """
-    import os
-
-    # MuJoCo picks its OpenGL backend when first imported: headless EGL only if MUJOCO_GL is set by
-    # then. Imported earlier without it (GLFW, no display), a second renderer can abort the process,
-    # so the video is then drawn with matplotlib.
-    headless_gl = "mujoco" not in sys.modules or os.environ.get("MUJOCO_GL") in ("egl", "osmesa")
-    os.environ.setdefault("MUJOCO_GL", "egl")
     import matplotlib
 
     matplotlib.use("Agg")
@@ -144,8 +137,7 @@ def swimming_demo(out, *, worm=None, generations=4, population=32, episodes=2, t
         plot.save(plot.rollout_raster(after.record, circuit, individual=typical), out / "raster.png"),
         plot.save(plot.fitness(result), out / "fitness.png"),
     ]
-    video, renderer = render_video(after.record, out / "swim.gif", individual=typical,
-                                   renderer="auto" if headless_gl else "matplotlib")
+    video, renderer = render_video(after.record, out / "swim.gif", individual=typical)  # MuJoCo's, in a child
     written.append(Path(video))
     summary = {
         "worm": str(source), "model": settings.model, "task": settings.task, "episode_steps": steps,

@@ -98,6 +98,27 @@ def test_video_falls_back_to_matplotlib(best_genome_file, tmp_path):
     assert Image.open(written).n_frames == 4
 
 
+def test_the_mujoco_renderer_runs_in_a_child_that_may_die_alone(best_genome_file, tmp_path, monkeypatch):
+    import os
+    from concurrent.futures.process import BrokenProcessPool
+
+    from PIL import Image
+
+    from neuroworm.analysis import video
+
+    with pytest.raises(BrokenProcessPool):
+        video.render_in_child(os.abort)  # an OpenGL abort kills the child, not this process
+    assert video.render_in_child(os.getpid) != os.getpid()
+    result = evaluate_genome(best_genome_file, episodes=1, seed=0, episode_steps=40)
+    written, used = video.render_video(result.record, tmp_path / "auto.gif", max_frames=3)
+    assert used in ("mujoco", "matplotlib") and Image.open(written).n_frames == 3
+    monkeypatch.setattr(video, "_render_child", os.abort)  # the child gets os.abort(...): a TypeError there
+    written, used = video.render_video(result.record, tmp_path / "fallback.gif", max_frames=3)
+    assert used == "matplotlib" and Image.open(written).n_frames == 3
+    with pytest.raises(ConfigError, match="MuJoCo cannot render here"):
+        video.render_video(result.record, tmp_path / "strict.gif", renderer="mujoco", max_frames=3)
+
+
 @pytest.mark.slow
 def test_readme_example_runs_as_printed(best_genome_file, tmp_path, monkeypatch):
     import re
