@@ -14,7 +14,11 @@ the elite GA of A.3.1. :func:`pretrain` chains both stages in one run:
    others) -- see :func:`shared_expansion`. Each candidate is expanded to a
    full genome :math:`\\theta = E(x)` before it is evaluated.
 2. **GA stage.** The ES product :math:`E(x^*)` -- every synapse now its own
-   gene -- seeds an :class:`~neuroworm.evolve.EliteGA`.
+   gene -- seeds an :class:`~neuroworm.evolve.EliteGA`. The product is the
+   ES mean that scored best on the validation seeds (every
+   ``heldout_every`` epochs, :class:`ValidatedBest`), not necessarily the
+   last: past its best, ES can go on improving its training objective
+   (short or windowed episodes) while the full-episode return falls.
 3. **Fine-tuning stage (optional, neuroworm's, not the paper's).** With
    ``finetune_epochs > 0``, OpenAI-ES continues from the GA's product on
    *every* gene with plain full-episode returns and small steps
@@ -449,6 +453,7 @@ def pretrain(settings, out, resume=False, progress=False, log=None):
     from .. import evolve
     from ..seeding import make_rng
     from ..tasks import task_dimensions
+    from ..worm_file import read_worm_file
 
     settings.validate()
     out = Path(out)
@@ -488,11 +493,16 @@ def pretrain(settings, out, resume=False, progress=False, log=None):
                                   settings.episodes_per_individual, settings.es_transient_steps, settings.es_windows)
     _log(f"ES: {settings.es_epochs} epochs, P={settings.es_population} x m={settings.episodes_per_individual} "
          f"episodes of {settings.es_episode_steps} steps, search size {expansion.search_size}", log)
+    best = ValidatedBest(validation, es_dir / "best.npz",
+                         lambda path, genome, **arrays: save_worm(path, genome, settings, layout, **arrays))
     result = _run_stage(strategy, fitness, settings.es_epochs, settings.seed, es_dir, settings,
-                        settings.es_population, validation, progress)
+                        settings.es_population, best, progress)
     es_genome = result.strategy.center_genome
+    if best.path.exists():  # absent only in runs whose ES stage finished before this rule existed
+        es_genome = read_worm_file(best.path).genome
     save_worm(es_dir / "worm.npz", es_genome, settings, layout)
-    _log(f"ES done: validation {_last_heldout(result)}", log)
+    _log(f"ES done: validation {_last_heldout(result)}; the GA starts from the best-validated mean "
+         f"({best.best_mean:.1f})", log)
 
     # ---- stage 2: elite GA on every synapse, from the ES product (A.3.1)
     ga_dir = out / "ga"

@@ -183,6 +183,9 @@ def test_pretrain_chains_es_and_ga_and_resumes(tmp_path):
     assert len(first["test_returns"]) == 3
     es_log = pd.read_csv(tmp_path / "run" / "es" / "logbook.csv")
     assert len(es_log) == 2 and es_log["heldout_mean"].notna().all()
+    with np.load(tmp_path / "run" / "es" / "best.npz") as best:  # the GA starts from the best-validated ES mean
+        assert best["validation_returns"].mean() == pytest.approx(es_log["heldout_mean"].max())
+        np.testing.assert_array_equal(best["genome"], np.load(tmp_path / "run" / "es" / "worm.npz")["genome"])
     with pytest.raises(ConfigError, match="resume"):
         pretrain(settings, tmp_path / "run")
     settings.ga_generations = 3  # extend the finished run: only the GA stage continues
