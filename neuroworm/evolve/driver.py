@@ -167,6 +167,7 @@ def run(
     heldout_every=10,
     settings=None,
     common_seeds=False,
+    logbook_csv=None,
 ):
     """Evolve genomes with ``strategy`` for ``generations`` generations.
 
@@ -242,6 +243,10 @@ def run(
         antithetic evolution strategies this cancels the starting-state
         noise in each mirrored pair's difference.  Default False: one
         independent seed per individual.
+    logbook_csv : str or path-like, optional
+        Also write the logbook as CSV whenever a checkpoint is written, so
+        a long run can be followed (held-out columns included) while it
+        runs.
 
     Returns
     -------
@@ -361,6 +366,10 @@ def run(
 
                 if checkpoint is not None and (completed % checkpoint_every == 0 or completed == generations):
                     write_checkpoint(checkpoint, *snapshot())
+                    if logbook_csv is not None:  # written aside, then renamed: a reader never sees half a file
+                        partial = Path(logbook_csv).with_name(Path(logbook_csv).name + ".tmp")
+                        EvolutionResult(strategy, population, logbook, hall_of_fame, completed).to_csv(partial)
+                        partial.replace(logbook_csv)
                 bar.set_postfix(best=f"{record['best']:.4g}", mean=f"{record['mean']:.4g}", refresh=False)
                 bar.update(1)
     except KeyboardInterrupt:

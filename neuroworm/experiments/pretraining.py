@@ -558,7 +558,7 @@ def _run_stage(strategy, fitness, generations, seed, folder, settings, populatio
     result = evolve.run(strategy, fitness, generations, seed=seed, checkpoint=checkpoint,
                         resume=checkpoint.exists(), progress=progress, heldout=validation,
                         heldout_every=settings.heldout_every, common_seeds=settings.common_seeds,
-                        **_parallel(settings, population))
+                        logbook_csv=folder / "logbook.csv", **_parallel(settings, population))
     result.to_csv(folder / "logbook.csv")
     return result
 

@@ -259,7 +259,9 @@ def test_common_seeds_give_a_whole_generation_one_fresh_seed_and_resume(tmp_path
     assert len(set(calls[0])) == 6  # the default: one seed per individual
 
     checkpoint = tmp_path / "run.ckpt"
-    run(strategy(), evaluate, 2, seed=3, progress=False, common_seeds=True, checkpoint=checkpoint)
+    run(strategy(), evaluate, 2, seed=3, progress=False, common_seeds=True, checkpoint=checkpoint,
+        logbook_csv=tmp_path / "log.csv")
+    assert len((tmp_path / "log.csv").read_text().splitlines()) == 3  # header + a row per finished generation
     resumed = run(strategy(), evaluate, 4, seed=3, progress=False, common_seeds=True, checkpoint=checkpoint,
                   resume=True)
     assert logbook_rows(resumed) == logbook_rows(whole)
