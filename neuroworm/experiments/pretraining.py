@@ -24,7 +24,7 @@ the elite GA of A.3.1. :func:`pretrain` chains both stages in one run:
    *every* gene with plain full-episode returns and small steps
    (``finetune_sigma``, ``finetune_learning_rate``): an estimated-gradient
    search, where the GA's elites only keep lucky mutations. The final worm is
-   then the fine-tuned centre. Off by default.
+   then the best-validated fine-tuned centre. Off by default.
 
 **Honest fitness.** An individual's fitness is its mean return over ``m``
 episodes with different reset seeds (:class:`MultiEpisodeFitness`: one
@@ -533,11 +533,16 @@ def pretrain(settings, out, resume=False, progress=False, log=None):
         )
         _log(f"fine-tuning: {settings.finetune_epochs} ES epochs on all {layout.size} genes, "
              f"sigma {settings.finetune_sigma}, learning rate {settings.finetune_learning_rate}", log)
+        best = ValidatedBest(validation, finetune_dir / "best.npz",
+                             lambda path, genome, **arrays: save_worm(path, genome, settings, layout, **arrays))
         result = _run_stage(tuner, fitness, settings.finetune_epochs, settings.seed + 2, finetune_dir, settings,
-                            settings.es_population, validation, progress)
+                            settings.es_population, best, progress)
         final_genome = np.asarray(result.strategy.center_genome, dtype=np.float64)
+        if best.path.exists():  # absent only in runs whose fine-tuning finished before this rule existed
+            final_genome = read_worm_file(best.path).genome
         save_worm(finetune_dir / "worm.npz", final_genome, settings, layout)
-        _log(f"fine-tuning done: validation {_last_heldout(result)}", log)
+        _log(f"fine-tuning done: validation {_last_heldout(result)}; the worm is the best-validated mean "
+             f"({best.best_mean:.1f})", log)
 
     # ---- the report: test seeds, never used to train or choose
     test = HeldoutReturns(validation.evaluator, heldout_seeds(settings.test_episodes, "test"))

@@ -201,6 +201,7 @@ def test_pretrain_chains_es_and_ga_and_resumes(tmp_path):
     np.testing.assert_array_equal(np.load(tmp_path / "run" / "ga" / "worm.npz")["genome"], ga_worm)
     final = np.load(tuned["worm"])["genome"]
     np.testing.assert_array_equal(final, np.load(tmp_path / "run" / "finetune" / "worm.npz")["genome"])
+    np.testing.assert_array_equal(final, np.load(tmp_path / "run" / "finetune" / "best.npz")["genome"])
     assert not np.array_equal(final, ga_worm)
     saved = json.loads((tmp_path / "run" / "settings.json").read_text())
     del saved["finetune_sigma"]  # a run saved before the setting existed resumes with its default
