@@ -453,7 +453,6 @@ def pretrain(settings, out, resume=False, progress=False, log=None):
     from .. import evolve
     from ..seeding import make_rng
     from ..tasks import task_dimensions
-    from ..worm_file import read_worm_file
 
     settings.validate()
     out = Path(out)
@@ -497,12 +496,9 @@ def pretrain(settings, out, resume=False, progress=False, log=None):
                          lambda path, genome, **arrays: save_worm(path, genome, settings, layout, **arrays))
     result = _run_stage(strategy, fitness, settings.es_epochs, settings.seed, es_dir, settings,
                         settings.es_population, best, progress)
-    es_genome = result.strategy.center_genome
-    if best.path.exists():  # absent only in runs whose ES stage finished before this rule existed
-        es_genome = read_worm_file(best.path).genome
+    es_genome, chosen = _validated_product(result, best)
     save_worm(es_dir / "worm.npz", es_genome, settings, layout)
-    _log(f"ES done: validation {_last_heldout(result)}; the GA starts from the best-validated mean "
-         f"({best.best_mean:.1f})", log)
+    _log(f"ES done: validation {_last_heldout(result)}; the GA starts from {chosen}", log)
 
     # ---- stage 2: elite GA on every synapse, from the ES product (A.3.1)
     ga_dir = out / "ga"
@@ -537,12 +533,9 @@ def pretrain(settings, out, resume=False, progress=False, log=None):
                              lambda path, genome, **arrays: save_worm(path, genome, settings, layout, **arrays))
         result = _run_stage(tuner, fitness, settings.finetune_epochs, settings.seed + 2, finetune_dir, settings,
                             settings.es_population, best, progress)
-        final_genome = np.asarray(result.strategy.center_genome, dtype=np.float64)
-        if best.path.exists():  # absent only in runs whose fine-tuning finished before this rule existed
-            final_genome = read_worm_file(best.path).genome
+        final_genome, chosen = _validated_product(result, best)
         save_worm(finetune_dir / "worm.npz", final_genome, settings, layout)
-        _log(f"fine-tuning done: validation {_last_heldout(result)}; the worm is the best-validated mean "
-             f"({best.best_mean:.1f})", log)
+        _log(f"fine-tuning done: validation {_last_heldout(result)}; the worm is {chosen}", log)
 
     # ---- the report: test seeds, never used to train or choose
     test = HeldoutReturns(validation.evaluator, heldout_seeds(settings.test_episodes, "test"))
@@ -566,6 +559,18 @@ def _run_stage(strategy, fitness, generations, seed, folder, settings, populatio
                         logbook_csv=folder / "logbook.csv", **_parallel(settings, population))
     result.to_csv(folder / "logbook.csv")
     return result
+
+
+def _validated_product(result, best):
+    """An ES stage's product: its best-validated mean, or the last mean where no validation was kept.
+
+    ``best.npz`` is absent only in runs whose stage finished before products were chosen on validation.
+    """
+    from ..worm_file import read_worm_file
+
+    if best.path.exists():
+        return read_worm_file(best.path).genome, f"the best-validated mean ({best.best_mean:.1f})"
+    return np.asarray(result.strategy.center_genome, dtype=np.float64), "the last mean (a run from before best.npz)"
 
 
 def _last_heldout(result):
