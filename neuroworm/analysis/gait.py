@@ -25,10 +25,15 @@ travelling wave
     True when the body oscillates (a clear spectral peak at ``f`` of at
     least :data:`MIN_CYCLES` periods in the window, carrying at least
     :data:`MIN_PEAK_POWER` of the power, with a median amplitude of at
-    least :data:`MIN_AMPLITUDE_RAD`) and every neighbouring lag has the same
-    sign and lies at least :data:`MIN_LAG_RAD` away from 0 and from ±π. A
-    standing wave (joints in phase or in anti-phase) and a drifting posture
-    (no oscillation) are not travelling waves.
+    least :data:`MIN_AMPLITUDE_RAD`) and, along the joints that beat (an
+    amplitude of at least :data:`MIN_AMPLITUDE_RAD`; at least two of them),
+    every lag from one beating joint to the next has the same sign and lies
+    at least :data:`MIN_LAG_RAD` away from 0 and from ±π. A joint held
+    still has no phase to speak of (its "lag" is noise), so a body that
+    holds its head bent and passes a wave down the rest is a travelling
+    wave; ``phase_lag_rad`` still lists every neighbouring pair. A standing
+    wave (joints in phase or in anti-phase) and a drifting posture (no
+    oscillation) are not travelling waves.
 
 The first ``transient`` seconds are discarded, so the start of an episode
 (the body at rest) does not count.
@@ -204,11 +209,14 @@ def gait_analysis(joint_angles, dt=None, *, individual=0, transient=2.0, joint_n
     t = np.arange(T) * dt
     coefficients = (detrended * np.exp(-2j * np.pi * frequency * t)[:, None]).sum(axis=0)
     lags = np.angle(coefficients[:-1] * np.conj(coefficients[1:]))
-    clear = (np.abs(lags) >= MIN_LAG_RAD) & (np.abs(lags) <= np.pi - MIN_LAG_RAD)
-    travelling = bool(oscillating and clear.all() and (np.all(lags > 0) or np.all(lags < 0)))
+    beating = coefficients[amplitude >= MIN_AMPLITUDE_RAD]  # a still joint's phase is noise
+    wave_lags = np.angle(beating[:-1] * np.conj(beating[1:]))
+    clear = (np.abs(wave_lags) >= MIN_LAG_RAD) & (np.abs(wave_lags) <= np.pi - MIN_LAG_RAD)
+    travelling = bool(oscillating and len(beating) >= 2 and clear.all()
+                      and (np.all(wave_lags > 0) or np.all(wave_lags < 0)))
     direction = "none"
     if travelling:
-        direction = "head-to-tail" if lags[0] > 0 else "tail-to-head"
+        direction = "head-to-tail" if wave_lags[0] > 0 else "tail-to-head"
     return Gait(float(frequency) if oscillating else 0.0, amplitude.tolist(), lags.tolist(), travelling,
                 oscillating, direction, peak_fraction, names, mean_angle)
 

@@ -51,6 +51,20 @@ def test_mixed_lag_signs_are_not_a_travelling_wave():
     assert gait.oscillating and not gait.travelling_wave
 
 
+def test_a_joint_held_still_is_left_out_of_the_wave():
+    angles = _wave(lag=0.8)
+    angles[:, 0] = 1.7 + 0.005 * np.random.default_rng(2).normal(size=T)  # the head joint held bent
+    gait = gait_analysis(angles, dt=DT)
+    assert gait.amplitude_rad[0] < 0.05 and len(gait.phase_lag_rad) == 4  # every pair is still reported
+    assert gait.travelling_wave and gait.direction == "head-to-tail"
+    angles[:, 2:] = 0.001 * angles[:, 2:]  # only joint 1 beats: one joint is no wave
+    assert not gait_analysis(angles, dt=DT).travelling_wave
+    one_back = _wave(lag=0.8)
+    one_back[:, 0] = 0.02 * np.cos(2 * np.pi * 0.5 * np.arange(T) * DT + 2.0)  # still joint out of phase
+    one_back[:, 3] = one_back[:, 1]  # and a beating joint that jumps back: still not a wave
+    assert not gait_analysis(one_back, dt=DT).travelling_wave
+
+
 def test_a_drifting_posture_does_not_oscillate():
     t = np.arange(T) * DT
     drifting = np.stack([0.8 * (1 - np.exp(-t / (5 + j))) + 0.01 * t for j in range(5)], axis=1)
