@@ -27,15 +27,18 @@ def test_bundled_worms_load_with_their_task_and_test_returns(task):
 
 @pytest.mark.slow
 @pytest.mark.mujoco
-def test_bundled_swimmer_v5_worm_re_scores_its_stored_test_returns():
+@pytest.mark.parametrize("task", sorted(BUNDLED_WORMS))
+def test_bundled_worms_re_score_their_stored_test_returns_and_swim(task):
     from neuroworm.analysis import evaluate_genome
 
-    path = bundled_worm("Swimmer-v5")
+    path = bundled_worm(task)
     with np.load(path) as data:
         stored = np.array(data["test_returns"])
     result = evaluate_genome(path, episodes=len(stored), seed=0, record_cells=())
     assert result.seeds == heldout_seeds(len(stored), "test")
     np.testing.assert_allclose(result.returns, stored, rtol=1e-9)
+    summary = result.to_dict()
+    assert summary["mean"] > 100 and summary["gait"]["travelling_wave"]  # a worm that swims, not one that drifts
 
 
 @pytest.mark.slow
