@@ -6,7 +6,7 @@
     neuroworm connectome info NAME        statistics and citation of one connectome
     neuroworm evolve [options]            evolve a connectome controller on a task
     neuroworm pretrain [options]          ES pre-training then GA fine-tuning of a worm (honest, held-out returns)
-    neuroworm finetune WORM --epochs N    OpenAI-ES on every gene of a saved worm, best-validated product
+    neuroworm finetune WORM --epochs N    OpenAI-ES on every gene of a saved worm (common random numbers)
     neuroworm evaluate GENOME|RUN_DIR     held-out returns and gait of a saved worm (--json, --video)
     neuroworm demo [--out runs/demo]      the main job (``make demo``)
     neuroworm reproduce --list            every figure and table of the papers, and which are implemented
@@ -121,8 +121,9 @@ def command_finetune(args):
                        learning_rate=args.learning_rate, episodes=args.episodes,
                        common_seeds=not args.independent_seeds, seed=args.seed, processes=args.processes,
                        resume=args.resume, progress=not args.quiet, log=sys.stdout)
-    print(f"worm: {summary['worm']} (epoch {summary['epoch']})  test return over "
-          f"{len(summary['test_returns'])} held-out seeds: {summary['test_mean']:.1f} ± {summary['test_std']:.1f}")
+    print(f"worm: {summary['worm']}  validation {summary['start_validation_mean']:.1f} -> "
+          f"{summary['validation_mean']:.1f}; test return over {len(summary['test_returns'])} held-out seeds: "
+          f"{summary['test_mean']:.1f} ± {summary['test_std']:.1f}")
     return 0
 
 
@@ -296,12 +297,12 @@ def build_parser():
     pretrain.set_defaults(handler=command_pretrain)
 
     finetune = commands.add_parser(
-        "finetune", help="OpenAI-ES on every gene of a saved worm; keeps the best-validated centre",
+        "finetune", help="OpenAI-ES on every gene of a saved worm",
         description="Fine-tune a worm file (a pre-training run's worm.npz or a bundled one) by OpenAI-ES on every "
-                    "gene: antithetic offspring, centred ranks, Adam, plain full-episode returns. Every 10 epochs "
-                    "the centre is scored on the validation seeds; the product is the best-validated genome, the "
-                    "starting worm included, scored once on the 16 test seeds (OUT/test.json). Checkpoints every "
-                    "epoch; --resume continues (and may raise --epochs).",
+                    "gene: antithetic offspring, centred ranks, Adam, plain full-episode returns, common random "
+                    "numbers. The start and, every 10 epochs, the centre are scored on the validation seeds "
+                    "(OUT/finetune/logbook.csv); the product is the last centre, scored once on the 16 test seeds "
+                    "(OUT/test.json). Checkpoints every epoch; --resume continues (and may raise --epochs).",
     )
     finetune.add_argument("worm", help="worm file (.npz) to start from")
     finetune.add_argument("--epochs", type=int, required=True, help="ES epochs")

@@ -24,7 +24,8 @@ the elite GA of A.3.1. :func:`pretrain` chains both stages in one run:
    *every* gene with plain full-episode returns and small steps
    (``finetune_sigma``, ``finetune_learning_rate``): an estimated-gradient
    search, where the GA's elites only keep lucky mutations. The final worm is
-   then the best-validated fine-tuned centre. Off by default.
+   then the last fine-tuned centre (not the best-validated one: see
+   :func:`finetune`). Off by default.
 
 **Honest fitness.** An individual's fitness is its mean return over ``m``
 episodes with different reset seeds (:class:`MultiEpisodeFitness`: one
@@ -529,13 +530,11 @@ def pretrain(settings, out, resume=False, progress=False, log=None):
         )
         _log(f"fine-tuning: {settings.finetune_epochs} ES epochs on all {layout.size} genes, "
              f"sigma {settings.finetune_sigma}, learning rate {settings.finetune_learning_rate}", log)
-        best = ValidatedBest(validation, finetune_dir / "best.npz",
-                             lambda path, genome, **arrays: save_worm(path, genome, settings, layout, **arrays))
         result = _run_stage(tuner, fitness, settings.finetune_epochs, settings.seed + 2, finetune_dir, settings,
-                            settings.es_population, best, progress)
-        final_genome, chosen = _validated_product(result, best)
+                            settings.es_population, validation, progress)
+        final_genome = np.asarray(result.strategy.center_genome, dtype=np.float64)  # the last centre: see finetune()
         save_worm(finetune_dir / "worm.npz", final_genome, settings, layout)
-        _log(f"fine-tuning done: validation {_last_heldout(result)}; the worm is {chosen}", log)
+        _log(f"fine-tuning done: validation {_last_heldout(result)}", log)
 
     # ---- the report: test seeds, never used to train or choose
     test = HeldoutReturns(validation.evaluator, heldout_seeds(settings.test_episodes, "test"))
@@ -634,17 +633,24 @@ def _sha256(path):
 
 def finetune(worm, out, epochs, *, population=200, sigma=0.02, learning_rate=0.01, episodes=None,
              common_seeds=True, seed=0, processes=1, resume=False, progress=False, log=None):
-    """Fine-tune every gene of a saved worm by OpenAI-ES; keep the best-validated centre.
+    """Fine-tune every gene of a saved worm by OpenAI-ES; hand back the last centre.
 
     The search starts at the worm's genome (any worm file: a pre-training
     run's product, a bundled worm). Each epoch samples ``population``
     antithetic offspring at ``sigma``, scores each by its mean plain return
     over ``episodes`` training episodes (by default with common random
     numbers: the whole epoch meets the same reset seeds) and takes an Adam
-    step. Every ``heldout_every`` epochs (the worm's setting) the centre is
-    scored on the validation seeds, and the product is the best-validated
-    genome, the starting worm included -- chosen on validation seeds only,
-    so the test returns stay an unbiased estimate.
+    step. The starting worm and, every ``heldout_every`` epochs (the worm's
+    setting), the centre are scored on the validation seeds, for the
+    logbook; the product is the last centre, scored once on the test seeds.
+
+    The product is not the best-validated centre, as the ES stage of
+    :func:`pretrain` is: there the training objective (short or windowed
+    episodes) differs from the return, here it is the return itself, and
+    the best of many 8-episode validations of centres a few points apart
+    picks luck. Measured on the bundled Swimmer-v5 worm's run: the centre
+    that validated best (145.9 at epoch 179) scored 137.1 ± 6.6 on the test
+    seeds, the last one (validation 140.7) 141.2 ± 6.9.
 
     Parameters
     ----------
@@ -653,9 +659,9 @@ def finetune(worm, out, epochs, *, population=200, sigma=0.02, learning_rate=0.0
         task, episode length, validation and test seeds) are kept.
     out : str or pathlib.Path
         Folder: ``settings.json``, ``finetune/`` (``checkpoint``,
-        ``logbook.csv``), ``best.npz`` (best-validated so far), ``worm.npz``
-        (the product, with ``test_returns``, ``validation_returns`` and a
-        ``finetuned_from`` JSON record) and ``test.json``.
+        ``logbook.csv``), ``worm.npz`` (the product, with ``test_returns``,
+        ``validation_returns`` and a ``finetuned_from`` JSON record) and
+        ``test.json``.
     epochs : int
         Total epochs; may grow on ``resume``.
     population, sigma, learning_rate : int, float, float
@@ -679,8 +685,9 @@ def finetune(worm, out, epochs, *, population=200, sigma=0.02, learning_rate=0.0
     Returns
     -------
     dict
-        ``worm`` (path), ``epoch`` (of the product; 0 is the starting worm),
-        ``validation_mean``, ``test_returns``, ``test_mean``, ``test_std``.
+        ``worm`` (path), ``epochs``, ``start_validation_mean``,
+        ``validation_mean`` (the product's), ``test_returns``,
+        ``test_mean``, ``test_std``.
 
     Raises
     ------
@@ -698,9 +705,8 @@ def finetune(worm, out, epochs, *, population=200, sigma=0.02, learning_rate=0.0
                     "episodes_per_individual": int(source.episodes_per_individual if episodes is None else episodes),
                     "common_seeds": bool(common_seeds), "seed": int(seed), "processes": int(processes)}
     for name in ("epochs", "population", "episodes_per_individual", "processes"):
-        if run_settings[name] < (0 if name == "epochs" else 1):
-            raise ConfigError(f"fine-tuning setting {name} must be at least {0 if name == 'epochs' else 1}, "
-                              f"got {run_settings[name]}")
+        if run_settings[name] < 1:
+            raise ConfigError(f"fine-tuning setting {name} must be at least 1, got {run_settings[name]}")
     if population % 2:
         raise ConfigError(f"fine-tuning population must be even (antithetic sampling), got {population}")
     if not (sigma > 0 and learning_rate > 0):
@@ -722,12 +728,7 @@ def finetune(worm, out, epochs, *, population=200, sigma=0.02, learning_rate=0.0
                     episodes_per_individual=run_settings["episodes_per_individual"])
     validation = HeldoutReturns(_evaluator(source, circuit, layout, source.episode_steps),
                                 heldout_seeds(source.validation_episodes, "validation"))
-
-    def write(path, candidate, **arrays):
-        return save_worm(path, candidate, source, layout, **arrays)
-
-    best = ValidatedBest(validation, out / "best.npz", write)
-    start_returns = best(genome)  # the starting worm competes too
+    start_returns = np.asarray(validation(genome), dtype=np.float64)
     _log(f"fine-tuning {worm}: validation {start_returns.mean():.1f} ± {start_returns.std():.1f} at the start; "
          f"{epochs} ES epochs on all {layout.size} genes, P={population} x m={stage.episodes_per_individual}, "
          f"sigma {sigma}, learning rate {learning_rate}, common seeds {bool(common_seeds)}", log)
@@ -737,25 +738,20 @@ def finetune(worm, out, epochs, *, population=200, sigma=0.02, learning_rate=0.0
                                   stage.episodes_per_individual)
     folder = out / "finetune"
     folder.mkdir(exist_ok=True)
-    result = _run_stage(tuner, fitness, epochs, seed, folder, stage, population, best, progress)
+    result = _run_stage(tuner, fitness, epochs, seed, folder, stage, population, validation, progress)
 
-    from ..worm_file import read_worm_file
-
-    kept = read_worm_file(best.path)
-    validation_returns = kept.arrays["validation_returns"]
-    frame, epoch = result.logbook_frame(), 0  # epoch 0: the starting worm was never beaten
-    if validation_returns.mean() != start_returns.mean() and "heldout_mean" in frame:
-        hits = frame.loc[frame["heldout_mean"] == validation_returns.mean(), "gen"]
-        epoch = int(hits.iloc[0]) + 1 if len(hits) else 0
+    product = np.asarray(result.strategy.center_genome, dtype=np.float64)
+    validation_returns = np.asarray(validation(product), dtype=np.float64)  # the logbook's last heldout row
     test = HeldoutReturns(validation.evaluator, heldout_seeds(source.test_episodes, "test"))
-    test_returns = np.asarray(test(kept.genome), dtype=np.float64)
-    record = {**run_settings, "worm": str(worm), "epoch": epoch}
-    path = save_worm(out / "worm.npz", kept.genome, source, layout, test_returns=test_returns,
+    test_returns = np.asarray(test(product), dtype=np.float64)
+    record = {**run_settings, "worm": str(worm), "start_validation_mean": float(start_returns.mean())}
+    path = save_worm(out / "worm.npz", product, source, layout, test_returns=test_returns,
                      validation_returns=validation_returns, finetuned_from=np.array(json.dumps(record)))
-    summary = {"epoch": epoch, "validation_mean": float(validation_returns.mean()),
+    summary = {"epochs": int(epochs), "start_validation_mean": float(start_returns.mean()),
+               "validation_mean": float(validation_returns.mean()),
                "test_seeds": test.seeds, "test_returns": test_returns.tolist(),
                "test_mean": float(test_returns.mean()), "test_std": float(test_returns.std())}
     (out / "test.json").write_text(json.dumps(summary, indent=2) + "\n")
-    _log(f"fine-tuning done: product from epoch {epoch} (validation {summary['validation_mean']:.1f}); "
+    _log(f"fine-tuning done: validation {start_returns.mean():.1f} -> {summary['validation_mean']:.1f}; "
          f"test ({source.test_episodes} held-out seeds): {summary['test_mean']:.1f} ± {summary['test_std']:.1f}", log)
     return {"worm": path, **summary}
