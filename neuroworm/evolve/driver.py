@@ -337,10 +337,10 @@ def run(
                 if pending is None:
                     population = toolbox.generate()
                     n_new = sum(not individual.fitness.valid for individual in population)
-                    seeds = (evaluation_rng.integers(0, 2**63 - 1, size=1 if common_seeds else n_new,
-                                                     dtype=np.int64) if seeded_evaluation else None)
-                    if seeds is not None and common_seeds:
-                        seeds = np.repeat(seeds, n_new)
+                    seeds = None
+                    if seeded_evaluation:
+                        drawn = evaluation_rng.integers(0, 2**63 - 1, size=1 if common_seeds else n_new, dtype=np.int64)
+                        seeds = np.repeat(drawn, n_new) if common_seeds else drawn
                     pending = (population, seeds)
                 population, seeds = pending
                 targets = [individual for individual in population if not individual.fitness.valid]
