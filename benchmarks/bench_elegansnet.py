@@ -18,7 +18,7 @@ import time
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from neuroworm.experiments.elegansnet_runs import equal_parameter_mlp, settings_for, tensor_network, worm_neurons
+from neuroworm.pipelines.elegansnet_runs import equal_parameter_mlp, settings_for, tensor_network, worm_neurons
 from neuroworm.nn import Adam, softmax_cross_entropy
 
 

@@ -65,7 +65,7 @@ def main():
     arguments = parser.parse_args()
 
     from neuroworm import load_connectome, locomotion_circuit
-    from neuroworm.experiments.architectures import excitatory_fraction, two_layer_mlp
+    from neuroworm.papers.architectures import excitatory_fraction, two_layer_mlp
     from neuroworm.openloop import OpenLoopEvaluator
     from neuroworm.tasks.mnist import load_mnist
 

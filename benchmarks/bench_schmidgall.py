@@ -45,7 +45,7 @@ def _circuit():
 def _closed_loop(circuit, model, task, population, steps):
     """Seconds of one closed-loop evaluation of ``population`` genomes, and the actions taken."""
     from neuroworm.control.evaluator import ClosedLoopEvaluator
-    from neuroworm.experiments.schmidgall2023 import BACKEND_OF_MODEL
+    from neuroworm.papers.schmidgall2023 import BACKEND_OF_MODEL
 
     evaluator = ClosedLoopEvaluator(circuit, model, task, backend=BACKEND_OF_MODEL[model], episode_steps=steps)
     genomes = evaluator.layout.random(population, seed=0, weight_noise=0.2)

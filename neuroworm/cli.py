@@ -64,7 +64,7 @@ def command_connectome_info(args):
 
 
 def _settings_from(args):
-    from .experiments.controller_evolution import EvolutionSettings
+    from .pipelines.evolve import EvolutionSettings
 
     return EvolutionSettings.from_paper(
         connectome=args.connectome, circuit=args.circuit, model=args.model, task=args.task,
@@ -85,7 +85,7 @@ def _report_evolution(result, out):
 
 def command_evolve(args):
     """Evolve a connectome controller (see ``neuroworm evolve --help``)."""
-    from .experiments.controller_evolution import evolve_controller
+    from .pipelines.evolve import evolve_controller
 
     settings = _settings_from(args)
     result = evolve_controller(settings, args.out, resume=args.resume, dask=args.dask, processes=args.processes,
@@ -96,7 +96,7 @@ def command_evolve(args):
 
 def command_pretrain(args):
     """ES pre-training then GA fine-tuning (see ``neuroworm pretrain --help``)."""
-    from .experiments.pretraining import PretrainSettings, pretrain
+    from .pipelines.pretraining import PretrainSettings, pretrain
 
     settings = PretrainSettings.from_paper(
         connectome=args.connectome, circuit=args.circuit, model=args.model, task=args.task,
@@ -115,7 +115,7 @@ def command_pretrain(args):
 
 def command_finetune(args):
     """OpenAI-ES on every gene of a saved worm (see ``neuroworm finetune --help``)."""
-    from .experiments.pretraining import finetune
+    from .pipelines.pretraining import finetune
 
     summary = finetune(args.worm, args.out, args.epochs, population=args.population, sigma=args.sigma,
                        learning_rate=args.learning_rate, episodes=args.episodes,
@@ -176,7 +176,7 @@ def command_demo(args):
         print(f"  {path}")
     if args.generations == 0:
         return 0
-    from .experiments.swimming_demo import swimming_demo
+    from .pipelines.demo import swimming_demo
 
     swimming_demo(out / "swimming_worm", worm=args.worm, generations=args.generations, population=args.population,
                   test_episodes=args.test_episodes, episode_steps=args.episode_steps)
@@ -185,7 +185,7 @@ def command_demo(args):
 
 def command_reproduce(args):
     """List the reproducible items, or run one and write its CSV, PNG and JSON."""
-    from .experiments.reproduce import list_items, reproduce
+    from .papers.reproduce import list_items, reproduce
 
     if args.list:
         table = list_items()
@@ -228,7 +228,7 @@ def build_parser():
     info.set_defaults(handler=command_connectome_info)
 
     from .backends import backend_names
-    from .experiments.controller_evolution import CIRCUITS, STRATEGIES
+    from .pipelines.evolve import CIRCUITS, STRATEGIES
     from .neurons import MODEL_NAMES
 
     evolve = commands.add_parser(
@@ -349,8 +349,8 @@ def build_parser():
     demo.add_argument("--episode-steps", type=int, default=None, help="episode length (default: the worm's, 1000)")
     demo.set_defaults(handler=command_demo)
 
-    from .experiments.registry import PAPERS
-    from .experiments.reproduce import SCALES
+    from .papers.registry import PAPERS
+    from .papers.reproduce import SCALES
 
     reproduce = commands.add_parser(
         "reproduce", help="reproduce a figure or table of one of the papers",

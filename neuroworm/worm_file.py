@@ -16,7 +16,7 @@ A worm file is a NumPy ``.npz`` read with ``allow_pickle=False``:
 any other arrays
     E.g. ``test_returns``.
 
-``neuroworm pretrain`` writes them (:func:`neuroworm.experiments.pretraining.save_worm`),
+``neuroworm pretrain`` writes them (:func:`neuroworm.pipelines.pretraining.save_worm`),
 ``neuroworm evaluate`` and the demo read them.
 """
 

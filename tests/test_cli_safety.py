@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 
 from neuroworm.cli import main
 from neuroworm.evolve.checkpoint import LEGACY_PICKLE_MAGIC
-from neuroworm.experiments import controller_evolution
-from neuroworm.experiments.controller_evolution import EvolutionSettings
-from neuroworm.experiments.run_folder import LOCK_NAME, check_output_folder, require_memory
+from neuroworm.pipelines import evolve as controller_evolution
+from neuroworm.pipelines.evolve import EvolutionSettings
+from neuroworm.pipelines.run_folder import LOCK_NAME, check_output_folder, require_memory
 
 TINY = ["--population", "4", "--elites", "2", "--episode-steps", "20", "--neural-steps", "2", "--seed", "3", "--quiet"]
 

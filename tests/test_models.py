@@ -6,7 +6,7 @@ import pytest
 
 from neuroworm import ConfigError
 from neuroworm.evolve import EliteGA, OpenAIES
-from neuroworm.experiments import list_experiment_configs, load_experiment_config
+from neuroworm.pipelines import list_experiment_configs, load_experiment_config
 
 
 def test_schmidgall_specification_matches_elite_ga_defaults():

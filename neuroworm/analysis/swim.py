@@ -4,10 +4,10 @@
 and rebuilds what is needed to evaluate it (circuit, genome layout, neuron
 model, task, K, backend):
 
-``worm.npz`` (:func:`neuroworm.experiments.pretraining.save_worm`)
+``worm.npz`` (:func:`neuroworm.pipelines.pretraining.save_worm`)
     keys ``genome``, ``settings`` (JSON of ``PretrainSettings``) and
     ``layout`` (JSON: connectome, circuit, model, task, per_neuron, K, slices).
-``best_genome.npz`` (:func:`neuroworm.experiments.controller_evolution.evolve_controller`)
+``best_genome.npz`` (:func:`neuroworm.pipelines.evolve.evolve_controller`)
     keys ``genome``, ``fitness``, ``settings`` (JSON of ``EvolutionSettings``)
     and ``slices``.
 
@@ -16,7 +16,7 @@ Both are read with ``allow_pickle=False``. A run folder is searched for
 
 :func:`evaluate_genome` runs the genome on ``N`` episodes whose reset seeds
 no training step used, ``HELD_OUT_SEED_BASE + seed·N + i`` for ``i < N`` (seed 0
-gives exactly the test seeds of :func:`~neuroworm.experiments.pretraining.heldout_seeds`;
+gives exactly the test seeds of :func:`~neuroworm.pipelines.pretraining.heldout_seeds`;
 training seeds lie below ``2^30``), as N copies of the genome in one batched
 closed loop, and measures each episode's gait (:mod:`neuroworm.analysis.gait`).
 """
@@ -39,7 +39,7 @@ RUN_FOLDER_FILES = ("worm.npz", "ga/worm.npz", "best_genome.npz")
 
 HELD_OUT_SEED_BASE = 2**30 + 2**20
 """First held-out reset seed: the pre-training report's test seeds start here
-(``neuroworm.experiments.pretraining.TEST_SEED_BASE``; a test keeps them equal);
+(``neuroworm.pipelines.pretraining.TEST_SEED_BASE``; a test keeps them equal);
 training seeds lie in ``[0, 2^30)``, validation seeds in ``[2^30, 2^30 + 2^20)``."""
 
 

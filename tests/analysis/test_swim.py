@@ -16,7 +16,7 @@ STEPS = 80
 
 @pytest.fixture(scope="module")
 def best_genome_file(tmp_path_factory):
-    from neuroworm.experiments.controller_evolution import EvolutionSettings
+    from neuroworm.pipelines.evolve import EvolutionSettings
     from neuroworm.genome import GenomeLayout
     from neuroworm.tasks import task_dimensions
 
@@ -33,7 +33,7 @@ def best_genome_file(tmp_path_factory):
 
 
 def test_held_out_seeds_are_the_test_seeds_and_disjoint():
-    from neuroworm.experiments.pretraining import TRAINING_SEED_LIMIT, heldout_seeds
+    from neuroworm.pipelines.pretraining import TRAINING_SEED_LIMIT, heldout_seeds
 
     assert episode_reset_seeds(16, 0) == heldout_seeds(16, "test")
     assert not set(episode_reset_seeds(16, 1)) & set(episode_reset_seeds(16, 0))

@@ -271,7 +271,7 @@ def test_plasticity_names_say_what_each_rule_is():
 
 def test_model_defaults_are_the_experiment_files_values():
     """The paper's neuron constants in models/schmidgall2023.toml and the models' defaults agree."""
-    from neuroworm.experiments import load_experiment_config
+    from neuroworm.pipelines import load_experiment_config
 
     neurons = load_experiment_config("schmidgall2023")["neurons"]
     izhikevich, alif = Izhikevich(), ALIF()

@@ -8,7 +8,7 @@ import pytest
 
 from neuroworm import ConfigError
 from neuroworm.cli import main
-from neuroworm.experiments.controller_evolution import EvolutionSettings, load_best_genome
+from neuroworm.pipelines.evolve import EvolutionSettings, load_best_genome
 
 TINY = ["--population", "4", "--elites", "2", "--episode-steps", "20", "--neural-steps", "2", "--seed", "3", "--quiet"]
 

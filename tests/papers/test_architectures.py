@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from neuroworm.errors import ConfigError
-from neuroworm.experiments.architectures import excitatory_fraction, sparse_mlp, statistics_network, two_layer_mlp
+from neuroworm.papers.architectures import excitatory_fraction, sparse_mlp, statistics_network, two_layer_mlp
 from neuroworm.genome import GenomeLayout
 
 

@@ -2,7 +2,7 @@
 
 ``neuroworm reproduce PAPER ITEM [--scale small|paper] [--seed S] [--out DIR]``
 calls :func:`reproduce`, which runs the item's function (from
-:data:`neuroworm.experiments.registry.ITEMS`) and writes three files into
+:data:`neuroworm.papers.registry.ITEMS`) and writes three files into
 ``DIR``:
 
 ``ITEM.csv``
@@ -68,7 +68,7 @@ class Reproduction:
 
 
 def get_item(paper, item):
-    """The :class:`~neuroworm.experiments.registry.Item` registered as ``paper``/``item``.
+    """The :class:`~neuroworm.papers.registry.Item` registered as ``paper``/``item``.
 
     Raises
     ------
@@ -168,7 +168,7 @@ def reproduce(paper, item, scale="small", seed=0, out="output", **options):
     Parameters
     ----------
     paper : str
-        A key of :data:`~neuroworm.experiments.registry.PAPERS`, e.g. ``"schmidgall2023"``.
+        A key of :data:`~neuroworm.papers.registry.PAPERS`, e.g. ``"schmidgall2023"``.
     item : str
         E.g. ``"fig3"``; ``neuroworm reproduce --list`` shows them all.
     scale : {"small", "paper"}

@@ -11,7 +11,7 @@ TOY = {"seeds": 1, "es_epochs": 1, "es_population": 4, "ga_generations": 2, "ga_
 
 
 def test_fig4_writes_held_out_numbers_for_three_networks(tmp_path):
-    from neuroworm.experiments import schmidgall2023
+    from neuroworm.papers import schmidgall2023
 
     reproduction = schmidgall2023.fig4(scale="small", seed=0, out=tmp_path, **TOY)
     returns = reproduction.ours["returns"]
@@ -24,8 +24,8 @@ def test_fig4_writes_held_out_numbers_for_three_networks(tmp_path):
 
 
 def test_fig3_through_the_runner(tmp_path, monkeypatch):
-    from neuroworm.experiments import schmidgall2023
-    from neuroworm.experiments.reproduce import reproduce
+    from neuroworm.papers import schmidgall2023
+    from neuroworm.papers.reproduce import reproduce
 
     monkeypatch.setitem(schmidgall2023.SCALE_SIZES, "small", dict(schmidgall2023.SCALE_SIZES["small"], **TOY))
     reproduce("schmidgall2023", "fig3", scale="small", seed=0, out=tmp_path)

@@ -29,12 +29,12 @@ controls of the same size:
 ``..._statistics``
     the same cells, inputs and outputs, rewired at random with the synapse
     count and E/I ratio kept (:func:`neuroworm.statistics_matched`, via
-    :func:`~neuroworm.experiments.architectures.statistics_network`).
+    :func:`~neuroworm.papers.architectures.statistics_network`).
 ``..._mlp``
     a fully connected two-layer ReLU network with the circuit's neuron
     count: a first layer as wide as the circuit's inputs, a second with the
     remaining cells, all read by the decoder
-    (:func:`~neuroworm.experiments.architectures.two_layer_mlp`, signs drawn
+    (:func:`~neuroworm.papers.architectures.two_layer_mlp`, signs drawn
     with the circuit's excitatory fraction).
 ``worm_locomotion`` (reference)
     the Fig. 5 network, the worm's locomotion circuit with ReLU cells.

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from neuroworm.backends.nne import NNENetwork
-from neuroworm.experiments.gorantla2019 import allele_spread, theorem2_run
-from neuroworm.experiments.nne_training import NNEFitness, train_readout
+from neuroworm.papers.gorantla2019 import allele_spread, theorem2_run
+from neuroworm.pipelines.nne_training import NNEFitness, train_readout
 from neuroworm.tasks.mnist import split_mnist
 
 
@@ -63,8 +63,8 @@ def test_readout_training_beats_chance_on_random_features(optimizer):
 def test_every_item_writes_csv_png_json(item, options, tmp_path, monkeypatch):
     import json
 
-    from neuroworm.experiments import gorantla2019
-    from neuroworm.experiments.reproduce import write_reproduction
+    from neuroworm.papers import gorantla2019
+    from neuroworm.papers.reproduce import write_reproduction
 
     monkeypatch.delenv("NEUROWORM_MNIST", raising=False)
     result = getattr(gorantla2019, item)(scale="small", seed=0, out=tmp_path, **options)

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from neuroworm.errors import ConfigError
-from neuroworm.experiments.pretraining import (
+from neuroworm.pipelines.pretraining import (
     TEST_SEED_BASE,
     TRAINING_SEED_LIMIT,
     VALIDATION_SEED_BASE,

@@ -9,8 +9,8 @@ import pytest
 
 from neuroworm import cli
 from neuroworm.errors import ConfigError
-from neuroworm.experiments import registry
-from neuroworm.experiments.reproduce import Reproduction, list_items, reproduce
+from neuroworm.papers import registry
+from neuroworm.papers.reproduce import Reproduction, list_items, reproduce
 
 
 def _toy_item(*, scale="small", seed=0, out=None, **options):
@@ -59,7 +59,7 @@ def test_every_paper_of_the_issues_is_registered_with_its_items():
         assert paper in registry.PAPERS
         for name, item in items.items():
             assert (item.paper, item.name) == (paper, name)
-            assert item.entry_point.startswith("neuroworm.experiments.")
+            assert item.entry_point.startswith("neuroworm.papers.")
 
 
 def test_list_reports_implemented_and_missing_items(toy_registry):

@@ -1,4 +1,4 @@
-"""Building blocks of the ElegansNet reproductions (:mod:`neuroworm.experiments.bardozzo2023`).
+"""Building blocks of the ElegansNet reproductions (:mod:`neuroworm.papers.bardozzo2023`).
 
 The data (MNIST or CIFAR-10, held-out test sets), the graphs (the worm's 302
 neurons, its random-graph and rewired controls, all through the same

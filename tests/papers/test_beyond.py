@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from neuroworm.errors import ConfigError
-from neuroworm.experiments import beyond
+from neuroworm.papers import beyond
 
 
 def test_vision_circuits_have_the_documented_inputs_outputs_and_sizes():

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from neuroworm.errors import ConfigError
-from neuroworm.experiments import elegansnet_runs
-from neuroworm.experiments.elegansnet_runs import (
+from neuroworm.pipelines import elegansnet_runs
+from neuroworm.pipelines.elegansnet_runs import (
     clustering_accuracy,
     control_graph,
     duplicate_count,
@@ -17,7 +17,7 @@ from neuroworm.experiments.elegansnet_runs import (
     settings_for,
     worm_neurons,
 )
-from neuroworm.experiments.reproduce import reproduce
+from neuroworm.papers.reproduce import reproduce
 
 TINY = {"channels": 2, "epochs": 1, "train_per_class": 8, "test_per_class": 4, "graphs_per_family": 1,
         "worm_seeds": 2, "rewiring_fractions": (0.0, 1.0), "rewiring_seeds": 1}

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from neuroworm.errors import ConfigError
-from neuroworm.experiments import priors
+from neuroworm.papers import priors
 
 TOY = {"ga_generations": 2, "ga_population": 4, "elites": 1, "seeds": 1, "heldout_every": 1,
        "train_per_class": 3, "validation_per_class": 2, "test_per_class": 2, "image_steps": 5}
@@ -57,7 +57,7 @@ def test_fig5_refuses_unknown_settings():
 
 @pytest.mark.slow
 def test_fig5_all_networks_both_tasks_toy(tmp_path):
-    from neuroworm.experiments.reproduce import write_reproduction
+    from neuroworm.papers.reproduce import write_reproduction
 
     result = priors.fig5(scale="small", seed=1, out=tmp_path, episode_steps=50, heldout_episodes=2, test_episodes=2,
                          **TOY)

@@ -6,7 +6,7 @@ checkpoint and results.  The functions here make three promises:
 * a run that is refused changes nothing on disk -- every check that can
   refuse it (:func:`check_output_folder`, :func:`require_memory`, the
   settings and checkpoint checks of
-  :func:`~neuroworm.experiments.controller_evolution.evolve_controller`)
+  :func:`~neuroworm.pipelines.evolve.evolve_controller`)
   runs before the first write;
 * two processes never write to one folder: :func:`folder_lock` holds an
   exclusive lock (through the ``filelock`` package) for the whole run, and a

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from neuroworm.control.enu_tmaze import TMazeEvaluation
-from neuroworm.experiments import bertens2019
-from neuroworm.experiments.reproduce import Reproduction
+from neuroworm.papers import bertens2019
+from neuroworm.papers.reproduce import Reproduction
 from neuroworm.openloop.enu_mimic import MimicEvaluation
 
 TINY = {"population": 8, "environments": 2, "generations": 2, "memory_size": 4, "channels": 4}

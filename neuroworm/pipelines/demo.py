@@ -64,7 +64,7 @@ def swimming_demo(out, *, worm=None, generations=4, population=32, episodes=2, t
         logbook), ``kymograph.png``, ``trajectory.png``, ``raster.png``,
         ``fitness.png`` and ``swim.gif``.
     worm : str or pathlib.Path, optional
-        A worm file (:func:`neuroworm.experiments.pretraining.save_worm`);
+        A worm file (:func:`neuroworm.pipelines.pretraining.save_worm`);
         default the bundled ALIF worm on Swimmer-v5.
     generations, population : int
         Elite-GA generations and individuals (the paper: 750 individuals).

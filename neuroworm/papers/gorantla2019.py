@@ -102,7 +102,7 @@ def table1(*, scale="small", seed=0, out=None, **options):
     """
     import pandas as pd
 
-    from .nne_training import evolve_nne, nne_test_accuracy, train_masked_network, train_readout
+    from ..pipelines.nne_training import evolve_nne, nne_test_accuracy, train_masked_network, train_readout
 
     settings = _settings(scale, {"small": _SMALL_NNE, "paper": _PAPER_NNE}, options)
     rows, curves = [], {}
@@ -208,7 +208,7 @@ def table2(*, scale="small", seed=0, out=None, **options):
     import pandas as pd
 
     from ..backends.dnn import DopaminergicNetwork
-    from .nne_training import _blas, train_readout
+    from ..pipelines.nne_training import _blas, train_readout
 
     settings = _settings(scale, {"small": _SMALL_DNN, "paper": _PAPER_DNN}, options)
     split = _split(range(10), seed)
@@ -390,7 +390,7 @@ def genes(*, scale="small", seed=0, out=None, **options):
     """Appendix Fig. 1: NNE test accuracy against the number of genes ``n``."""
     import pandas as pd
 
-    from .nne_training import evolve_nne, nne_test_accuracy
+    from ..pipelines.nne_training import evolve_nne, nne_test_accuracy
 
     settings = _settings(scale, {"small": _SMALL_GENES, "paper": _PAPER_GENES}, options)
     rows = []
@@ -451,7 +451,7 @@ def alleles(*, scale="small", seed=0, out=None, **options):
 
     import pandas as pd
 
-    from .nne_training import evolve_nne
+    from ..pipelines.nne_training import evolve_nne
 
     settings = _settings(scale, {"small": _SMALL_ALLELES, "paper": _PAPER_ALLELES}, options)
     split = _split(_TASKS[settings["task"]], seed)

@@ -16,7 +16,7 @@ Networks (each seed, each task):
     the same circuit with ReLU cells;
 ``mlp``
     a fully connected two-hidden-layer ReLU network with the same neuron
-    count, 69 → 74 (:func:`~neuroworm.experiments.architectures.two_layer_mlp`,
+    count, 69 → 74 (:func:`~neuroworm.papers.architectures.two_layer_mlp`,
     synapse signs drawn with the circuit's excitatory fraction, as in Fig. 4).
 
 Training is the elite GA with the paper's "limitations of priors" settings
@@ -26,7 +26,7 @@ gene groups, 8 elites of P = 750 at paper scale), started from the paper's
 initialisation (A.3.3); no ES pre-training (the paper describes
 pre-training for the Swimmer only).
 
-* HalfCheetah: :func:`neuroworm.experiments.schmidgall2023.pretrain_then_evolve`
+* HalfCheetah: :func:`neuroworm.papers.schmidgall2023.pretrain_then_evolve`
   with zero ES epochs; curve = the hall-of-fame best's return on validation
   seeds; final = its returns on separate test seeds.
 * MNIST: :class:`neuroworm.openloop.OpenLoopEvaluator` on a stratified
@@ -85,7 +85,7 @@ def _sizes(scale, options):
 
 
 def _ga_table():
-    from .config import load_experiment_config
+    from ..pipelines.config import load_experiment_config
 
     return load_experiment_config("schmidgall2023")["genetic_algorithm"]["limitations_of_priors"]
 

@@ -27,7 +27,7 @@ the same 302 neurons and go through the same layering, network and training.
 
 Options (keyword): ``dataset`` ("mnist" by default, or "cifar10") and
 ``data`` (a folder: MNIST IDX files or CIFAR-10 python batches). Settings per
-scale: :data:`~neuroworm.experiments.elegansnet_runs.SCALE_SETTINGS`.
+scale: :data:`~neuroworm.pipelines.elegansnet_runs.SCALE_SETTINGS`.
 
 Measured times (seed 0, ``small``, on a shared 2-core machine under load):
 ``fig2`` 488-628 s, ``rewiring`` 423 s, ``table1`` 168-204 s, ``table2`` 170 s, about
@@ -40,7 +40,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ConfigError
-from .elegansnet_runs import (
+from ..pipelines.elegansnet_runs import (
     CONTROL_FAMILIES,
     clustering_accuracy,
     control_graph,

@@ -5,7 +5,7 @@ shared weights, tuned neuron constants and the encoder/decoder (A.3.2),
 then the elite GA on every synapse (A.3.1), started from the pre-trained
 genome. :func:`pretrain_then_evolve` runs that chain for any circuit, neuron
 model and backend with the building blocks of
-:mod:`neuroworm.experiments.pretraining` (shared expansion, m-episode
+:mod:`neuroworm.pipelines.pretraining` (shared expansion, m-episode
 fitness, held-out returns) and returns per-generation curves:
 
 ``mean``
@@ -13,7 +13,7 @@ fitness, held-out returns) and returns per-generation curves:
     of ``m`` training episodes);
 ``heldout_mean`` / ``heldout_std``
     the hall-of-fame best genome re-evaluated on *validation* seeds that
-    no training episode used (:data:`~neuroworm.experiments.pretraining.VALIDATION_SEED_BASE`);
+    no training episode used (:data:`~neuroworm.pipelines.pretraining.VALIDATION_SEED_BASE`);
 
 and the final best genome's returns on separate *test* seeds. Every number
 in the items' ``ours`` comes from held-out seeds, as a mean ± std over
@@ -25,7 +25,7 @@ swimmer) and ``Swimmer-v5``, GA settings ``varying_biophysical_realism``.
 :func:`fig4` — "architectural statistics": ReLU networks with the circuit's
 statistics (random wiring), a fully connected two-hidden-layer MLP and a
 sparse one with random density and E/I ratio
-(:mod:`neuroworm.experiments.architectures`), GA settings
+(:mod:`neuroworm.papers.architectures`), GA settings
 ``architectural_statistics``, on ``neuroworm/Swimmer6-v0``.
 
 Scales: ``small`` (minutes on 2 cores: 200-step episodes, small populations,
@@ -98,20 +98,20 @@ def _sizes(scale, options):
 
 
 def _ga_settings(experiment):
-    from .config import load_experiment_config
+    from ..pipelines.config import load_experiment_config
 
     return load_experiment_config("schmidgall2023")["genetic_algorithm"][experiment]
 
 
 def _es_settings():
-    from .config import load_experiment_config
+    from ..pipelines.config import load_experiment_config
 
     return load_experiment_config("schmidgall2023")["evolution_strategies"]
 
 
 def paper_gap_junctions():
     """Whether the paper's networks have gap junctions: ``[network] gap_junctions`` of the toml (false)."""
-    from .config import load_experiment_config
+    from ..pipelines.config import load_experiment_config
 
     return bool(load_experiment_config("schmidgall2023").get("network", {}).get("gap_junctions", False))
 
@@ -154,7 +154,7 @@ def pretrain_then_evolve(circuit, model, task, *, sizes, experiment, seed=0, bac
     from ..control.evaluator import ClosedLoopEvaluator
     from ..seeding import make_rng
     from ..tasks import task_dimensions
-    from .pretraining import HeldoutReturns, MultiEpisodeFitness, heldout_seeds, pretraining_layout, shared_expansion
+    from ..pipelines.pretraining import HeldoutReturns, MultiEpisodeFitness, heldout_seeds, pretraining_layout, shared_expansion
 
     started = time.perf_counter()
     backend = backend or BACKEND_OF_MODEL[str(model).lower()]
@@ -348,7 +348,7 @@ def _fig3_notes(finals, sizes):
                      "initially, all converge).")
     lines.append("Pre-training tunes shared E/I log-weights (and one gap-junction log-conductance when gap junctions "
                  "are simulated; the paper has none, and by default neither do we), per-role neuron "
-                 "constants and the encoder/decoder (neuroworm.experiments.pretraining); the paper does not list "
+                 "constants and the encoder/decoder (neuroworm.pipelines.pretraining); the paper does not list "
                  "which constants it tunes. K (neural steps per environment step): 4 ALIF, 10 Izhikevich, 1 ReLU "
                  "(ours; the paper gives none).")
     return "\n".join(lines)
@@ -417,7 +417,7 @@ def fig4(*, scale="small", seed=0, out=None, task="neuroworm/Swimmer6-v0", gap_j
 
 
 def fig5(*, scale="small", seed=0, out=None, **options):
-    """Fig. 5, limitations of priors (HalfCheetah and MNIST): see :func:`neuroworm.experiments.priors.fig5`."""
+    """Fig. 5, limitations of priors (HalfCheetah and MNIST): see :func:`neuroworm.papers.priors.fig5`."""
     from .priors import fig5 as limitations_of_priors
 
     return limitations_of_priors(scale=scale, seed=seed, out=out, **options)

@@ -1,6 +1,6 @@
 """Training procedures of Gorantla et al.: NNE on MNIST, SignSGD and Adam readouts, the SGD baseline.
 
-The pieces the reproductions in :mod:`neuroworm.experiments.gorantla2019`
+The pieces the reproductions in :mod:`neuroworm.papers.gorantla2019`
 combine; each is usable on its own:
 
 * :class:`NNEFitness` -- the evaluate function ``δ_x`` of Sec. 3.1 for

@@ -3,14 +3,14 @@
 Each item maps to a ``"module:function"`` entry point, imported only when the
 item runs (the way gymnasium's registry carries entry points), so listing the
 items imports nothing heavy. An item is *implemented* when its module can be
-imported and has the function; :func:`neuroworm.experiments.reproduce.list_items`
+imported and has the function; :func:`neuroworm.papers.reproduce.list_items`
 reports which are.
 
 An item function has the signature::
 
     def ITEM(*, scale="small", seed=0, out=None, **options) -> Reproduction
 
-and returns a :class:`neuroworm.experiments.reproduce.Reproduction`.
+and returns a :class:`neuroworm.papers.reproduce.Reproduction`.
 """
 
 from dataclasses import dataclass
@@ -58,7 +58,7 @@ PAPERS = {
 def _items(paper, module, entries, options=()):
     """Items of one paper; an entry is ``(function, title)`` or ``(function, title, options)``."""
     return {
-        name: Item(paper, name, f"neuroworm.experiments.{module}:{entry[0]}", entry[1],
+        name: Item(paper, name, f"neuroworm.papers.{module}:{entry[0]}", entry[1],
                    entry[2] if len(entry) > 2 else options)
         for name, entry in entries.items()
     }
