@@ -97,11 +97,11 @@ def high_water_mark():  # VmHWM belongs to the process image: exec resets it (ru
 
 from neuroworm.connectome.columnar import read_flywire_codex_columnar
 from neuroworm.connectome.columnar import read_edge_list_columnar
-from neuroworm.connectome.readers import _read_edge_list_strict, _read_flywire_codex_strict
+from neuroworm.connectome.strict import read_edge_list_strict, read_flywire_codex_strict
 import pyarrow.csv, pandas
 baseline = high_water_mark()
-reader = {"columnar": read_flywire_codex_columnar, "strict": _read_flywire_codex_strict,
-          "edge-list": read_edge_list_columnar, "edge-list-strict": _read_edge_list_strict}[sys.argv[1]]
+reader = {"columnar": read_flywire_codex_columnar, "strict": read_flywire_codex_strict,
+          "edge-list": read_edge_list_columnar, "edge-list-strict": read_edge_list_strict}[sys.argv[1]]
 start, cpu = time.perf_counter(), time.process_time()
 connectome = reader(sys.argv[2])
 seconds, cpu = time.perf_counter() - start, time.process_time() - cpu

@@ -56,7 +56,9 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ConnectomeFileError
-from . import readers, textfiles
+from . import strict as strict_readers
+from .flywire_format import CONTROL_CHARACTERS, FLYWIRE_CLASSES, FLYWIRE_NEUROTRANSMITTERS, FLYWIRE_UNKNOWN_NT, ROOT_ID
+from .textfiles import MAX_DECOMPRESSED_BYTES, _as_path, _sniff_delimiter
 
 __all__ = ["read_edge_list_columnar", "read_flywire_codex_columnar"]
 
@@ -96,7 +98,7 @@ def _open(path, max_bytes):
     with open(path, "rb") as stream:
         magic = stream.read(2)
     if magic == b"\x1f\x8b" or path.suffix.lower() == ".gz":
-        limit = readers.MAX_DECOMPRESSED_BYTES if max_bytes is None else int(max_bytes)
+        limit = MAX_DECOMPRESSED_BYTES if max_bytes is None else int(max_bytes)
         return _LimitedReader(path, gzip.open(path, "rb"), limit, os.path.getsize(path))
     return str(path)
 
@@ -136,10 +138,10 @@ def _read_typed(path, max_bytes):
 
 def _codes(table):
     """nt_type per row as an int8 index into FLYWIRE_NEUROTRANSMITTERS' codes (-1: no prediction)."""
-    known = list(readers.FLYWIRE_NEUROTRANSMITTERS)
+    known = list(FLYWIRE_NEUROTRANSMITTERS)
     column = table.column("nt_type")
     dictionary = [str(value).strip().upper() for value in column.chunk(0).dictionary.to_pylist()]
-    normalised = ["" if code in readers._FLYWIRE_UNKNOWN_NT else code for code in dictionary]
+    normalised = ["" if code in FLYWIRE_UNKNOWN_NT else code for code in dictionary]
     if any(code not in known and code != "" for code in normalised):
         raise _Fallback("unknown nt_type")
     canonical = np.array([known.index(code) if code else -1 for code in normalised], dtype=np.int8)
@@ -377,7 +379,7 @@ def read_flywire_codex_columnar(path, neurons=None, name=None, max_bytes=None):
         Default: the file name without extensions.
     max_bytes : int, optional
         Largest text a compressed file may expand to (default
-        :data:`~neuroworm.connectome.readers.MAX_DECOMPRESSED_BYTES`).
+        :data:`~neuroworm.connectome.MAX_DECOMPRESSED_BYTES`).
 
     Returns
     -------
@@ -397,9 +399,9 @@ def read_flywire_codex_columnar(path, neurons=None, name=None, max_bytes=None):
     :math:`\sum_{r:\,pre_r = i,\ nt_r = t} \mathrm{syn\_count}_r` (a tie:
     unknown), both summed with ``numpy.bincount`` over integer codes.
     """
-    path = readers._as_path(path)
+    path = _as_path(path)
     if not path.exists() or path.is_dir():
-        return readers._read_flywire_codex_strict(path, neurons, name, max_bytes)
+        return strict_readers.read_flywire_codex_strict(path, neurons, name, max_bytes)
     try:
         table = _read_typed(path, max_bytes)
         row_nt = _codes(table)
@@ -409,9 +411,9 @@ def read_flywire_codex_columnar(path, neurons=None, name=None, max_bytes=None):
         columns = [table.column("pre_root_id").chunks, table.column("post_root_id").chunks]
         table = None  # the codes and counts are all that is needed from here on
         _release_parse_memory()
-        (pre_code, post_code), names = _cell_codes(columns, readers._ROOT_ID.fullmatch)
+        (pre_code, post_code), names = _cell_codes(columns, ROOT_ID.fullmatch)
     except _Fallback:
-        return readers._read_flywire_codex_strict(path, neurons, name, max_bytes)
+        return strict_readers.read_flywire_codex_strict(path, neurons, name, max_bytes)
     n_codes = len(names)
 
     # Cells in order of first appearance, reading each row's pre then post (as the strict reader does).
@@ -420,7 +422,7 @@ def read_flywire_codex_columnar(path, neurons=None, name=None, max_bytes=None):
 
     # Each cell's neurotransmitter: the nt_type carrying most of its output synapses (ties: unknown),
     # from a (cells x codes) table of synapse totals and of whether any row voted.
-    known = list(readers.FLYWIRE_NEUROTRANSMITTERS)
+    known = list(FLYWIRE_NEUROTRANSMITTERS)
     voted = row_nt >= 0
     keys = pre_code[voted].astype(np.int64) * len(known) + row_nt[voted]
     shape = (n_codes, len(known))
@@ -443,20 +445,20 @@ def read_flywire_codex_columnar(path, neurons=None, name=None, max_bytes=None):
         neuron_table = pd.DataFrame({"cell_class": "other"}, index=pd.Index(_strings(names, order), name="name"))
         cell_code = winner
     else:
-        table_path = readers._as_path(neurons)
-        neuron_table, _, neuron_lines = readers._read_neuron_table(
-            table_path, "root_id", ("super_class", readers._FLYWIRE_CLASSES), max_bytes=max_bytes
+        table_path = _as_path(neurons)
+        neuron_table, _, neuron_lines = strict_readers.read_neuron_table(
+            table_path, "root_id", ("super_class", FLYWIRE_CLASSES), max_bytes=max_bytes
         )
         position = pd.Index(cell_names).get_indexer(neuron_table.index)
         if len(np.setdiff1d(np.arange(len(order)), position)):  # a connection names a cell the table lacks
-            return readers._read_flywire_codex_strict(path, neurons, name, max_bytes)
+            return strict_readers.read_flywire_codex_strict(path, neurons, name, max_bytes)
         if "nt_type" in neuron_table.columns:
-            given = readers._flywire_codes(table_path, neuron_table["nt_type"].to_numpy(object), neuron_lines,
+            given = strict_readers.flywire_codes(table_path, neuron_table["nt_type"].to_numpy(object), neuron_lines,
                                            "nt_type")
             cell_code = pd.Series(given).map({code: i for i, code in enumerate(known)}).fillna(-1).to_numpy(int)
         else:
             cell_code = np.where(position >= 0, winner[np.maximum(position, 0)], -1)
-    transmitters = readers.FLYWIRE_NEUROTRANSMITTERS
+    transmitters = FLYWIRE_NEUROTRANSMITTERS
     transmitter_names = np.array([transmitters[code][0] for code in known] + [None], dtype=object)
     signs = np.array([transmitters[code][1] for code in known] + [0], dtype=np.int8)
     neuron_table["neurotransmitter"] = transmitter_names[cell_code]  # index -1 is the last entry: unknown
@@ -468,7 +470,7 @@ def read_flywire_codex_columnar(path, neurons=None, name=None, max_bytes=None):
     for codes in (pre_code, post_code):
         _to_neuron_positions(codes, names, neuron_table.index)
     return Connectome._from_checked_edges(neuron_table, pre_code, post_code, weights, _empty_electrical(), metadata,
-                                          name or readers._default_name(Path(path)))
+                                          name or strict_readers.default_name(Path(path)))
 
 
 def _first_line(path, max_bytes):
@@ -490,7 +492,7 @@ def _first_line(path, max_bytes):
 def _strip_names(dictionary):
     """Dictionary values stripped; _Fallback for empty names or control characters."""
     names = np.array([str(value).strip() for value in dictionary.to_pylist()], dtype=object)
-    if any(name == "" or readers._CONTROL_CHARACTERS.search(name) for name in names):
+    if any(name == "" or CONTROL_CHARACTERS.search(name) for name in names):
         raise _Fallback("bad cell name")
     return names
 
@@ -521,17 +523,17 @@ def read_edge_list_columnar(path, pre="pre", post="post", weight="weight", delim
     import pyarrow as pa
     from pyarrow import csv
 
-    path = readers._as_path(path)
+    path = _as_path(path)
 
     def strict():
-        return readers._read_edge_list_strict(path, pre=pre, post=post, weight=weight, delimiter=delimiter, name=name,
-                                              max_bytes=max_bytes)
+        return strict_readers.read_edge_list_strict(path, pre=pre, post=post, weight=weight, delimiter=delimiter,
+                                                    name=name, max_bytes=max_bytes)
 
     if not path.is_file():
         return strict()
     try:
         header_text, header_index = _first_line(path, max_bytes)
-        separator = textfiles._sniff_delimiter(path, header_text, delimiter)
+        separator = _sniff_delimiter(path, header_text, delimiter)
         header = [field.strip() for field in header_text.split(separator)]
         if len(set(header)) != len(header) or pre not in header or post not in header or '"' in header_text or any(
             column in header for column in ("kind", "type", "sign")
@@ -595,4 +597,4 @@ def read_edge_list_columnar(path, pre="pre", post="post", weight="weight", delim
     from .model import Connectome
 
     return Connectome._from_checked_edges(neurons, pre_code, post_code, weights, _empty_electrical(), metadata,
-                                          name or readers._default_name(path))
+                                          name or strict_readers.default_name(path))

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ConnectomeError
-from .readers import _CLASS_WORDS, _KIND_WORDS, _SIGN_WORDS, _assemble, _numeric_sign
+from .strict import CLASS_WORDS, KIND_WORDS, SIGN_WORDS, assemble, numeric_sign
 
 __all__ = ["from_networkx"]
 
@@ -62,7 +62,7 @@ def from_networkx(graph, weight="weight", name=None):
     for node, attributes in graph.nodes(data=True):
         row = {k: (None if _missing(v) else v) for k, v in attributes.items()}
         cell_class = row.get("cell_class") or "other"
-        row["cell_class"] = _CLASS_WORDS.get(str(cell_class).lower())
+        row["cell_class"] = CLASS_WORDS.get(str(cell_class).lower())
         if row["cell_class"] is None:
             raise ConnectomeError(f"{label}: node {node!r} has unknown cell_class {cell_class!r}")
         row["sign"] = _graph_sign(row.get("sign"), f"{label}: node {node!r}")
@@ -84,7 +84,7 @@ def from_networkx(graph, weight="weight", name=None):
         if not np.isfinite(value) or value < 0:
             raise ConnectomeError(f"{where}: {weight!r} must be a non-negative finite number, got {data.get(weight)!r}")
         kind = data.get("kind", key if key in ("chemical", "electrical") else "chemical")
-        kind = _KIND_WORDS.get(str(kind).strip().lower())
+        kind = KIND_WORDS.get(str(kind).strip().lower())
         if kind is None:
             raise ConnectomeError(f"{where}: unknown kind {data.get('kind')!r}; expected 'chemical' or 'electrical'")
         sign = _graph_sign(data.get("sign"), where)
@@ -100,7 +100,7 @@ def from_networkx(graph, weight="weight", name=None):
     has_edge_signs = any(s != 0 for s in signs)
     arrays = [np.array(x, dtype=object) for x in (pre, post)]
     metadata = dict(graph.graph.get("metadata") or {})
-    return _assemble(Path("<networkx graph>"), arrays[0], arrays[1], np.array(weights, dtype=float),
+    return assemble(Path("<networkx graph>"), arrays[0], arrays[1], np.array(weights, dtype=float),
                      np.array(electrical, dtype=bool), np.array(signs, dtype=np.int8) if has_edge_signs else None,
                      neurons, True, label, metadata)
 
@@ -116,7 +116,7 @@ def _graph_sign(value, where):
     if value is None or _missing(value):
         return 0
     word = str(value).strip().lower()
-    sign = _SIGN_WORDS.get(word, _numeric_sign(word))
+    sign = SIGN_WORDS.get(word, numeric_sign(word))
     if sign is None:
         raise ConnectomeError(f"{where}: unknown sign {value!r}; expected +1, -1, 0, 'excitatory' or 'inhibitory'")
     return sign

@@ -9,6 +9,7 @@ import pytest
 pytest.importorskip("pyarrow")
 
 from neuroworm.connectome import readers
+from neuroworm.connectome import strict as strict_readers_module
 from neuroworm.connectome.columnar import read_flywire_codex_columnar
 from neuroworm.errors import ConnectomeFileError
 
@@ -33,9 +34,10 @@ def no_fallback(monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("the columnar reader fell back to the strict one")
 
-    strict = {name: getattr(readers, name) for name in ("_read_flywire_codex_strict", "_read_edge_list_strict")}
+    names = ("read_flywire_codex_strict", "read_edge_list_strict")
+    strict = {name: getattr(strict_readers_module, name) for name in names}
     for name in strict:
-        monkeypatch.setattr(readers, name, refuse)
+        monkeypatch.setattr(strict_readers_module, name, refuse)
     return strict
 
 
@@ -51,7 +53,7 @@ def test_columnar_equals_strict_on_random_files(tmp_path, monkeypatch, seed):
     path = tmp_path / "connections.csv"
     random_codex(path, seed)
     strict = no_fallback(monkeypatch)
-    assert_same_connectome(read_flywire_codex_columnar(path), strict["_read_flywire_codex_strict"](path))
+    assert_same_connectome(read_flywire_codex_columnar(path), strict["read_flywire_codex_strict"](path))
 
 
 def test_columnar_equals_strict_with_a_neuron_table_and_gzip(tmp_path, monkeypatch):
@@ -63,7 +65,7 @@ def test_columnar_equals_strict_with_a_neuron_table_and_gzip(tmp_path, monkeypat
                   "flow": "intrinsic"}).to_csv(cells, index=False)
     strict = no_fallback(monkeypatch)
     assert_same_connectome(read_flywire_codex_columnar(path, neurons=cells),
-                           strict["_read_flywire_codex_strict"](path, neurons=cells))
+                           strict["read_flywire_codex_strict"](path, neurons=cells))
 
 
 @pytest.mark.parametrize(
@@ -129,7 +131,7 @@ def test_columnar_edge_list_equals_strict(tmp_path, monkeypatch, suffix, separat
     path = tmp_path / f"edges{suffix}"
     random_edge_list(path, seed, separator)
     strict = no_fallback(monkeypatch)
-    assert_same_connectome(read_edge_list_columnar(path), strict["_read_edge_list_strict"](path))
+    assert_same_connectome(read_edge_list_columnar(path), strict["read_edge_list_strict"](path))
 
 
 @pytest.mark.parametrize(

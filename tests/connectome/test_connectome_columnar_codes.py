@@ -17,7 +17,8 @@ import pytest
 
 pytest.importorskip("pyarrow")
 
-from neuroworm.connectome import columnar, model, readers
+from neuroworm.connectome import columnar, model
+from neuroworm.connectome import strict as strict_readers_module
 from neuroworm.connectome.model import Connectome
 from neuroworm.errors import ConnectomeFileError
 
@@ -26,13 +27,14 @@ HEADER = "pre_root_id,post_root_id,neuropil,syn_count,nt_type\n"
 
 def strict_readers(monkeypatch):
     """The strict readers, made unreachable from the columnar ones (the typed path must do the work)."""
-    strict = {name: getattr(readers, name) for name in ("_read_flywire_codex_strict", "_read_edge_list_strict")}
+    names = ("read_flywire_codex_strict", "read_edge_list_strict")
+    strict = {name: getattr(strict_readers_module, name) for name in names}
 
     def refuse(*args, **kwargs):
         raise AssertionError("the columnar reader fell back to the strict one")
 
     for name in strict:
-        monkeypatch.setattr(readers, name, refuse)
+        monkeypatch.setattr(strict_readers_module, name, refuse)
     return strict
 
 
@@ -67,7 +69,7 @@ def test_edge_list_codes_equal_strict_over_many_chunks_and_blocks(tmp_path, monk
     strict = strict_readers(monkeypatch)
     small_blocks(monkeypatch)
     fast = columnar.read_edge_list_columnar(path)
-    slow = strict["_read_edge_list_strict"](path)
+    slow = strict["read_edge_list_strict"](path)
     assert_same_connectome(fast, slow)
     assert len(fast.chemical) < 3000  # the file did repeat pairs and drop zero rows
 
@@ -79,7 +81,7 @@ def test_edge_list_without_repeated_pairs_keeps_the_rows_as_they_are(tmp_path, m
     strict = strict_readers(monkeypatch)
     small_blocks(monkeypatch)
     fast = columnar.read_edge_list_columnar(path)
-    assert_same_connectome(fast, strict["_read_edge_list_strict"](path))
+    assert_same_connectome(fast, strict["read_edge_list_strict"](path))
     assert list(zip(fast.chemical["pre"], fast.chemical["post"], strict=True)) == pairs
 
 
@@ -88,7 +90,7 @@ def test_fractional_weights_are_summed_like_the_strict_reader_bit_for_bit(tmp_pa
     path = tmp_path / "edges.csv"
     path.write_text("pre,post,weight\n" + "A,B,0.1\nA,B,0.2\nA,B,0.3\nB,A,1e-17\nB,A,1\nB,A,-0\n" * 3)
     strict = strict_readers(monkeypatch)
-    fast, slow = columnar.read_edge_list_columnar(path), strict["_read_edge_list_strict"](path)
+    fast, slow = columnar.read_edge_list_columnar(path), strict["read_edge_list_strict"](path)
     assert_same_connectome(fast, slow)
     assert fast.chemical["weight"].to_numpy().tobytes() == slow.chemical["weight"].to_numpy().tobytes()
 
@@ -107,7 +109,7 @@ def test_flywire_codes_equal_strict_over_many_chunks_and_blocks(tmp_path, monkey
     strict = strict_readers(monkeypatch)
     small_blocks(monkeypatch)
     fast = columnar.read_flywire_codex_columnar(tmp_path / "connections.csv")
-    slow = strict["_read_flywire_codex_strict"](tmp_path / "connections.csv")
+    slow = strict["read_flywire_codex_strict"](tmp_path / "connections.csv")
     assert_same_connectome(fast, slow)
     assert ids[0] in fast.neurons.index  # "0720...": the name as written, not the number it parses to
 
