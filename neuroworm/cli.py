@@ -184,8 +184,9 @@ def command_demo(args):
 
 
 def command_reproduce(args):
-    """List the reproducible items, or run one and write its CSV, PNG and JSON."""
-    from .papers.reproduce import list_items, reproduce
+    """List the reproducible items, print the claims table, or run one item and write its files."""
+    from .papers.registry import item_options
+    from .papers.reproduce import default_out, list_items, report, reproduce
 
     if args.list:
         table = list_items()
@@ -194,18 +195,26 @@ def command_reproduce(args):
             for row in rows.itertuples():
                 print(f"  {row.item:<10} {row.status:<16} {row.title}")
         return 0
+    if args.report is not None:
+        print(report(args.report))
+        return 0
     if not args.paper or not args.item:
         raise ConfigError("name a PAPER and an ITEM (e.g. `neuroworm reproduce schmidgall2023 fig3`), "
-                          "or use --list to see them all")
-    options = {key: value for key, value in (("dataset", args.dataset), ("data", args.data)) if value is not None}
-    out = Path(args.out) if args.out else Path("output") / args.paper
-    document = reproduce(args.paper, args.item, scale=args.scale, seed=args.seed, out=out, **options)
-    print(f"{args.paper} {args.item} ({args.scale} scale, seed {args.seed}) took {document['seconds']:.1f} s")
-    print(f"  ours:  {json.dumps(document['ours'])}")
-    print(f"  paper: {json.dumps(document['paper'])}")
+                          "or use --list to see them all, or --report for the claims table")
+    options = {key: getattr(args, key) for key in item_options() if getattr(args, key, None) is not None}
+    if args.out is not None and not str(args.out).strip():
+        raise ConfigError("--out must name a folder, got an empty string")
+    document = reproduce(args.paper, args.item, scale=args.scale, seed=args.seed, seeds=args.seeds,
+                         out=args.out, **options)
+    print(f"{args.paper} {args.item} ({args.scale} scale, seeds {document['seeds']}) took "
+          f"{document['seconds']:.1f} s")
+    for claim in document["claims"]:
+        print(f"  {claim['verdict']:<26} {claim['text']}")
+    print(f"  ours:  {json.dumps({name: summary['mean'] for name, summary in document['ours'].items()})}")
     if document["notes"]:
         print(f"  notes: {document['notes']}")
-    print(f"  wrote {out / args.item}.csv, .png and .json")
+    out = Path(args.out) if args.out else default_out(args.paper, args.item, args.scale)
+    print(f"  wrote {out / args.item}.json, .csv and .png (per seed: {out / 'seeds'})")
     return 0
 
 
@@ -349,7 +358,7 @@ def build_parser():
     demo.add_argument("--episode-steps", type=int, default=None, help="episode length (default: the worm's, 1000)")
     demo.set_defaults(handler=command_demo)
 
-    from .papers.registry import PAPERS
+    from .papers.registry import PAPERS, item_options
     from .papers.reproduce import SCALES
 
     reproduce = commands.add_parser(
@@ -362,13 +371,18 @@ def build_parser():
                            help=f"one of: {', '.join(PAPERS)}")
     reproduce.add_argument("item", nargs="?", metavar="ITEM", help="e.g. fig3, table1 (see --list)")
     reproduce.add_argument("--list", action="store_true", help="list every item and whether it is implemented")
+    reproduce.add_argument("--report", nargs="?", const="reproductions", metavar="DIR",
+                           help="print the claims table from the committed results (default DIR: reproductions)")
     reproduce.add_argument("--scale", default="small", choices=list(SCALES),
-                           help="small: minutes on 2 cores (default); paper: the paper's sizes")
-    reproduce.add_argument("--seed", type=int, default=0)
-    reproduce.add_argument("--out", help="folder for the files (default: output/PAPER)")
-    reproduce.add_argument("--dataset", choices=["mnist", "cifar10"], help="bardozzo2023 only")
-    reproduce.add_argument("--data", metavar="DIR", help="folder of the dataset files: MNIST IDX files (schmidgall2023 fig5, beyond vision, "
-                           "bardozzo2023) or CIFAR-10 batches (bardozzo2023 --dataset cifar10)")
+                           help="small: a smoke run in minutes (default); medium: tests the claim in <= 60 min a "
+                           "command (committed under reproductions/); paper: the paper's sizes")
+    reproduce.add_argument("--seed", type=int, default=0, help="the first seed (default 0)")
+    reproduce.add_argument("--seeds", type=int, default=1, help="how many consecutive seeds to run (default 1); "
+                           "seed files already in --out are pooled with them")
+    reproduce.add_argument("--out", help="folder for the files (default: reproductions/PAPER/ITEM at medium "
+                           "scale, runs/reproduce/PAPER/ITEM otherwise)")
+    for option, (text, users) in item_options().items():
+        reproduce.add_argument(f"--{option}", help=f"{text} ({', '.join(users)})")
     reproduce.set_defaults(handler=command_reproduce)
     return parser
 

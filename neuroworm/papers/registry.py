@@ -15,7 +15,7 @@ and returns a :class:`neuroworm.papers.reproduce.Reproduction`.
 
 from dataclasses import dataclass
 
-__all__ = ["ITEMS", "PAPERS", "Item"]
+__all__ = ["ITEMS", "OPTIONS", "PAPERS", "Item", "item_options"]
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,10 @@ class Item:
     title : str
         What the item shows, in one line.
     options : tuple of str
-        Extra command-line options the item accepts (``dataset``, ``data``).
+        Extra command-line options the item accepts (``dataset``, ``data``);
+        ``neuroworm reproduce`` offers a ``--OPTION`` flag for each.
+    scales : tuple of str
+        The scales the item offers (``small``, ``medium``, ``paper``).
     """
 
     paper: str
@@ -39,6 +42,7 @@ class Item:
     entry_point: str
     title: str
     options: tuple = ()
+    scales: tuple = ("small", "paper")
 
 
 PAPERS = {
@@ -56,10 +60,12 @@ PAPERS = {
 
 
 def _items(paper, module, entries, options=()):
-    """Items of one paper; an entry is ``(function, title)`` or ``(function, title, options)``."""
+    """Items of one paper; an entry is ``(function, title)``, ``(function, title, options)`` or
+    ``(function, title, options, scales)``; ``module`` may be any module under ``neuroworm.papers``."""
     return {
         name: Item(paper, name, f"neuroworm.papers.{module}:{entry[0]}", entry[1],
-                   entry[2] if len(entry) > 2 else options)
+                   entry[2] if len(entry) > 2 else options,
+                   *((tuple(entry[3]),) if len(entry) > 3 else ()))
         for name, entry in entries.items()
     }
 
@@ -95,3 +101,26 @@ ITEMS = {
     }),
 }
 """``ITEMS[paper][item]`` → :class:`Item`."""
+
+OPTIONS = {
+    "dataset": "which dataset the item trains and tests on (bardozzo2023: mnist, fashion-mnist or cifar10)",
+    "data": "folder of the dataset's files: MNIST IDX files or CIFAR-10 batches",
+}
+"""Help text of every item option; ``neuroworm reproduce`` offers ``--NAME`` for each option an item declares."""
+
+
+def item_options():
+    """``{option: (help, [paper item, ...])}`` over every registered item, in registry order.
+
+    Raises
+    ------
+    KeyError
+        When an item declares an option without help text in :data:`OPTIONS` (a registry bug).
+    """
+    found = {}
+    for paper, items in ITEMS.items():
+        for name, entry in items.items():
+            for option in entry.options:
+                found.setdefault(option, (OPTIONS[option], []))[1].append(f"{paper} {name}")
+    return found
+

@@ -1,63 +1,92 @@
-"""One command per figure or table: run a reproduction and write what it found.
+"""One command per figure or table: run a reproduction, pool its seeds, judge its claims, write what it found.
 
-``neuroworm reproduce PAPER ITEM [--scale small|paper] [--seed S] [--out DIR]``
+``neuroworm reproduce PAPER ITEM [--scale small|medium|paper] [--seed S] [--seeds N] [--out DIR]``
 calls :func:`reproduce`, which runs the item's function (from
-:data:`neuroworm.papers.registry.ITEMS`) and writes three files into
-``DIR``:
+:data:`neuroworm.papers.registry.ITEMS`) once per seed S, S+1, ..., S+N-1.
+Each run writes its own files, then every seed file in the folder is pooled:
 
-``ITEM.csv``
-    The item's table (curves, per-seed results, ...).
-``ITEM.png``
-    Its figure.
-``ITEM.json``
-    ``paper`` (the paper's numbers), ``ours`` (ours, measured on held-out
-    data or seeds), ``scale``, ``seed``, ``seconds`` (wall time of the
-    item), ``command`` (the command line that regenerates the files) and
-    ``notes`` (where and why we differ from the paper).
+``DIR/seeds/ITEM.seed{S}.{json,csv,png}``
+    One seed: the item's ``ours`` and ``paper`` numbers, its ``samples``
+    (named numbers measured on held-out data or seeds), its declared
+    ``claims``, ``deviations``, ``test_data``, ``selection``, and its table
+    and figure. Seeds run by separate commands (``--seed 0``, ``--seed 1``,
+    ...) into one folder pool, so a figure that would pass an hour as one
+    command is assembled from per-seed commands.
+``DIR/ITEM.json``
+    The pooled document of ``../shared/REPRODUCTION.md``: ``paper``,
+    ``item``, ``claim``, ``paper_value``, ``ours`` (each sample's per-seed
+    values, mean, std and 95 % interval), ``verdict`` and ``statistic`` (of
+    the first claim), ``claims`` (every claim with its verdict), ``scale``,
+    ``seeds``, ``seconds``, ``command``, ``deviations``, ``test_data``,
+    ``selection``, ``notes`` and ``details`` (the last seed's ``ours``).
+``DIR/ITEM.csv``, ``DIR/ITEM.png``
+    The samples per seed, and the figure: the item module's
+    ``ITEM_assemble(documents) -> (table, figure)`` where it has one,
+    otherwise the last seed's table and figure.
 
-An item function computes; this module only times it and writes. A
-reproduction that does not match the paper is reported as it is: the
-comparison lives in ``ITEM.json`` and the README, never in a tuned number.
+Verdicts come from :mod:`neuroworm.papers.verdict` only. ``medium`` results
+are committed under ``reproductions/PAPER/ITEM/`` (the default ``--out`` at
+that scale); :func:`report` prints the claims table from them.
 """
 
 import importlib
 import json
 import math
 import shlex
+import shutil
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import ConfigError
-from ..validation import check_count
+from ..validation import check_count, check_positive_int
+from . import verdict as verdicts
 from .registry import ITEMS, PAPERS
 
-__all__ = ["SCALES", "Reproduction", "get_item", "list_items", "reproduce", "write_reproduction"]
+__all__ = ["REPRODUCTIONS", "SCALES", "Reproduction", "assemble", "claims_table", "default_out", "get_item",
+           "list_items", "report", "reproduce", "write_seed"]
 
-SCALES = ("small", "paper")
-"""``small`` finishes in minutes on two cores; ``paper`` uses the paper's sizes (documented times)."""
+SCALES = ("small", "medium", "paper")
+"""``small``: a smoke run in minutes; ``medium``: tests the claim in <= 60 min a command; ``paper``: the paper's sizes."""
+
+REPRODUCTIONS = Path("reproductions")
+"""Where committed medium-scale results live (relative to the repository root)."""
 
 
 @dataclass(eq=False)
 class Reproduction:
-    """What an item function returns.
+    """What an item function returns, for one seed.
 
     Attributes
     ----------
     paper : dict
         The paper's numbers for this item (JSON-able), e.g.
-        ``{"final_return": {"alif": 146.0}}``.
+        ``{"final_return": {"alif": 146.0}}``; written as ``paper_value``.
     ours : dict
         Our numbers, in the same shape where they compare (JSON-able;
-        NumPy scalars and arrays are converted).
+        NumPy scalars and arrays are converted); everything a pooled figure
+        needs (curves as lists) may go here.
     table : pandas.DataFrame
-        Written to ``ITEM.csv``.
+        Written to ``seeds/ITEM.seed{S}.csv``.
     figure : matplotlib.figure.Figure
-        Written to ``ITEM.png`` (and closed).
+        Written to ``seeds/ITEM.seed{S}.png`` (and closed).
     notes : str
         Where we differ from the paper, with the likely cause.
+    samples : dict
+        ``{name: number}``: this seed's measurements that the claims compare,
+        taken on held-out data or seeds.
+    claims : list
+        :class:`~neuroworm.papers.verdict.Value`, ``Ordering``, ``Threshold``
+        or ``Trend`` objects naming samples; judged over the pooled seeds.
+    deviations : list of str
+        One short sentence per reduction against the paper, and per reading
+        the paper leaves open.
+    test_data : str
+        Which test set or test seeds the samples come from.
+    selection : str
+        What was chosen on validation data or seeds, and how.
     """
 
     paper: dict
@@ -65,6 +94,11 @@ class Reproduction:
     table: object
     figure: object
     notes: str = ""
+    samples: dict = field(default_factory=dict)
+    claims: list = field(default_factory=list)
+    deviations: list = field(default_factory=list)
+    test_data: str = ""
+    selection: str = ""
 
 
 def get_item(paper, item):
@@ -132,38 +166,161 @@ def _jsonable(value):
     raise ConfigError(f"reproduction results must be JSON-able; got {type(value).__name__}: {value!r}")
 
 
-def write_reproduction(result, out, item, *, scale, seed, seconds, command):
-    """Write ``ITEM.csv``, ``ITEM.png`` and ``ITEM.json`` for a :class:`Reproduction`.
+def _seed_files(out, item):
+    """``{seed: path}`` of the per-seed JSON files of ``item`` in ``out/seeds``."""
+    files = {}
+    for path in sorted((Path(out) / "seeds").glob(f"{item}.seed*.json")):
+        suffix = path.name[len(item) + len(".seed"):-len(".json")]
+        if suffix.isdigit():
+            files[int(suffix)] = path
+    return files
+
+
+def write_seed(result, out, paper, item, *, scale, seed, seconds, command):
+    """Write one seed's ``seeds/ITEM.seed{S}.{json,csv,png}`` for a :class:`Reproduction`.
 
     Returns
     -------
     dict
-        The JSON document written.
+        The per-seed JSON document written.
+
+    Raises
+    ------
+    ConfigError
+        When ``result`` is not a :class:`Reproduction`, a sample is not one
+        finite-or-NaN number, or a claim names a sample the item did not report.
     """
     import matplotlib.pyplot as plt
 
     if not isinstance(result, Reproduction):
         raise ConfigError(f"item {item!r} returned {type(result).__name__}, expected a Reproduction")
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    result.table.to_csv(out / f"{item}.csv", index=False)
-    result.figure.savefig(out / f"{item}.png", dpi=120, bbox_inches="tight")
+    samples = {}
+    for name, value in dict(result.samples).items():
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+            raise ConfigError(f"{paper} {item}: sample {name!r} must be one number per seed, got {value!r}")
+        samples[str(name)] = float(value)
+    claims = [verdicts.claim_to_dict(claim) for claim in result.claims]
+    verdicts.judge(result.claims, {name: [value] for name, value in samples.items()}, "small")  # checks the claims
+    for claim in claims:
+        named = [claim[key] for key in ("sample", "greater", "lesser") if key in claim] + list(claim.get("samples", ()))
+        missing = sorted(set(named) - set(samples))
+        if missing:
+            raise ConfigError(f"{paper} {item}: claim {claim['text']!r} names samples {missing} the item did not report")
+    folder = Path(out) / "seeds"
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = folder / f"{item}.seed{int(seed)}"
+    result.table.to_csv(f"{stem}.csv", index=False)
+    result.figure.savefig(f"{stem}.png", dpi=120, bbox_inches="tight")
     plt.close(result.figure)
     document = {
-        "paper": _jsonable(result.paper),
-        "ours": _jsonable(result.ours),
-        "scale": scale,
-        "seed": int(seed),
-        "seconds": round(float(seconds), 3),
-        "command": command,
-        "notes": result.notes,
+        "paper": paper, "item": item, "scale": scale, "seed": int(seed),
+        "seconds": round(float(seconds), 3), "command": command,
+        "paper_value": _jsonable(result.paper), "ours": _jsonable(result.ours),
+        "samples": _jsonable(samples), "claims": claims,
+        "deviations": [str(line) for line in result.deviations],
+        "test_data": str(result.test_data), "selection": str(result.selection), "notes": result.notes,
     }
-    (out / f"{item}.json").write_text(json.dumps(document, indent=2) + "\n")
+    Path(f"{stem}.json").write_text(json.dumps(document, indent=2) + "\n")
     return document
 
 
-def reproduce(paper, item, scale="small", seed=0, out="output", **options):
-    """Run one reproduction and write its CSV, PNG and JSON into ``out``.
+def _pooled_command(paper, item, scale, seeds, out, options):
+    """The one command that regenerates every pooled seed (``--seed first --seeds N`` when they are consecutive)."""
+    seeds = sorted(seeds)
+    command = ["neuroworm", "reproduce", paper, item, "--scale", scale, "--seed", str(seeds[0])]
+    if seeds != list(range(seeds[0], seeds[0] + len(seeds))):
+        return " && ".join(_pooled_command(paper, item, scale, [s], out, options) for s in seeds)
+    if len(seeds) > 1:
+        command += ["--seeds", str(len(seeds))]
+    command += ["--out", str(out)]
+    for key, value in options.items():
+        command += [f"--{key}", str(value)]
+    return shlex.join(command)
+
+
+def assemble(out, paper, item, *, scale, options=None):
+    """Pool every ``out/seeds/ITEM.seed*.json`` of ``scale`` and write ``ITEM.json``, ``ITEM.csv``, ``ITEM.png``.
+
+    Seed files of another scale in the same folder are left out (and named in
+    ``notes``). The claims are those of the newest seed file; verdicts are
+    :func:`neuroworm.papers.verdict.judge`'s.
+
+    Returns
+    -------
+    dict
+        The pooled JSON document.
+
+    Raises
+    ------
+    ConfigError
+        When the folder holds no seed file of ``scale`` for the item.
+    """
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    out = Path(out)
+    documents, other_scales = [], []
+    for seed, path in _seed_files(out, item).items():
+        try:
+            document = json.loads(path.read_text())
+        except (OSError, ValueError) as error:
+            raise ConfigError(f"{path}: not a readable seed file ({error})") from None
+        if not isinstance(document, dict) or document.get("item") != item or "samples" not in document:
+            raise ConfigError(f"{path}: not a seed file of {paper} {item}")
+        (documents if document.get("scale") == scale else other_scales).append(document)
+    if not documents:
+        raise ConfigError(f"{out / 'seeds'} holds no {scale}-scale seed file of {paper} {item}")
+    documents.sort(key=lambda document: document["seed"])
+    seeds = [document["seed"] for document in documents]
+    names = list(dict.fromkeys(name for document in documents for name in document["samples"]))
+    samples = {name: [document["samples"].get(name) for document in documents] for name in names}
+    newest = documents[-1]
+    claims = [verdicts.claim_from_dict(claim) for claim in newest["claims"]]
+    judged = verdicts.judge(claims, samples, scale)
+    ours = {name: {"per_seed": dict(zip(map(str, seeds), values)), **verdicts.summarize(values)}
+            for name, values in samples.items()}
+    deviations = list(dict.fromkeys(line for document in documents for line in document["deviations"]))
+    notes = newest["notes"]
+    if other_scales:
+        notes += f" (seed files of other scales left out: {sorted({d['scale'] for d in other_scales})})"
+    pooled = {
+        "paper": paper, "item": item,
+        "claim": judged[0]["text"] if judged else "",
+        "paper_value": newest["paper_value"],
+        "ours": _jsonable(ours),
+        "verdict": judged[0]["verdict"] if judged else (verdicts.NOT_TESTED if scale == "small" else "no claim"),
+        "statistic": _jsonable(judged[0]["statistic"]) if judged else None,
+        "claims": _jsonable(judged),
+        "scale": scale, "seeds": seeds,
+        "seconds": round(sum(document["seconds"] for document in documents), 3),
+        "command": _pooled_command(paper, item, scale, seeds, out, options or {}),
+        "deviations": deviations, "test_data": newest["test_data"], "selection": newest["selection"],
+        "notes": notes, "details": newest["ours"],
+    }
+    table = figure = None
+    function, _ = _load(get_item(paper, item))
+    hook = getattr(importlib.import_module(function.__module__), f"{item}_assemble", None) if function else None
+    if callable(hook):
+        table, figure = hook(documents)
+    if table is None:
+        table = pd.DataFrame({"seed": seeds, **samples})
+    table.to_csv(out / f"{item}.csv", index=False)
+    if figure is not None:
+        figure.savefig(out / f"{item}.png", dpi=120, bbox_inches="tight")
+        plt.close(figure)
+    else:
+        shutil.copyfile(out / "seeds" / f"{item}.seed{seeds[-1]}.png", out / f"{item}.png")
+    (out / f"{item}.json").write_text(json.dumps(pooled, indent=2) + "\n")
+    return pooled
+
+
+def default_out(paper, item, scale):
+    """``reproductions/PAPER/ITEM`` at ``medium`` scale (committed), ``runs/reproduce/PAPER/ITEM`` otherwise."""
+    return (REPRODUCTIONS if scale == "medium" else Path("runs") / "reproduce") / paper / item
+
+
+def reproduce(paper, item, scale="small", seed=0, out=None, seeds=1, **options):
+    """Run one reproduction for ``seeds`` consecutive seeds, pool every seed file in ``out`` and judge the claims.
 
     Parameters
     ----------
@@ -171,30 +328,37 @@ def reproduce(paper, item, scale="small", seed=0, out="output", **options):
         A key of :data:`~neuroworm.papers.registry.PAPERS`, e.g. ``"schmidgall2023"``.
     item : str
         E.g. ``"fig3"``; ``neuroworm reproduce --list`` shows them all.
-    scale : {"small", "paper"}
+    scale : {"small", "medium", "paper"}
+        Must be one of the item's ``scales``.
     seed : int
-        Seeds everything the item draws (training and held-out seeds are
-        derived from it and never overlap).
-    out : str or Path
-        Folder for the files (created).
+        The first seed; each seeds everything its run draws (training and
+        held-out seeds are derived from it and never overlap).
+    out : str or Path, optional
+        Folder for the files (created); default :func:`default_out`.
+    seeds : int
+        How many consecutive seeds to run (``seed``, ``seed + 1``, ...).
     **options
-        Item-specific options (``dataset``, ``data`` for bardozzo2023).
+        Item-specific options (those the item's registry entry declares).
 
     Returns
     -------
     dict
-        The JSON document written to ``out/ITEM.json``.
+        The pooled JSON document written to ``out/ITEM.json``.
 
     Raises
     ------
     ConfigError
-        Unknown paper, item, scale or option, a negative seed, or an item
-        that is not implemented yet.
+        Unknown paper, item, scale or option, a scale the item does not
+        offer, a negative seed, or an item that is not implemented yet;
+        nothing is written then.
     """
     entry = get_item(paper, item)
     if scale not in SCALES:
         raise ConfigError(f"scale must be one of {', '.join(SCALES)}, got {scale!r}")
+    if scale not in entry.scales:
+        raise ConfigError(f"{paper} {item} has no {scale} scale yet; it has: {', '.join(entry.scales)}")
     seed = check_count("seed", seed)
+    seeds = check_positive_int("seeds", seeds)
     unknown = sorted(set(options) - set(entry.options))
     if unknown:
         raise ConfigError(f"{paper} {item} takes no option {', '.join(unknown)}; it takes: "
@@ -202,16 +366,92 @@ def reproduce(paper, item, scale="small", seed=0, out="output", **options):
     function, status = _load(entry)
     if function is None:
         raise ConfigError(f"{paper} {item} is {status} yet ({entry.title}); see `neuroworm reproduce --list`")
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    command = ["neuroworm", "reproduce", paper, item, "--scale", scale, "--seed", str(seed), "--out", str(out)]
-    for key, value in options.items():
-        command += [f"--{key}", str(value)]
-    start = time.perf_counter()
-    result = function(scale=scale, seed=seed, out=out, **options)
-    seconds = time.perf_counter() - start
-    return write_reproduction(result, out, item, scale=scale, seed=seed, seconds=seconds,
-                              command=shlex.join(command))
+    out = Path(out) if out is not None else default_out(paper, item, scale)
+    for current in range(seed, seed + seeds):
+        command = _pooled_command(paper, item, scale, [current], out, options)
+        start = time.perf_counter()
+        result = function(scale=scale, seed=current, out=out, **options)
+        write_seed(result, out, paper, item, scale=scale, seed=current, seconds=time.perf_counter() - start,
+                   command=command)
+    return assemble(out, paper, item, scale=scale, options=options)
+
+
+def _short(value, digits=3):
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.{digits}g}"
+    return str(value)
+
+
+def _claim_numbers(claim, ours):
+    """(paper's number, ours) of one judged claim, as short text."""
+    def mean_std(name):
+        summary = ours.get(name, {})
+        if summary.get("mean") is None:
+            return "-"
+        spread = f" ± {_short(summary['std'])}" if summary.get("std") is not None else ""
+        return f"{_short(summary['mean'])}{spread} (n={summary['n']})"
+
+    kind = claim["kind"]
+    if kind == "value":
+        paper = _short(claim["paper"]) + (f" ± {_short(claim['paper_std'])}" if claim.get("paper_std") else "")
+        return paper, mean_std(claim["sample"])
+    if kind == "ordering":
+        return (f"{claim['greater']} > {claim['lesser']}",
+                f"{mean_std(claim['greater'])} vs {mean_std(claim['lesser'])}")
+    if kind == "threshold":
+        sign = ">" if claim["direction"] == "above" else "<"
+        return f"{sign} {_short(claim['target'])}", mean_std(claim["sample"])
+    statistic = claim.get("statistic") or {}
+    return (claim["direction"], f"rho {_short(statistic.get('rho'))}, p {_short(statistic.get('p'))}")
+
+
+def claims_table(root=REPRODUCTIONS):
+    """Every judged claim of the pooled ``ITEM.json`` files under ``root`` (``root/PAPER/ITEM/ITEM.json``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``paper``, ``item``, ``claim``, ``paper_value``, ``ours``,
+        ``verdict``, ``seeds``, ``command``; one row per claim, ordered by
+        paper and item.
+    """
+    import pandas as pd
+
+    rows = []
+    for path in sorted(Path(root).glob("*/*/*.json")):
+        try:
+            document = json.loads(path.read_text())
+        except (OSError, ValueError) as error:
+            raise ConfigError(f"{path}: not a readable reproduction ({error})") from None
+        if not isinstance(document, dict) or "claims" not in document or path.stem != document.get("item"):
+            continue
+        for claim in document["claims"]:
+            paper_value, ours = _claim_numbers(claim, document["ours"])
+            verdict = claim["verdict"]
+            needed = (claim.get("statistic") or {}).get("seeds_needed")
+            if verdict == "inconclusive" and needed:
+                verdict += f" (~{needed} seeds needed)"
+            rows.append({"paper": document["paper"], "item": document["item"], "claim": claim["text"],
+                         "paper_value": paper_value, "ours": ours, "verdict": verdict,
+                         "seeds": len(document["seeds"]), "command": document["command"]})
+    return pd.DataFrame(rows, columns=["paper", "item", "claim", "paper_value", "ours", "verdict", "seeds",
+                                       "command"])
+
+
+def report(root=REPRODUCTIONS):
+    """The claims table of :func:`claims_table` as Markdown (what ``neuroworm reproduce --report`` prints)."""
+    table = claims_table(root)
+    if table.empty:
+        return f"No reproduction results under {root} yet (run an item with --scale medium)."
+    lines = ["| paper | item | claim | paper | ours | verdict | seeds |", "|---|---|---|---|---|---|---|"]
+    for row in table.itertuples():
+        cells = [row.paper, row.item, row.claim, row.paper_value, row.ours, row.verdict, str(row.seeds)]
+        lines.append("| " + " | ".join(cell.replace("|", "/") for cell in cells) + " |")
+    commands = list(dict.fromkeys(table["command"]))
+    lines += ["", "Regenerate with:", ""] + [f"    {command}" for command in commands]
+    return "\n".join(lines)
 
 
 def describe_papers():

@@ -32,13 +32,13 @@ def test_table1_runs_and_reports_leak_checks(tiny, tmp_path, monkeypatch):
     monkeypatch.setitem(elegansnet_runs.SCALE_SETTINGS["small"], "worm_seeds", 1)  # keep the default suite quick
     document = reproduce("bardozzo2023", "table1", scale="small", seed=0, out=tmp_path)
     assert {p.name for p in tmp_path.iterdir()} >= {"table1.csv", "table1.png", "table1.json"}
-    assert json.loads((tmp_path / "table1.json").read_text())["ours"] == document["ours"]
-    ours = document["ours"]
+    assert json.loads((tmp_path / "table1.json").read_text())["details"] == document["details"]
+    ours = document["details"]
     assert ours["train_images"] == 80 and ours["leak_checks"]["test_images_identical_to_a_training_image"] == 0
     assert set(ours["test_top1"]) == {"ElegansNet", "MLP (equal parameters)", "ElegansNet, permuted training labels"}
     worm, mlp = ours["parameters"]["ElegansNet"], ours["parameters"]["MLP (equal parameters)"]
     assert abs(worm - mlp) <= 784 + 10 + 1  # one hidden unit's worth
-    assert document["paper"]["cifar10_top1"]["ElegansNet M1"] == 99.99
+    assert document["paper_value"]["cifar10_top1"]["ElegansNet M1"] == 99.99
 
 
 @pytest.mark.slow
@@ -48,7 +48,7 @@ def test_other_items_run_end_to_end(tiny, tmp_path, item):
     assert (tmp_path / f"{item}.png").stat().st_size > 0
     assert document["notes"]
     if item == "fig2":
-        assert set(document["ours"]["final_test_accuracy"]) == {"ElegansNet", "Watts-Strogatz", "Erdos-Renyi",
+        assert set(document["details"]["final_test_accuracy"]) == {"ElegansNet", "Watts-Strogatz", "Erdos-Renyi",
                                                                  "Barabasi-Albert"}
 
 
@@ -131,5 +131,5 @@ def test_table1_on_a_cifar10_folder(tiny, tmp_path):
         (data / name).write_bytes(pickle.dumps(batch, protocol=2))
     document = reproduce("bardozzo2023", "table1", scale="small", out=tmp_path / "out", dataset="cifar10",
                          data=str(tmp_path))
-    assert document["ours"]["dataset"] == "cifar10" and document["ours"]["train_images"] == 80
-    assert document["ours"]["parameters"]["ElegansNet"] > 3072 * 83 * 2  # the encoder reads 3072 values
+    assert document["details"]["dataset"] == "cifar10" and document["details"]["train_images"] == 80
+    assert document["details"]["parameters"]["ElegansNet"] > 3072 * 83 * 2  # the encoder reads 3072 values

@@ -64,11 +64,11 @@ def test_every_item_writes_csv_png_json(item, options, tmp_path, monkeypatch):
     import json
 
     from neuroworm.papers import gorantla2019
-    from neuroworm.papers.reproduce import write_reproduction
+    from neuroworm.papers.reproduce import write_seed
 
     monkeypatch.delenv("NEUROWORM_MNIST", raising=False)
     result = getattr(gorantla2019, item)(scale="small", seed=0, out=tmp_path, **options)
-    document = write_reproduction(result, tmp_path, item, scale="small", seed=0, seconds=1.0, command="test")
-    assert {"paper", "ours", "scale", "seed", "seconds", "command", "notes"} <= set(document)
-    assert (tmp_path / f"{item}.png").stat().st_size > 0 and len(result.table) > 0
-    assert json.loads((tmp_path / f"{item}.json").read_text())["ours"]
+    document = write_seed(result, tmp_path, "gorantla2019", item, scale="small", seed=0, seconds=1.0, command="test")
+    assert {"paper", "ours", "scale", "seed", "seconds", "command", "notes", "samples", "claims"} <= set(document)
+    assert (tmp_path / "seeds" / f"{item}.seed0.png").stat().st_size > 0 and len(result.table) > 0
+    assert json.loads((tmp_path / "seeds" / f"{item}.seed0.json").read_text())["ours"]

@@ -10,7 +10,8 @@ import pytest
 from neuroworm import cli
 from neuroworm.errors import ConfigError
 from neuroworm.papers import registry
-from neuroworm.papers.reproduce import Reproduction, list_items, reproduce
+from neuroworm.papers.reproduce import Reproduction, list_items, report, reproduce
+from neuroworm.papers.verdict import Ordering, Threshold, Trend, Value
 
 
 def _toy_item(*, scale="small", seed=0, out=None, **options):
@@ -29,6 +30,14 @@ def _toy_item(*, scale="small", seed=0, out=None, **options):
                                     "undefined": float("nan")},
         table=pd.DataFrame({"generation": np.arange(5), "value": curve}), figure=figure,
         notes=f"toy at {scale} scale",
+        # "big" beats "small" by 10 at every seed, with a little noise; "level" sits near 1.5
+        samples={"big": 10.0 + rng.normal(0, 0.5), "small": rng.normal(0, 0.5), "level": 1.5 + rng.normal(0, 0.01),
+                 "at0": 3.0 + rng.normal(0, 0.1), "at1": 2.0 + rng.normal(0, 0.1), "at2": 1.0 + rng.normal(0, 0.1)},
+        claims=[Ordering("big beats small", greater="big", lesser="small"),
+                Value("level is the paper's 1.5", sample="level", paper=1.5),
+                Threshold("big is above 5", sample="big", target=5.0),
+                Trend("it falls", x=(0, 1, 2), samples=("at0", "at1", "at2"))],
+        deviations=["a toy"], test_data="toy test seeds", selection="nothing chosen",
     )
 
 
@@ -43,7 +52,8 @@ def toy_registry(monkeypatch):
     real_find_spec = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec",
                         lambda name, *a: module.__spec__ if name == module.__name__ else real_find_spec(name, *a))
-    items = {"toy": registry.Item("toypaper", "toy", "neuroworm_toy_reproduction:toy", "a toy item"),
+    items = {"toy": registry.Item("toypaper", "toy", "neuroworm_toy_reproduction:toy", "a toy item",
+                                  scales=("small", "medium")),
              "missing": registry.Item("toypaper", "missing", "neuroworm_toy_reproduction:absent", "not written")}
     monkeypatch.setitem(registry.ITEMS, "toypaper", items)
     return items
@@ -74,16 +84,75 @@ def test_reproduce_writes_csv_png_and_json_with_the_required_keys(toy_registry, 
     document = reproduce("toypaper", "toy", scale="small", seed=3, out=tmp_path)
     for suffix in ("csv", "png", "json"):
         assert (tmp_path / f"toy.{suffix}").stat().st_size > 0
+        assert (tmp_path / "seeds" / f"toy.seed3.{suffix}").stat().st_size > 0
     written = json.loads((tmp_path / "toy.json").read_text())
     assert written == document
-    assert {"paper", "ours", "scale", "seed", "seconds", "command"} <= set(written)
-    assert written["paper"] == {"final": 1.5}
-    assert written["ours"]["n"] == 5 and len(written["ours"]["curve"]) == 5
-    assert written["ours"]["undefined"] is None  # NaN is not JSON
-    assert written["scale"] == "small" and written["seed"] == 3 and written["seconds"] >= 0
+    assert {"paper", "item", "claim", "paper_value", "ours", "verdict", "statistic", "scale", "seeds", "seconds",
+            "command", "deviations", "test_data", "selection"} <= set(written)
+    assert written["paper"] == "toypaper" and written["paper_value"] == {"final": 1.5}
+    assert written["details"]["n"] == 5 and len(written["details"]["curve"]) == 5
+    assert written["details"]["undefined"] is None  # NaN is not JSON
+    assert written["scale"] == "small" and written["seeds"] == [3] and written["seconds"] >= 0
     assert written["command"].startswith("neuroworm reproduce toypaper toy --scale small --seed 3")
+    assert written["claim"] == "big beats small" and written["deviations"] == ["a toy"]
+    assert {claim["verdict"] for claim in written["claims"]} == {"not tested at this scale"}
     again = reproduce("toypaper", "toy", seed=3, out=tmp_path / "again")
     assert again["ours"] == written["ours"]  # same seed, same numbers
+
+
+def test_seeds_of_separate_commands_pool_and_get_verdicts_at_medium_scale(toy_registry, tmp_path):
+    first = reproduce("toypaper", "toy", scale="medium", seed=0, seeds=2, out=tmp_path)
+    assert first["seeds"] == [0, 1]
+    assert first["claims"][0]["verdict"] == "not tested (too few seeds)" or first["claims"][0]["verdict"] in (
+        "reproduced", "inconclusive")
+    pooled = reproduce("toypaper", "toy", scale="medium", seed=2, seeds=2, out=tmp_path)  # a second command
+    assert pooled["seeds"] == [0, 1, 2, 3]
+    assert pooled["command"].endswith("--seed 0 --seeds 4 --out " + str(tmp_path))
+    verdicts = {claim["text"]: claim["verdict"] for claim in pooled["claims"]}
+    assert verdicts == {"big beats small": "reproduced", "level is the paper's 1.5": "reproduced",
+                        "big is above 5": "reproduced", "it falls": "reproduced"}
+    assert pooled["ours"]["big"]["n"] == 4 and set(pooled["ours"]["big"]["per_seed"]) == {"0", "1", "2", "3"}
+    assert len(open(tmp_path / "toy.csv").read().splitlines()) == 5  # header + one row per seed
+    small = reproduce("toypaper", "toy", scale="small", seed=9, out=tmp_path)  # other scales are not pooled
+    assert small["seeds"] == [9]
+    assert "left out: ['medium']" in small["notes"]
+
+
+def test_reproduce_refuses_a_scale_the_item_does_not_offer(toy_registry, tmp_path):
+    with pytest.raises(ConfigError, match="no paper scale"):
+        reproduce("toypaper", "toy", scale="paper", out=tmp_path)
+    assert not tmp_path.joinpath("seeds").exists()
+
+
+def test_a_claim_naming_an_unreported_sample_is_refused(toy_registry, tmp_path, monkeypatch):
+    def broken(**kwargs):
+        result = _toy_item(**kwargs)
+        result.claims.append(Ordering("ghost", greater="ghost", lesser="big"))
+        return result
+
+    monkeypatch.setattr(sys.modules["neuroworm_toy_reproduction"], "toy", broken)
+    with pytest.raises(ConfigError, match="ghost"):
+        reproduce("toypaper", "toy", out=tmp_path)
+
+
+def test_cli_report_prints_the_claims_table(toy_registry, tmp_path, capsys):
+    reproduce("toypaper", "toy", scale="medium", seed=0, seeds=3, out=tmp_path / "toypaper" / "toy")
+    assert cli.main(["reproduce", "--report", str(tmp_path)]) == 0
+    printed = capsys.readouterr().out
+    assert printed.startswith("| paper | item | claim |") and "big beats small" in printed
+    assert "neuroworm reproduce toypaper toy --scale medium --seed 0 --seeds 3" in printed
+
+
+def test_the_readme_claims_table_is_the_report_of_the_committed_results(monkeypatch):
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    monkeypatch.chdir(root)
+    readme = (root / "README.md").read_text()
+    start, end = "<!-- claims table: neuroworm reproduce --report -->", "<!-- end of claims table -->"
+    assert start in readme and end in readme
+    shown = readme.split(start)[1].split(end)[0].strip()
+    assert shown == report("reproductions").strip()
 
 
 @pytest.mark.parametrize("arguments, message", [
@@ -97,7 +166,7 @@ def test_reproduce_refuses_unknown_or_missing_items(toy_registry, tmp_path, argu
 
 
 @pytest.mark.parametrize("options, message", [
-    ({"scale": "huge"}, "scale"), ({"seed": -1}, "seed"), ({"seed": 1.5}, "seed"), ({"dataset": "mnist"}, "option"),
+    ({"scale": "huge"}, "scale"), ({"seed": -1}, "seed"), ({"seed": 1.5}, "seed"), ({"seeds": 0}, "seeds"), ({"dataset": "mnist"}, "option"),
 ])
 def test_reproduce_refuses_bad_settings(toy_registry, tmp_path, options, message):
     with pytest.raises(ConfigError, match=message):

@@ -30,8 +30,8 @@ def test_fig3_through_the_runner(tmp_path, monkeypatch):
     monkeypatch.setitem(schmidgall2023.SCALE_SIZES, "small", dict(schmidgall2023.SCALE_SIZES["small"], **TOY))
     reproduce("schmidgall2023", "fig3", scale="small", seed=0, out=tmp_path)
     written = json.loads((tmp_path / "fig3.json").read_text())
-    assert {"paper", "ours", "scale", "seed", "seconds", "command"} <= set(written)
+    assert {"paper", "ours", "scale", "seeds", "seconds", "command", "claims", "verdict"} <= set(written)
     assert (tmp_path / "fig3.png").exists() and (tmp_path / "fig3.csv").exists()
-    by_task = written["ours"]["returns_by_task"]
+    by_task = written["details"]["returns_by_task"]
     assert set(by_task) == {"neuroworm/Swimmer6-v0", "Swimmer-v5"}
     assert all(set(models) == {"alif", "izhikevich", "relu"} for models in by_task.values())
