@@ -26,7 +26,7 @@ gene groups, 8 elites of P = 750 at paper scale), started from the paper's
 initialisation (A.3.3); no ES pre-training (the paper describes
 pre-training for the Swimmer only).
 
-* HalfCheetah: :func:`neuroworm.papers.schmidgall2023.pretrain_then_evolve`
+* HalfCheetah: :func:`neuroworm.pipelines.es_then_ga.pretrain_then_evolve`
   with zero ES epochs; curve = the hall-of-fame best's return on validation
   seeds; final = its returns on separate test seeds.
 * MNIST: :class:`neuroworm.openloop.OpenLoopEvaluator` on a stratified
@@ -215,7 +215,7 @@ def read_out_activity(evaluator, genome, images):
 
 
 def _run_halfcheetah(circuit, model, sizes, seed, out):
-    from .schmidgall2023 import pretrain_then_evolve
+    from ..pipelines.es_then_ga import pretrain_then_evolve
 
     halfcheetah_sizes = {key: sizes[key] for key in ("episode_steps", "ga_population", "ga_generations", "elites",
                                                     "episodes_per_individual", "heldout_episodes", "heldout_every",

@@ -3,7 +3,7 @@
 Both figures train a network in two stages (A.2): OpenAI-ES pre-training of
 shared weights, tuned neuron constants and the encoder/decoder (A.3.2),
 then the elite GA on every synapse (A.3.1), started from the pre-trained
-genome. :func:`pretrain_then_evolve` runs that chain for any circuit, neuron
+genome. :func:`~neuroworm.pipelines.es_then_ga.pretrain_then_evolve` runs that chain for any circuit, neuron
 model and backend with the building blocks of
 :mod:`neuroworm.pipelines.pretraining` (shared expansion, m-episode
 fitness, held-out returns) and returns per-generation curves:
@@ -46,12 +46,12 @@ generations) is 4.6, 9.1 and 3.8 h; Fig. 3 on ``Swimmer-v5`` alone 53 h for
 average of about 14 from other jobs, with the same numbers bit for bit.
 """
 
-import time
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import ConfigError
+from ..pipelines.es_then_ga import pretrain_then_evolve, settings_gap_junctions
 
 __all__ = ["FIG3_PAPER", "FIG4_PAPER", "SCALE_SIZES", "fig3", "fig4", "fig5", "paper_gap_junctions",
            "pretrain_then_evolve"]
@@ -97,115 +97,9 @@ def _sizes(scale, options):
     return sizes
 
 
-def _ga_settings(experiment):
-    from ..pipelines.config import load_experiment_config
-
-    return load_experiment_config("schmidgall2023")["genetic_algorithm"][experiment]
-
-
-def _es_settings():
-    from ..pipelines.config import load_experiment_config
-
-    return load_experiment_config("schmidgall2023")["evolution_strategies"]
-
-
 def paper_gap_junctions():
     """Whether the paper's networks have gap junctions: ``[network] gap_junctions`` of the toml (false)."""
-    from ..pipelines.config import load_experiment_config
-
-    return bool(load_experiment_config("schmidgall2023").get("network", {}).get("gap_junctions", False))
-
-
-def pretrain_then_evolve(circuit, model, task, *, sizes, experiment, seed=0, backend=None, out=None,
-                         gap_junctions=None):
-    """ES pre-training then the elite GA, with held-out curves (see the module docstring).
-
-    Parameters
-    ----------
-    circuit : Circuit
-    model : {"alif", "izhikevich", "lif", "relu"}
-    task : str
-        Gymnasium id.
-    sizes : dict
-        As :data:`SCALE_SIZES` entries.
-    experiment : str
-        GA table of ``models/schmidgall2023.toml`` (``varying_biophysical_realism``,
-        ``architectural_statistics``).
-    seed : int
-        Seeds the initial genome, both strategies and their training episodes.
-    backend : str, optional
-        Default :data:`BACKEND_OF_MODEL`.
-    out : pathlib.Path, optional
-        Folder for both stages' checkpoints (a rerun resumes) and logbooks.
-    gap_junctions : bool, optional
-        Simulate the circuit's gap junctions; default :func:`paper_gap_junctions`
-        (the paper has chemical synapses only).
-
-    Returns
-    -------
-    dict
-        ``curve`` (DataFrame: stage, generation, mean, best, heldout_mean,
-        heldout_std), ``test_returns`` (ndarray), ``genome`` (the final best),
-        ``seconds``.
-    """
-    import pandas as pd
-
-    from .. import evolve
-    from ..control.evaluator import ClosedLoopEvaluator
-    from ..seeding import make_rng
-    from ..tasks import task_dimensions
-    from ..pipelines.pretraining import HeldoutReturns, MultiEpisodeFitness, heldout_seeds, pretraining_layout, shared_expansion
-
-    started = time.perf_counter()
-    backend = backend or BACKEND_OF_MODEL[str(model).lower()]
-    gap_junctions = paper_gap_junctions() if gap_junctions is None else bool(gap_junctions)
-    layout = pretraining_layout(circuit, model, *task_dimensions(task))
-    expansion = shared_expansion(layout)
-    es_rng, ga_rng, init_rng = make_rng(seed).spawn(3)
-
-    def evaluator():
-        return ClosedLoopEvaluator(circuit, model, task, backend=backend, episode_steps=sizes["episode_steps"],
-                                   layout=layout, gap_junctions=gap_junctions)
-
-    training = MultiEpisodeFitness(evaluator(), sizes["episodes_per_individual"])
-    validation = HeldoutReturns(evaluator(), heldout_seeds(sizes["heldout_episodes"], "validation"))
-    es = _es_settings()
-    strategy = evolve.OpenAIES(
-        expansion.reduce(layout.random(1, seed=init_rng)[0]), population_size=sizes["es_population"],
-        sigma=es["sigma"], learning_rate=es["learning_rate"], sigma_decay=es["sigma_decay"],
-        learning_rate_decay=es["learning_rate_decay"], groups=expansion.search_groups(layout.mutation_groups()),
-        expand=expansion, seed=es_rng,
-    )
-    checkpoints = {}
-    if out is not None:
-        out = Path(out)
-        out.mkdir(parents=True, exist_ok=True)
-        checkpoints = {stage: out / f"{stage}_checkpoint" for stage in ("es", "ga")}
-    frames = []
-    common = {"progress": False, "heldout": validation, "heldout_every": sizes["heldout_every"]}
-    if sizes["es_epochs"]:
-        result = evolve.run(strategy, training, sizes["es_epochs"], seed=seed, checkpoint=checkpoints.get("es"),
-                            resume=bool(checkpoints) and checkpoints["es"].exists(), **common)
-        frames.append(result.logbook_frame().assign(stage="es"))
-        pretrained = np.asarray(result.strategy.center_genome, dtype=np.float64)
-    else:
-        pretrained = np.asarray(strategy.center_genome, dtype=np.float64)  # no pre-training: the initial genome
-    ga_table = _ga_settings(experiment)
-    ga = evolve.EliteGA(
-        pretrained, population_size=sizes["ga_population"], n_elites=sizes["elites"],
-        groups=layout.mutation_groups(), mutation_rate=dict(ga_table["mutation_rate"]),
-        mutation_decay=dict(ga_table["mutation_decay"]), seed=ga_rng,
-    )
-    result = evolve.run(ga, training, sizes["ga_generations"], seed=seed + 1, checkpoint=checkpoints.get("ga"),
-                        resume=bool(checkpoints) and checkpoints["ga"].exists(), **common)
-    frames.append(result.logbook_frame().assign(stage="ga"))
-    best = np.asarray(result.best, dtype=np.float64)
-    test = HeldoutReturns(validation.evaluator, heldout_seeds(sizes["test_episodes"], "test"))
-    test_returns = np.asarray(test(best), dtype=np.float64)
-    curve = pd.concat(frames, ignore_index=True).rename(columns={"gen": "generation"})
-    if out is not None:
-        curve.to_csv(out / "logbook.csv", index=False)
-    return {"curve": curve, "test_returns": test_returns, "genome": best, "seconds": time.perf_counter() - started}
+    return settings_gap_junctions("schmidgall2023")
 
 
 def _summary(values):
