@@ -47,13 +47,14 @@ class TMazeCore:
         Cells from the start to the junction (the start included, the
         junction not), and from the junction to each end.
     energy : int
-        Steps an agent lives without food.
+        Actions an agent lives without food (10 actions = the paper's
+        "around 40 time steps" at 4 network steps per action).
     meals_before_switch : (int, int)
         After this many meals (inclusive range, drawn uniformly) food and
         poison swap sides, and the count starts again.
     """
 
-    def __init__(self, n, *, corridor_length=3, arm_length=2, energy=10, meals_before_switch=(3, 6)):
+    def __init__(self, n, *, corridor_length=2, arm_length=1, energy=10, meals_before_switch=(3, 6)):
         self.n = check_positive_int("n", n)
         self.corridor_length = check_positive_int("corridor_length", corridor_length)
         self.arm_length = check_positive_int("arm_length", arm_length)
@@ -80,6 +81,7 @@ class TMazeCore:
         self.switch_after = np.zeros(self.n, dtype=np.int64)
         self.alive = np.zeros(self.n, dtype=bool)
         self.visited = np.zeros((self.n,) + self.grid.shape, dtype=bool)
+        self.ate_side = np.full(self.n, -1, dtype=np.int64)  # end eaten at the last step: 0 left, 1 right, -1 none
 
     @property
     def explored(self):
@@ -104,6 +106,7 @@ class TMazeCore:
         self.alive[mask] = True
         self.visited[mask] = False
         self.visited[mask, self.start[0], self.start[1]] = True
+        self.ate_side[mask] = -1
 
     def observe(self):
         """Sensors (wall, green, red) for the cell ahead, shape (n, 3), float32."""
@@ -139,6 +142,7 @@ class TMazeCore:
         self.position = np.where(forward[:, None], ahead, self.position)
         self.visited[np.arange(self.n), self.position[:, 0], self.position[:, 1]] = True
         ate = eats_food | eats_poison
+        self.ate_side = np.where(at_end[:, 0] & ate, 0, np.where(at_end[:, 1] & ate, 1, -1))
         self.position[ate] = self.start
         self.heading[ate] = _NORTH
         self.energy = np.where(acting, self.energy - 1, self.energy)
@@ -170,19 +174,35 @@ class TMazeEnv(gymnasium.Env):
     The agent of Bertens & Lee (2019, §4.4) starts at the foot of a T,
     facing the junction.  One end holds food (green), the other poison
     (red).  Eating (stepping onto an end) gives +1 for food and -1 for poison
-    and puts the agent back at the start.  After several meals food and
-    poison swap sides, so the agent has to notice the change from a single
-    bitter meal and go the other way.  Energy runs down by one each step
-    and food refills it; an agent without energy dies.
+    and puts the agent back at the start ("be reset to the initial starting
+    location").  After several meals food and poison swap sides, colours
+    included, so the agent has to notice the change and go the other way.
+    Energy runs down by one each action; food refills it, poison does not;
+    an agent without energy dies.
 
     ::
 
-        #######
-        #G...R#     G, R: the two ends (which is food changes)
-        ###.###
-        ###.###
-        ###^###     start, facing north
-        #######
+        #####
+        #G.R#     G, R: the two ends (which is food changes)
+        ##.##
+        ##^##     start, facing north
+        #####
+
+    **Against the paper.**  The paper gives no lengths.  It says that eating
+    food "gives the agent around 40 time steps to get new food" (10 actions
+    at its 4 network steps per action) and that after eating poison the agent
+    is reset and must "remember where the food was and revisit" it, and its
+    Fig. 9 shows an agent that eats poison, then takes the other arm to the
+    food, and later turns away from poison it sees.  So the maze must let an
+    agent survive a poison meal: with ``corridor_length=2, arm_length=1`` the
+    shortest route to an end is 4 actions (walk 2, turn, step), a poison meal
+    leaves 6 of the 10 actions, and the other end is 4 actions away (turning
+    around at a red end and taking the other arm costs 6).  The scripted
+    agents of :mod:`neuroworm.tasks.tmaze_agents` (random, always-left, the
+    paper's taste-then-switch, an oracle that knows the colours) are the
+    references; taste-then-switch eats food after every poison meal.  (Our
+    first version, corridor 3 and arms 2, needed 6 actions to an end: a
+    poison meal left 4 and was always fatal.)
 
     ## Action Space
     ``Discrete(4)``: 0 forward (into a wall: stay), 1 turn left, 2 turn
@@ -205,22 +225,21 @@ class TMazeEnv(gymnasium.Env):
     ## Episode End
     Terminated when the energy runs out (the agent dies); truncated after
     ``max_episode_steps`` (registered: 100).  Bertens & Lee run 400 network
-    time steps with an action every 4 steps (100 actions), and energy for
-    about 40 time steps (10 actions; the shortest route to an end takes
-    ``corridor_length + 1 + arm_length`` = 6 actions).
+    time steps with an action every 4 steps (100 actions).
 
     ## Arguments
-    ``gymnasium.make("neuroworm/TMaze-v0", corridor_length=3, arm_length=2,
+    ``gymnasium.make("neuroworm/TMaze-v0", corridor_length=2, arm_length=1,
     energy=10, meals_before_switch=(3, 6))``; ``gymnasium.make_vec`` builds
     :class:`TMazeVectorEnv` with the same arguments.
 
     ## Version History
-    * v0: first version (neuroworm).
+    * v0: corridor 2, arm 1, energy 10 actions (a poison meal can be
+      survived); the first draft's corridor 3 and arms 2 made it fatal.
     """
 
     metadata: ClassVar[dict] = {"render_modes": ["ansi"], "render_fps": 4}
 
-    def __init__(self, corridor_length=3, arm_length=2, energy=10, meals_before_switch=(3, 6), render_mode=None):
+    def __init__(self, corridor_length=2, arm_length=1, energy=10, meals_before_switch=(3, 6), render_mode=None):
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ConfigError(f"render_mode must be None or 'ansi', got {render_mode!r}")
         self.render_mode = render_mode
@@ -266,7 +285,7 @@ class TMazeVectorEnv(VectorEnv):
 
     metadata: ClassVar[dict] = {"autoreset_mode": AutoresetMode.NEXT_STEP, "render_modes": []}
 
-    def __init__(self, num_envs=1, corridor_length=3, arm_length=2, energy=10, meals_before_switch=(3, 6),
+    def __init__(self, num_envs=1, corridor_length=2, arm_length=1, energy=10, meals_before_switch=(3, 6),
                  max_episode_steps=100, render_mode=None):
         self.num_envs = check_positive_int("num_envs", num_envs)
         self.max_episode_steps = check_count("max_episode_steps", max_episode_steps, minimum=1)
