@@ -126,7 +126,7 @@ def test_readme_example_runs_as_printed(best_genome_file, tmp_path, monkeypatch)
     import shutil
     from pathlib import Path
 
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    readme = (Path(__file__).resolve().parents[2] / "docs" / "closed-loop-and-evolution.md").read_text()
     start = readme.index("## Evaluating a saved worm")
     source = re.compile(r"```python\n(.*?)```", re.DOTALL).search(readme, start).group(1)
     (tmp_path / "runs" / "swim").mkdir(parents=True)

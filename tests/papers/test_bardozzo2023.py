@@ -103,12 +103,12 @@ def test_settings_reject_unknown_keys_and_scales():
 
 
 def test_readme_example_runs(tmp_path, monkeypatch):
-    """The README's ElegansNet example, with fewer digits and one epoch (the only substitutions)."""
+    """The ElegansNet example of docs/papers/bardozzo2023.md, with fewer digits and one epoch (the only substitutions)."""
     import re
     import runpy
     from pathlib import Path
 
-    text = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    text = (Path(__file__).resolve().parents[2] / "docs" / "papers" / "bardozzo2023.md").read_text()
     start = text.index("## ElegansNet: the connectome as a trained tensor network")
     source = re.compile(r"```python\n(.*?)```", re.DOTALL).search(text, start).group(1)
     source = source.replace("train_per_class=200, test_per_class=100", "train_per_class=5, test_per_class=3")
