@@ -38,12 +38,11 @@ __all__ = ["INITIAL_LOG_CONDUCTANCE", "INITIAL_LOG_WEIGHTS", "GenomeLayout", "La
            "paper_initial_values"]
 
 _INITIAL_VALUES_FILE = "schmidgall2023.toml"
-_SAME_AS = {"lif": "alif", "artificial": "relu"}
-"""Models the paper gives no values for, and whose values they take: LIF (not trained in the paper) uses ALIF's."""
 
 
 @functools.cache
 def _initial_values_table():
+    """The ``[neurons.<name>]`` tables of ``models/schmidgall2023.toml``: name → their initial values."""
     path = bundled_path("models", _INITIAL_VALUES_FILE)
     try:
         neurons = tomllib.loads(path.read_text())["neurons"]
@@ -51,28 +50,38 @@ def _initial_values_table():
         raise ConfigError(f"{path}: cannot read the [neurons] tables of initial values ({error!r})") from error
     table = {}
     for name, entry in neurons.items():
+        values = {}
         try:
-            weights = entry["initial_log_weight"]
-            low, high = entry["encoder_decoder_init"]
-            table[name] = {"log_weights": (float(weights["excitatory"]), float(weights["inhibitory"])),
-                           "encoder_decoder_range": (float(low), float(high))}
+            if "initial_log_weight" in entry:
+                weights = entry["initial_log_weight"]
+                values["log_weights"] = (float(weights["excitatory"]), float(weights["inhibitory"]))
+            if "encoder_decoder_init" in entry:
+                low, high = entry["encoder_decoder_init"]
+                values["encoder_decoder_range"] = (float(low), float(high))
         except (KeyError, TypeError, ValueError) as error:
             raise ConfigError(f"{path}: [neurons.{name}] needs initial_log_weight = {{excitatory, inhibitory}} "
                               f"and encoder_decoder_init = [low, high] ({error!r})") from error
-    for alias, source in _SAME_AS.items():
-        if source in table:
-            table.setdefault(alias, table[source])
+        table[name] = values
     return table
 
 
 def paper_initial_values(model_name):
-    """The paper's initial values for a neuron model, from ``models/schmidgall2023.toml``.
+    """The initial values of a neuron model: its class's, overridden by ``models/schmidgall2023.toml``.
+
+    A registered model (:func:`neuroworm.neurons.register_model`) declares
+    ``initial_log_weights`` and ``encoder_decoder_range``; where the
+    experiment file has a ``[neurons.<table>]`` table for it (``table``:
+    the model's ``initial_values_table``, by default its name; LIF reads
+    ALIF's), the file's ``initial_log_weight`` and ``encoder_decoder_init``
+    replace them. The paper's models have such tables: the file stays the
+    one source of the paper's values.
 
     Parameters
     ----------
-    model_name : str
-        ``"alif"``, ``"lif"`` (ALIF's values), ``"izhikevich"``, ``"relu"``
-        or ``"artificial"`` (ReLU's values).
+    model_name : str or NeuronModel
+        A registered model name or alias: ``"alif"``, ``"lif"`` (ALIF's
+        values), ``"izhikevich"``, ``"relu"`` or ``"artificial"`` (ReLU's
+        values), or a model of one's own.
 
     Returns
     -------
@@ -84,27 +93,36 @@ def paper_initial_values(model_name):
     Raises
     ------
     ConfigError
-        If the model has no ``[neurons.<model>]`` table.
+        If the model is not registered (the message lists those that are).
     """
-    table = _initial_values_table()
-    if model_name not in table:
-        raise ConfigError(f"unknown neuron model {model_name!r}; known models: {', '.join(table)}")
-    return table[model_name]
+    from .neurons import model_class
+
+    model = model_class(model_name)
+    values = {"log_weights": tuple(float(x) for x in model.initial_log_weights),
+              "encoder_decoder_range": tuple(float(x) for x in model.encoder_decoder_range)}
+    values.update(_initial_values_table().get(model.initial_values_table or model.name, {}))
+    return values
 
 
 class _InitialLogWeights(Mapping):
-    """``{model: (excitatory, inhibitory)}``, read from the experiment file when first used."""
+    """``{model: (excitatory, inhibitory)}`` of every registered model and alias (:func:`paper_initial_values`)."""
 
     def __getitem__(self, name):
-        if name not in _initial_values_table():
+        from .neurons import model_names
+
+        if name not in model_names(aliases=True):
             raise KeyError(name)
-        return _initial_values_table()[name]["log_weights"]
+        return paper_initial_values(name)["log_weights"]
 
     def __iter__(self):
-        return iter(_initial_values_table())
+        from .neurons import model_names
+
+        return iter(model_names(aliases=True))
 
     def __len__(self):
-        return len(_initial_values_table())
+        from .neurons import model_names
+
+        return len(model_names(aliases=True))
 
     def __repr__(self):
         return repr(dict(self))
@@ -114,9 +132,9 @@ INITIAL_LOG_WEIGHTS = _InitialLogWeights()
 """Initial ``(excitatory, inhibitory)`` log-weights per model (Schmidgall et al. 2023, A.3.3).
 
 Read from ``[neurons.<model>] initial_log_weight`` of
-``models/schmidgall2023.toml``. The paper gives them for ALIF, Izhikevich
-and the artificial (ReLU) neuron; LIF, which the paper does not train, uses
-the ALIF values.
+``models/schmidgall2023.toml`` where it has the model, else from the model
+class. The paper gives them for ALIF, Izhikevich and the artificial (ReLU)
+neuron; LIF, which the paper does not train, uses the ALIF values.
 """
 
 INITIAL_LOG_CONDUCTANCE = -4.0
@@ -306,9 +324,10 @@ class GenomeLayout(VectorLayout):
     circuit : Circuit
         Gives the synapses, gap junctions, inputs and outputs.
     model : str or NeuronModel
-        ``"lif"``, ``"alif"``, ``"izhikevich"``, a model instance, or
-        ``"relu"``/``"artificial"`` for the artificial neuron; it selects the
-        initial log-weights (:func:`paper_initial_values`).
+        A registered model's name or alias (``"lif"``, ``"alif"``,
+        ``"izhikevich"``, ``"relu"``/``"artificial"`` for the artificial
+        neuron, ...) or a model instance; it selects the initial
+        log-weights (:func:`paper_initial_values`).
     n_observations, n_actions : int
         Sizes of the encoder's input and the decoder's output (0 for none).
     per_neuron : sequence of str
@@ -328,20 +347,14 @@ class GenomeLayout(VectorLayout):
     """
 
     def __init__(self, circuit, model, n_observations=0, n_actions=0, per_neuron=()):
-        from .neurons import MODEL_NAMES, NeuronModel, get_model
+        from .neurons import NeuronModel, get_model
 
         self.circuit = circuit
-        if isinstance(model, NeuronModel):
-            self.model = model
-            self.model_name = model.name
-        else:
-            key = str(model).lower()
-            paper_initial_values(key)  # raises ConfigError naming the known models
-            self.model_name = key
-            self.model = get_model(key) if key in MODEL_NAMES else None
-        self._initial = paper_initial_values(self.model_name)
+        self.model = model if isinstance(model, NeuronModel) else get_model(model)  # ConfigError names the known
+        self.model_name = self.model.name
+        self._initial = paper_initial_values(self.model)
         self.per_neuron = tuple(per_neuron)
-        allowed = self.model.per_neuron_parameters if self.model is not None else ()
+        allowed = self.model.per_neuron_parameters
         bad = [p for p in self.per_neuron if p not in allowed]
         if bad:
             raise ConfigError(

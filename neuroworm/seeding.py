@@ -2,11 +2,28 @@
 
 Every stochastic function in neuroworm takes a keyword ``seed`` and passes it
 through :func:`make_rng`; nothing draws from global random state.
+
+The environment reset seeds of closed-loop runs come from three disjoint
+ranges, so that nothing is chosen on the seeds it is reported on:
+training seeds in ``[0, TRAINING_SEED_LIMIT)``, validation seeds from
+:data:`VALIDATION_SEED_BASE`, test (held-out) seeds from
+:data:`TEST_SEED_BASE`. Pre-training (:mod:`neuroworm.pipelines.pretraining`)
+and the evaluation of saved worms (:mod:`neuroworm.analysis.swim`) read them
+from here.
 """
 
 import numpy as np
 
-__all__ = ["make_rng", "spawn"]
+__all__ = ["TEST_SEED_BASE", "TRAINING_SEED_LIMIT", "VALIDATION_SEED_BASE", "make_rng", "spawn"]
+
+TRAINING_SEED_LIMIT = 2**30
+"""Training episodes reset with seeds in ``[0, 2^30)``."""
+
+VALIDATION_SEED_BASE = 2**30
+"""Validation seeds (the logbook's ``heldout_*`` columns) are ``2^30 + i``."""
+
+TEST_SEED_BASE = 2**30 + 2**20
+"""Test seeds (the reported returns) are ``2^30 + 2^20 + i``; nothing is trained or chosen on them."""
 
 
 def make_rng(seed=None):

@@ -154,6 +154,27 @@ def test_initial_values_come_from_the_experiment_file(circuit):
         paper_initial_values("hodgkin")
 
 
+def test_the_model_classes_initial_values_agree_with_the_experiment_file_which_overrides_them(monkeypatch):
+    """Each paper model's class states the file's values; where they differ, the file wins."""
+    import tomllib
+
+    from neuroworm import genome
+    from neuroworm.neurons import model_class
+    from neuroworm.resources import bundled_path
+
+    neurons = tomllib.loads(bundled_path("models", "schmidgall2023.toml").read_text())["neurons"]
+    for name in ("lif", "alif", "izhikevich", "relu"):
+        model = model_class(name)
+        table = neurons[model.initial_values_table or model.name]
+        weights = table["initial_log_weight"]
+        assert model.initial_log_weights == (weights["excitatory"], weights["inhibitory"])
+        assert list(model.encoder_decoder_range) == table["encoder_decoder_init"]
+    overridden = {"alif": {"log_weights": (-7.0, -8.0)}}
+    monkeypatch.setattr(genome, "_initial_values_table", lambda: overridden)
+    assert genome.paper_initial_values("lif")["log_weights"] == (-7.0, -8.0)
+    assert genome.paper_initial_values("izhikevich")["log_weights"] == (2.0, 1.0)  # no table: the class's
+
+
 def test_layered_layout_slices_decode_and_initialise():
     from neuroworm.genome import LayeredLayout
 

@@ -30,6 +30,8 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ConfigError
+from ..neurons.models import model_class
+from ..seeding import TEST_SEED_BASE
 
 __all__ = ["HELD_OUT_SEED_BASE", "GenomeEvaluation", "WormFile", "episode_reset_seeds", "evaluate_genome",
            "find_genome_file", "load_genome_file"]
@@ -37,10 +39,10 @@ __all__ = ["HELD_OUT_SEED_BASE", "GenomeEvaluation", "WormFile", "episode_reset_
 RUN_FOLDER_FILES = ("worm.npz", "ga/worm.npz", "best_genome.npz")
 """Where a run folder's genome is looked for, in this order."""
 
-HELD_OUT_SEED_BASE = 2**30 + 2**20
+HELD_OUT_SEED_BASE = TEST_SEED_BASE
 """First held-out reset seed: the pre-training report's test seeds start here
-(``neuroworm.pipelines.pretraining.TEST_SEED_BASE``; a test keeps them equal);
-training seeds lie in ``[0, 2^30)``, validation seeds in ``[2^30, 2^30 + 2^20)``."""
+(:data:`neuroworm.seeding.TEST_SEED_BASE`); training seeds lie in
+``[0, 2^30)``, validation seeds in ``[2^30, 2^30 + 2^20)``."""
 
 
 @dataclass
@@ -117,9 +119,16 @@ def _json_field(path, arrays, key):
 
 
 def _default_backend(model, named=None):
-    if str(model).lower() in ("relu", "artificial"):
-        return "relu"
-    return named or "reference"
+    """The backend a saved genome runs on: the file's, for a spiking model; else the model's own.
+
+    A rate model (ReLU) runs on its model's ``default_backend`` whatever the
+    file names (run files name the closed loop's default, ``"brian2"``,
+    which runs spiking models only); a spiking model runs on the backend the
+    file names, or its ``default_backend`` (the NumPy reference: Brian2's
+    returns, bit for bit).
+    """
+    facts = model_class(model)
+    return (named or facts.default_backend) if facts.spiking else facts.default_backend
 
 
 def load_genome_file(path):

@@ -169,7 +169,7 @@ def network_spec(circuit, model="alif", n_individuals=1, genomes=None, dt=1.0, s
     ----------
     circuit : Circuit
     model : str or NeuronModel
-        ``"lif"``, ``"alif"`` or ``"izhikevich"``.
+        A registered spiking model (``"lif"``, ``"alif"``, ``"izhikevich"``, ...).
     n_individuals : int
         Population size P.
     genomes : array_like (P, D) or (D,), optional
@@ -199,6 +199,9 @@ def network_spec(circuit, model="alif", n_individuals=1, genomes=None, dt=1.0, s
         raise ConfigError(f"the circuit has no neurons: {circuit!r}")
     n_individuals = check_positive_int("n_individuals", n_individuals)
     model = get_model(model)
+    if not model.spiking:
+        raise ConfigError(f"model {model.name!r} is not a spiking model (it has no Brian2 strings and NumPy "
+                          f"update); run it on its backend {model.default_backend!r}")
     dt_ms = dt_in_ms(dt)
     plasticity = get_plasticity(stdp)
     if layout is None:

@@ -51,29 +51,33 @@ import math
 import numpy as np
 
 from ..errors import ConfigError, GenomeError, TaskError
+from ..neurons.models import ModelTable, model_class
 from ..validation import check_positive_int
 
 __all__ = ["DEFAULT_NEURAL_STEPS_PER_ENV_STEP", "Controller", "check_neural_steps", "default_neural_steps"]
 
-DEFAULT_NEURAL_STEPS_PER_ENV_STEP = {"lif": 4, "alif": 4, "izhikevich": 10}
-"""Neural steps K per environment step, by neuron model (this package's choice).
+DEFAULT_NEURAL_STEPS_PER_ENV_STEP = ModelTable("neural_steps_per_env_step", spiking=True)
+"""Neural steps K per environment step, by spiking neuron model (this package's choice).
 
-At the papers' ``dt = 1 ms``, K = 4 gives (LIF, ALIF) a window of 4 steps in
-which an output cell can fire up to 4 times, so the decoder reads rates in
-{0, 1/4, ..., 1}; the Izhikevich cell needs a few milliseconds to depolarise
-from rest to its peak, hence a longer window of 10 steps. The paper does not
-give K; the MuJoCo Swimmer's environment step is 40 ms of simulated physics.
+A read-only view of each registered model's ``neural_steps_per_env_step``
+(:mod:`neuroworm.neurons.models`). At the papers' ``dt = 1 ms``, K = 4
+gives (LIF, ALIF) a window of 4 steps in which an output cell can fire up
+to 4 times, so the decoder reads rates in {0, 1/4, ..., 1}; the Izhikevich
+cell needs a few milliseconds to depolarise from rest to its peak, hence a
+longer window of 10 steps. The paper does not give K; the MuJoCo Swimmer's
+environment step is 40 ms of simulated physics.
 """
 
 
 def default_neural_steps(model):
-    """The default K of a neuron model (:data:`DEFAULT_NEURAL_STEPS_PER_ENV_STEP`).
+    """The default K of a neuron model (its ``neural_steps_per_env_step``).
 
     Parameters
     ----------
     model : str or NeuronModel
-        A spiking model; any other network (a rate network such as
-        ``"relu"``, read once per environment step) gets K = 1.
+        A registered model: spiking ones have the K of
+        :data:`DEFAULT_NEURAL_STEPS_PER_ENV_STEP`; a rate network such as
+        ``"relu"``, read once per environment step, has K = 1.
 
     Returns
     -------
@@ -82,14 +86,9 @@ def default_neural_steps(model):
     Raises
     ------
     ConfigError
-        For a name that is neither a neuron model nor a rate network.
+        For a name no model is registered under.
     """
-    from ..genome import INITIAL_LOG_WEIGHTS
-    from ..neurons import MODEL_NAMES, get_model
-
-    if isinstance(model, str) and model.lower() not in MODEL_NAMES and model.lower() in INITIAL_LOG_WEIGHTS:
-        return 1
-    return DEFAULT_NEURAL_STEPS_PER_ENV_STEP[get_model(model).name]
+    return model_class(model).neural_steps_per_env_step
 
 
 def check_neural_steps(neural_steps_per_env_step):

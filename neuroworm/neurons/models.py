@@ -8,7 +8,24 @@ reset) and, next to them, the same discrete update in NumPy
 :meth:`~NeuronModel.numpy_reset`), written with the same operations in the
 same order, which :mod:`neuroworm.backends.reference` calls without knowing
 which model it runs. A test checks that both give the same spikes and
-states, bit for bit. A new model is one class here.
+states, bit for bit.
+
+A model is one class, registered once
+-------------------------------------
+A model class also carries the facts the rest of the package reads about it
+(class attributes, see :class:`NeuronModel`): its name and aliases, the
+neural steps per environment step of the closed loop and per image of the
+open loop, the constants evolution strategies may tune, its default
+backends, and its initial log-weights and encoder/decoder range (which the
+``[neurons.<name>]`` table of ``models/schmidgall2023.toml`` overrides for
+the paper's models). :func:`register_model` puts a class in the registry
+(:func:`get_model`, :func:`model_class`, :func:`model_names`); every table
+that says something per model (:data:`neuroworm.control.DEFAULT_NEURAL_STEPS_PER_ENV_STEP`,
+:data:`neuroworm.openloop.DEFAULT_STEPS`, ...) is a :class:`ModelTable`, a
+read-only view of the registry. A new model is one class here and one
+``@register_model`` line (or a :func:`register_model` call from user code);
+``tests/neurons/test_toy_model.py`` defines one in the test file and runs it
+through Brian2, the reference and the closed loop.
 
 Why discrete maps and not differential equations
 ------------------------------------------------
@@ -50,6 +67,7 @@ Neural Netw. 14:1569 (the model's equations and its initial ``u = b·v``).
 """
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import ClassVar
 
@@ -57,7 +75,8 @@ import numpy as np
 
 from ..errors import ConfigError
 
-__all__ = ["ALIF", "LIF", "MODEL_NAMES", "Izhikevich", "NeuronModel", "get_model"]
+__all__ = ["ALIF", "LIF", "MODEL_NAMES", "Izhikevich", "ModelTable", "NeuronModel", "ReLU", "get_model",
+           "model_class", "model_names", "register_model", "unregister_model"]
 
 
 def _parameter(default, unit, doc):
@@ -93,9 +112,51 @@ class NeuronModel:
     ``I_ext``
         external (encoded) input, written by the caller each step and scaled
         by the model's ``input_scale``.
+
+    The facts the package reads about a model, as class attributes (a
+    subclass overrides those that differ):
+
+    ``name``, ``aliases``
+        The name :func:`get_model` knows it by (lower case), and other
+        names for it.
+    ``spiking``
+        Whether the Brian2 and NumPy reference backends run it (a model with
+        strings and a NumPy update); ``False`` for a rate model run by its
+        own backend (:class:`ReLU`).
+    ``neural_steps_per_env_step``
+        K, the closed loop's neural steps per environment step
+        (:func:`neuroworm.control.default_neural_steps`).
+    ``open_loop_steps``
+        T, neural steps per image in the open loop
+        (:class:`neuroworm.openloop.OpenLoopEvaluator`).
+    ``tunable_constants``
+        Neuron constants an evolution strategy tunes (per cell role) in
+        pre-training (:mod:`neuroworm.pipelines.pretraining`); each must be
+        in ``per_neuron_parameters``.
+    ``default_backend``, ``open_loop_backend``
+        Registered backend names for the closed loop (and saved genomes)
+        and for open-loop evaluation.
+    ``initial_log_weights``, ``encoder_decoder_range``
+        Initial ``(excitatory, inhibitory)`` log-weights and the uniform
+        range of the encoder and decoder
+        (:func:`neuroworm.genome.paper_initial_values`); the
+        ``[neurons.<initial_values_table>]`` table of
+        ``models/schmidgall2023.toml`` overrides them where it has one.
+    ``initial_values_table``
+        That table's name (default: the model's own name).
     """
 
     name: ClassVar[str] = ""
+    aliases: ClassVar[tuple] = ()
+    spiking: ClassVar[bool] = True
+    neural_steps_per_env_step: ClassVar[int] = 4
+    open_loop_steps: ClassVar[int] = 20
+    tunable_constants: ClassVar[tuple] = ()
+    default_backend: ClassVar[str] = "reference"
+    open_loop_backend: ClassVar[str] = "reference"
+    initial_log_weights: ClassVar[tuple] = (-1.0, -1.5)
+    encoder_decoder_range: ClassVar[tuple] = (-0.3, 0.3)
+    initial_values_table: ClassVar[str | None] = None
     state_variables: ClassVar[tuple] = ()
     per_neuron_parameters: ClassVar[tuple] = ()
     update: ClassVar[str] = ""
@@ -171,6 +232,149 @@ class NeuronModel:
         return type(self)(**{**{n: getattr(self, n) for n in names}, **changes})
 
 
+_REGISTRY = {}
+"""Registered models: name → class (:func:`register_model`)."""
+
+_ALIASES = {}
+"""Other names: alias → registered name."""
+
+
+def register_model(model, *, replace=False):
+    """Register a neuron model class under its :attr:`~NeuronModel.name` and aliases.
+
+    Usable as a class decorator (``@register_model``). Everything that says
+    something per model reads it from the registered class from then on.
+
+    Parameters
+    ----------
+    model : type
+        A subclass of :class:`NeuronModel` (a frozen dataclass) with a
+        non-empty lower-case ``name``.
+    replace : bool
+        Allow replacing a model (or alias) registered under the same name.
+
+    Returns
+    -------
+    type
+        ``model``, unchanged.
+
+    Raises
+    ------
+    ConfigError
+        If ``model`` is not a :class:`NeuronModel` subclass, has no name,
+        declares a tunable constant it does not hold per neuron, or its name
+        or an alias is taken (and ``replace`` is False).
+
+    Examples
+    --------
+    >>> @register_model
+    ... @dataclass(frozen=True)
+    ... class Toy(LIF):
+    ...     name: ClassVar[str] = "toy"
+    >>> get_model("toy").name
+    'toy'
+    """
+    if not (isinstance(model, type) and issubclass(model, NeuronModel)):
+        raise ConfigError(f"a neuron model must be a subclass of NeuronModel, got {model!r}")
+    name = model.name
+    if not isinstance(name, str) or not name or name != name.lower():
+        raise ConfigError(f"{model.__name__}: a neuron model needs a lower-case name, got {name!r}")
+    bad = [c for c in model.tunable_constants if c not in model.per_neuron_parameters]
+    if bad:
+        raise ConfigError(f"{model.__name__}: tunable_constants {bad} are not in per_neuron_parameters "
+                          f"{list(model.per_neuron_parameters)}")
+    for key in (name, *model.aliases):
+        holder = _REGISTRY.get(_ALIASES.get(key, key))
+        if holder is not None and holder is not model and not replace:
+            raise ConfigError(f"neuron model name {key!r} is taken by {holder.__name__}; pass replace=True")
+    _REGISTRY[name] = model
+    for alias in model.aliases:
+        _ALIASES[alias.lower()] = name
+    return model
+
+
+def unregister_model(name):
+    """Remove a registered model and its aliases (a test's toy model, say); unknown names are ignored."""
+    model = _REGISTRY.pop(str(name).lower(), None)
+    if model is not None:
+        for alias in [a for a, target in _ALIASES.items() if target == model.name]:
+            del _ALIASES[alias]
+
+
+def model_names(*, spiking=None, aliases=False):
+    """Names of the registered models, in registration order.
+
+    Parameters
+    ----------
+    spiking : bool, optional
+        Only spiking models (``True``) or only rate models (``False``).
+    aliases : bool
+        Include the aliases (after the names).
+
+    Returns
+    -------
+    tuple of str
+    """
+    names = [n for n, m in _REGISTRY.items() if spiking is None or m.spiking == spiking]
+    if aliases:
+        names += [a for a, n in _ALIASES.items() if n in names]
+    return tuple(names)
+
+
+def model_class(name):
+    """The registered class of a model name or alias (case-insensitive), or of a model instance.
+
+    Raises
+    ------
+    ConfigError
+        If no model is registered under ``name``; the message lists the known names.
+    """
+    if isinstance(name, NeuronModel):
+        return type(name)
+    key = str(name).lower()
+    key = _ALIASES.get(key, key)
+    if key not in _REGISTRY:
+        raise ConfigError(f"unknown neuron model {name!r}; known models: {', '.join(model_names(aliases=True))}")
+    return _REGISTRY[key]
+
+
+class ModelTable(Mapping):
+    """A read-only view ``{model name: fact}`` of the registry, always current.
+
+    Parameters
+    ----------
+    fact : str
+        The class attribute to read (e.g. ``"neural_steps_per_env_step"``).
+    spiking : bool, optional
+        Only spiking (``True``) or rate (``False``) models.
+    aliases : bool
+        Also answer for aliases (and list them).
+
+    Examples
+    --------
+    >>> ModelTable("neural_steps_per_env_step", spiking=True)["izhikevich"]
+    10
+    """
+
+    def __init__(self, fact, *, spiking=None, aliases=False):
+        self.fact, self.spiking, self.aliases = fact, spiking, aliases
+
+    def __getitem__(self, name):
+        if name not in model_names(spiking=self.spiking, aliases=self.aliases):
+            raise KeyError(name)
+        return getattr(model_class(name), self.fact)
+
+    def __iter__(self):
+        return iter(model_names(spiking=self.spiking, aliases=self.aliases))
+
+    def __len__(self):
+        return len(model_names(spiking=self.spiking, aliases=self.aliases))
+
+    def __repr__(self):
+        return repr(dict(self))
+
+
+@register_model
 @dataclass(frozen=True)
 class LIF(NeuronModel):
     """Leaky integrate-and-fire neuron (Schmidgall et al. 2023, eqs. 1-2).
@@ -196,6 +400,9 @@ class LIF(NeuronModel):
     """
 
     name: ClassVar[str] = "lif"
+    tunable_constants: ClassVar[tuple] = ("v_threshold", "input_scale")
+    initial_log_weights: ClassVar[tuple] = (-1.0, -1.5)
+    initial_values_table: ClassVar[str] = "alif"  # the paper does not train LIF: ALIF's initial values
     state_variables: ClassVar[tuple] = ("v",)
     per_neuron_parameters: ClassVar[tuple] = ("v_threshold", "input_scale")
     update: ClassVar[str] = "v = gamma_v*v + I_chem + I_gap + input_scale*I_ext\nI_chem = 0"
@@ -225,6 +432,7 @@ class LIF(NeuronModel):
         state["v"] = np.where(spikes, 0.0, state["v"])
 
 
+@register_model
 @dataclass(frozen=True)
 class ALIF(NeuronModel):
     """Adaptive leaky integrate-and-fire neuron (Schmidgall et al. 2023, eq. 1 and A.3.3).
@@ -259,6 +467,8 @@ class ALIF(NeuronModel):
     """
 
     name: ClassVar[str] = "alif"
+    tunable_constants: ClassVar[tuple] = ("v_threshold", "beta", "input_scale")
+    initial_log_weights: ClassVar[tuple] = (-1.0, -1.5)
     state_variables: ClassVar[tuple] = ("v", "v_adp")
     per_neuron_parameters: ClassVar[tuple] = ("v_threshold", "beta", "input_scale")
     update: ClassVar[str] = (
@@ -298,6 +508,7 @@ class ALIF(NeuronModel):
         state["v_adp"] = np.where(spikes, state["v_adp"] + parameter("beta"), state["v_adp"])
 
 
+@register_model
 @dataclass(frozen=True)
 class Izhikevich(NeuronModel):
     """Izhikevich neuron, Euler steps of Δτ = dt (Schmidgall et al. 2023, eqs. 3-4; A.3.3).
@@ -345,6 +556,9 @@ class Izhikevich(NeuronModel):
     """
 
     name: ClassVar[str] = "izhikevich"
+    neural_steps_per_env_step: ClassVar[int] = 10  # a few ms to depolarise from rest to the peak
+    tunable_constants: ClassVar[tuple] = ("input_scale",)
+    initial_log_weights: ClassVar[tuple] = (2.0, 1.0)
     state_variables: ClassVar[tuple] = ("v", "u")
     per_neuron_parameters: ClassVar[tuple] = ("a", "b", "c", "d", "input_scale")
     update: ClassVar[str] = (
@@ -405,9 +619,41 @@ class Izhikevich(NeuronModel):
         state["v"] = np.where(spikes, parameter("c"), state["v"])
 
 
-_MODELS = {"lif": LIF, "alif": ALIF, "izhikevich": Izhikevich}
-MODEL_NAMES = tuple(_MODELS)
-"""Names :func:`get_model` accepts."""
+@register_model
+@dataclass(frozen=True)
+class ReLU(NeuronModel):
+    """The artificial neuron of Schmidgall et al. (2023), a rate unit (``"relu"``, alias ``"artificial"``).
+
+    One step, for every cell of the circuit::
+
+        z(t+1) = ReLU( Σ_i w_i·z_i(t) + Σ_k g_k·(z_k(t) - z(t)) + I_ext )
+
+    It has no threshold, reset or state besides ``z``, and no Brian2
+    strings: :mod:`neuroworm.backends.relu` steps whole networks of it as
+    one sparse product (``"relu"``, the closed loop's default) or, in the
+    open loop, as dense products sharing each genome's weights across
+    images (``"dense"``). A rate read once per environment step needs
+    K = 1; an image gets T = 4 steps, enough for activity to cross the two
+    synapses of a two-layer network.
+    """
+
+    name: ClassVar[str] = "relu"
+    aliases: ClassVar[tuple] = ("artificial",)
+    spiking: ClassVar[bool] = False
+    neural_steps_per_env_step: ClassVar[int] = 1
+    open_loop_steps: ClassVar[int] = 4
+    default_backend: ClassVar[str] = "relu"
+    open_loop_backend: ClassVar[str] = "dense"
+    initial_log_weights: ClassVar[tuple] = (-2.5, -3.0)
+    state_variables: ClassVar[tuple] = ("z",)
+
+    def constants(self, dt_ms):
+        _check_dt(dt_ms)
+        return {}
+
+
+MODEL_NAMES = ("lif", "alif", "izhikevich")
+"""The papers' spiking models (:func:`model_names` lists every registered one, a user's included)."""
 
 
 def get_model(name, **parameters):
@@ -415,9 +661,11 @@ def get_model(name, **parameters):
 
     Parameters
     ----------
-    name : {"lif", "alif", "izhikevich"} or NeuronModel
-        Model name (case-insensitive). A model instance is returned as is
-        (with ``parameters`` applied).
+    name : str or NeuronModel
+        A registered model's name or alias, case-insensitive (``"lif"``,
+        ``"alif"``, ``"izhikevich"``, ``"relu"``, or one registered with
+        :func:`register_model`). A model instance is returned as is (with
+        ``parameters`` applied).
     **parameters
         Parameter values replacing the defaults, e.g. ``v_threshold=0.8``.
 
@@ -437,10 +685,7 @@ def get_model(name, **parameters):
     """
     if isinstance(name, NeuronModel):
         return name.replace(**parameters) if parameters else name
-    key = str(name).lower()
-    if key not in _MODELS:
-        raise ConfigError(f"unknown neuron model {name!r}; known models: {', '.join(MODEL_NAMES)}")
-    model = _MODELS[key]()
+    model = model_class(name)()
     return model.replace(**parameters) if parameters else model
 
 

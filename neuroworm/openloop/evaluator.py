@@ -52,25 +52,27 @@ import math
 import numpy as np
 
 from ..errors import ConfigError, TaskError
+from ..neurons.models import ModelTable
 from ..validation import check_positive_int
 
 __all__ = ["DEFAULT_BACKEND", "DEFAULT_STEPS", "OpenLoopEvaluator", "accuracy", "cross_entropy"]
 
-DEFAULT_STEPS = {"lif": 20, "alif": 20, "izhikevich": 20, "relu": 4, "artificial": 4}
+DEFAULT_STEPS = ModelTable("open_loop_steps", aliases=True)
 """Neural steps T per image, by model (ours: the paper does not say how images were presented).
 
-Spiking cells get T = 20 steps of 1 ms, so an output rate takes one of 21
-values; a ReLU network gets 4 steps, enough for activity to cross the two
-synapses from encoder-driven cells to read-out cells of a two-layer MLP
-(``z`` of the first layer at step 1, of the second at step 2).
+A read-only view of each registered model's ``open_loop_steps``
+(:mod:`neuroworm.neurons.models`). Spiking cells get T = 20 steps of 1 ms,
+so an output rate takes one of 21 values; a ReLU network gets 4 steps,
+enough for activity to cross the two synapses from encoder-driven cells to
+read-out cells of a two-layer MLP (``z`` of the first layer at step 1, of
+the second at step 2).
 """
 
-DEFAULT_BACKEND = {"lif": "reference", "alif": "reference", "izhikevich": "reference", "relu": "dense",
-                   "artificial": "dense"}
-"""Backend per model: the NumPy reference for the spiking models (it equals Brian2 bit for bit);
-``"dense"`` for ReLU networks, the batched dense products of :mod:`neuroworm.openloop.dense`
-(one weight matrix per genome shared by its images; any registered backend, e.g. ``"relu"``,
-can be asked for instead)."""
+DEFAULT_BACKEND = ModelTable("open_loop_backend", aliases=True)
+"""Backend per model (each registered model's ``open_loop_backend``): the NumPy reference for the
+spiking models (it equals Brian2 bit for bit); ``"dense"`` for ReLU networks, the batched dense
+products of :mod:`neuroworm.backends.dense` (one weight matrix per genome shared by its images;
+any registered backend, e.g. ``"relu"``, can be asked for instead)."""
 
 FITNESS = ("accuracy", "cross_entropy")
 
@@ -118,7 +120,7 @@ class OpenLoopEvaluator:
         The network: its input cells receive the encoded pixels, its output
         cells are read by the decoder.
     model : str
-        ``"alif"``, ``"lif"``, ``"izhikevich"`` or ``"relu"``.
+        A registered model (``"alif"``, ``"lif"``, ``"izhikevich"``, ``"relu"``, ...).
     images : array_like, shape (n_images, n_pixels)
         Training images, intensities in [0, 1] (:func:`neuroworm.tasks.mnist.split_mnist`).
     labels : array_like of int, shape (n_images,)
@@ -186,13 +188,12 @@ class OpenLoopEvaluator:
         self.layout = GenomeLayout(circuit, model_name, n_observations=self.images.shape[1],
                                    n_actions=self.n_classes, per_neuron=per_neuron)
         self.network_layout = GenomeLayout(circuit, model_name, per_neuron=per_neuron)
-        if backend is None and model_name not in DEFAULT_BACKEND:
-            raise ConfigError(f"model must be one of {sorted(DEFAULT_BACKEND)} (or pass backend=), got {model!r}")
-        self.backend = backend or DEFAULT_BACKEND[model_name]
+        facts = self.layout.model  # the registered model: its open-loop backend and steps
+        self.backend = backend or facts.open_loop_backend
         from ..backends import get_backend
 
         get_backend(self.backend)  # an unknown name fails here, naming the registered ones
-        self.steps = check_positive_int("steps", steps if steps is not None else DEFAULT_STEPS[model_name])
+        self.steps = check_positive_int("steps", steps if steps is not None else facts.open_loop_steps)
         self.minibatch = None if minibatch is None else check_positive_int("minibatch", minibatch)
         if self.minibatch is not None and self.minibatch > len(self.labels):
             raise ConfigError(f"minibatch {self.minibatch} is larger than the {len(self.labels)} training images")

@@ -51,6 +51,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ConfigError
+from ..neurons.models import ModelTable, model_class
 from ..pipelines.es_then_ga import pretrain_then_evolve, settings_gap_junctions
 
 __all__ = ["FIG3_PAPER", "FIG4_PAPER", "SCALE_SIZES", "fig3", "fig4", "fig5", "paper_gap_junctions",
@@ -83,8 +84,9 @@ FIG4_PAPER = {
 }
 """Fig. 4's numbers from the text ("begin with a performance around 0 ... around 22")."""
 
-BACKEND_OF_MODEL = {"alif": "reference", "lif": "reference", "izhikevich": "reference", "relu": "relu"}
-"""Backend per neuron model (the NumPy reference gives the spiking models' Brian2 returns bit for bit)."""
+BACKEND_OF_MODEL = ModelTable("default_backend", aliases=True)
+"""Backend per neuron model, each registered model's ``default_backend`` (the NumPy reference gives the
+spiking models' Brian2 returns bit for bit; ReLU runs on ``"relu"``)."""
 
 
 def _sizes(scale, options):

@@ -55,6 +55,8 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ConfigError
+from ..neurons.models import ModelTable, model_class
+from ..seeding import TEST_SEED_BASE, TRAINING_SEED_LIMIT, VALIDATION_SEED_BASE
 from .config import load_experiment_config
 
 __all__ = [
@@ -76,23 +78,13 @@ __all__ = [
     "shared_expansion",
 ]
 
-TRAINING_SEED_LIMIT = 2**30
-"""Training episodes reset with seeds in ``[0, 2^30)``."""
-
-VALIDATION_SEED_BASE = 2**30
-"""Validation seeds (the logbook's ``heldout_*`` columns) are ``2^30 + i``."""
-
-TEST_SEED_BASE = 2**30 + 2**20
-"""Test seeds (the reported returns) are ``2^30 + 2^20 + i``; nothing is trained or chosen on them."""
-
-PRETRAINED_NEURON_CONSTANTS = {
-    "alif": ("v_threshold", "beta", "input_scale"),
-    "lif": ("v_threshold", "input_scale"),
-    "izhikevich": ("input_scale",),
-}
+PRETRAINED_NEURON_CONSTANTS = ModelTable("tunable_constants", aliases=True)
 """Neuron constants the ES stage tunes, per model (shared per cell role).
 
-The paper tunes "neuron model constants" without listing them. Here: the
+A read-only view of each registered model's ``tunable_constants``
+(:mod:`neuroworm.neurons.models`); a model that is not registered is an
+error, not an empty tuple. The paper tunes "neuron model constants"
+without listing them. Here: the
 firing threshold, the adaptation strength β and the input scale, the
 constants our models allow per neuron. The decays γ and γ_s stay at the
 paper's values (A.3.3): our networks hold them as one constant per network,
@@ -218,7 +210,7 @@ def pretraining_layout(circuit, model, n_observations, n_actions):
     from ..genome import GenomeLayout
 
     return GenomeLayout(circuit, model, n_observations=n_observations, n_actions=n_actions,
-                        per_neuron=PRETRAINED_NEURON_CONSTANTS.get(str(model).lower(), ()))
+                        per_neuron=model_class(model).tunable_constants)
 
 
 def shared_expansion(layout):

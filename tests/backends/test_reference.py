@@ -6,13 +6,14 @@ import pytest
 from neuroworm.backends.reference import ReferenceNetwork
 from neuroworm.errors import ConfigError, GenomeError, NeuroWormError
 from neuroworm.genome import GenomeLayout
+from neuroworm.neurons import model_names
 
 
 def random_drive(circuit, T, P, high=0.6, seed=0):
     return np.random.default_rng(seed).uniform(0.0, high, (T, P, len(circuit.inputs)))
 
 
-@pytest.mark.parametrize("model", ["lif", "alif", "izhikevich"])
+@pytest.mark.parametrize("model", model_names(spiking=True))
 @pytest.mark.parametrize("stdp", [None, "stdp"])
 def test_batched_equals_one_at_a_time(circuit, model, stdp):
     P, T = 4, 400

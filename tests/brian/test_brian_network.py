@@ -9,12 +9,13 @@ import pytest
 from neuroworm.backends.reference import ReferenceNetwork
 from neuroworm.errors import ConfigError, GenomeError, NeuroWormError
 from neuroworm.genome import GenomeLayout
+from neuroworm.neurons import model_names
 
 brian2 = pytest.importorskip("brian2")
 
 from neuroworm.brian import build_network
 
-MODELS = ["lif", "alif", "izhikevich"]
+MODELS = list(model_names(spiking=True))  # every registered spiking model (tests/neurons/test_toy_model.py adds one)
 
 
 def random_drive(circuit, T, P, seed=0):

@@ -8,7 +8,18 @@ import pytest
 from neuroworm.backends.reference import ReferenceNetwork
 from neuroworm.errors import ConfigError
 from neuroworm.genome import GenomeLayout
-from neuroworm.neurons import ALIF, LIF, MODEL_NAMES, STDP, GatedSTDP, Izhikevich, NeuromodulatedSTDP, get_model
+from neuroworm.neurons import (
+    ALIF,
+    LIF,
+    MODEL_NAMES,
+    STDP,
+    GatedSTDP,
+    Izhikevich,
+    NeuromodulatedSTDP,
+    get_model,
+    model_class,
+    model_names,
+)
 
 BACKENDS = ["reference", "brian"]
 
@@ -29,6 +40,33 @@ def test_get_model_names_and_errors():
         get_model("hodgkin_huxley")
     with pytest.raises(ConfigError, match="unknown parameter"):
         get_model("lif", gamma=0.5)
+
+
+def test_registry_holds_the_papers_models_and_relu_with_its_alias():
+    assert model_names() == ("lif", "alif", "izhikevich", "relu")
+    assert model_names(spiking=True) == MODEL_NAMES and model_names(spiking=False) == ("relu",)
+    assert model_class("artificial") is model_class("ReLU") and get_model("artificial").name == "relu"
+
+
+@pytest.mark.parametrize("name", model_names())
+def test_every_registered_model_states_its_facts(name):
+    """What the rest of the package reads per model is there and consistent, for every registered model."""
+    from neuroworm.backends import backend_names
+    from neuroworm.genome import paper_initial_values
+
+    model = get_model(name)
+    assert model.name == name and model_class(name) is type(model)
+    assert int(model.neural_steps_per_env_step) >= 1 and int(model.open_loop_steps) >= 1
+    assert set(model.tunable_constants) <= set(model.per_neuron_parameters)
+    assert {model.default_backend, model.open_loop_backend} <= set(backend_names())
+    excitatory, inhibitory = paper_initial_values(name)["log_weights"]
+    low, high = paper_initial_values(name)["encoder_decoder_range"]
+    assert np.isfinite([excitatory, inhibitory]).all() and low < high
+    if model.spiking:
+        constants = model.constants(1.0)
+        for parameter in model.per_neuron_parameters:
+            assert parameter in constants, f"{name}: per-neuron parameter {parameter} has no constant"
+        assert model.update and model.threshold and model.reset
 
 
 def test_paper_defaults():
