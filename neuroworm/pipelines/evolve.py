@@ -16,10 +16,10 @@ import numpy as np
 from ..errors import ConfigError
 from ..validation import check_nonnegative_int, check_positive_int
 from .config import load_experiment_config
-from .run_folder import check_output_folder, folder_lock, require_memory
+from .run_folder import RunFolder, check_output_folder, require_memory
 
-__all__ = ["CHECKPOINT_NAME", "CIRCUITS", "STRATEGIES", "EvolutionSettings", "can_resume", "evolve_controller",
-           "load_best_genome"]
+__all__ = ["CHECKPOINT_NAME", "CIRCUITS", "STRATEGIES", "EvolutionSettings", "StrategyRecipe", "can_resume",
+           "evolve_controller", "load_best_genome", "register_strategy"]
 
 CHECKPOINT_NAME = "checkpoint.npz"
 """The run state inside a run folder (:mod:`neuroworm.evolve.checkpoint`; no pickle)."""
@@ -27,8 +27,6 @@ CHECKPOINT_NAME = "checkpoint.npz"
 CIRCUITS = ("locomotion", "locomotion+command")
 """Circuits ``evolve_controller`` can build from a connectome."""
 
-STRATEGIES = ("ga", "es", "cma")
-"""``ga``: the papers' elite GA; ``es``: OpenAI-ES; ``cma``: CMA-ES (small genomes only)."""
 
 
 @dataclass
@@ -75,19 +73,107 @@ class EvolutionSettings:
         if self.circuit not in CIRCUITS:
             raise ConfigError(f"circuit must be one of {CIRCUITS}, got {self.circuit!r}")
         if self.strategy not in STRATEGIES:
-            raise ConfigError(f"strategy must be one of {STRATEGIES}, got {self.strategy!r}")
+            raise ConfigError(f"strategy must be one of {tuple(STRATEGIES)}, got {self.strategy!r}")
         for name in ("population", "generations", "episode_steps"):
             check_positive_int(name, getattr(self, name))
         if self.neural_steps_per_env_step is not None:
             check_positive_int("neural_steps_per_env_step", self.neural_steps_per_env_step)
         check_nonnegative_int("seed", self.seed)
-        if self.strategy == "ga" and not 1 <= check_positive_int("elites", self.elites) < self.population:
-            raise ConfigError(f"elites must be in [1, population), got {self.elites} with population {self.population}")
-        if self.strategy == "cma" and self.population < 2:
-            raise ConfigError(f"population must be at least 2 for CMA-ES (it recombines the best half), got {self.population}")
-        if self.strategy == "es" and self.population % 2:
-            raise ConfigError(f"population must be even for the ES (antithetic pairs), got {self.population}")
+        STRATEGIES[self.strategy].check(self)
         return self
+
+
+@dataclass(frozen=True)
+class StrategyRecipe:
+    """How ``neuroworm evolve`` makes one strategy from its settings.
+
+    Attributes
+    ----------
+    build : callable
+        ``build(settings, layout, rng) -> Strategy``.
+    check : callable
+        ``check(settings)`` raises :class:`ConfigError` for settings the strategy cannot run.
+    description : str
+    """
+
+    build: object
+    check: object
+    description: str
+
+
+STRATEGIES = {}
+"""Strategy name → :class:`StrategyRecipe` (:func:`register_strategy`); ``neuroworm evolve --strategy NAME``."""
+
+
+def register_strategy(name, build, check=lambda settings: None, description=""):
+    """Offer a strategy to :func:`evolve_controller` and ``neuroworm evolve --strategy NAME``.
+
+    Parameters
+    ----------
+    name : str
+    build : callable
+        ``build(settings, layout, rng) -> Strategy``: the strategy for an
+        :class:`EvolutionSettings` and a :class:`~neuroworm.genome.GenomeLayout`,
+        seeded from ``rng``.
+    check : callable, optional
+        ``check(settings)``, raising :class:`ConfigError` for settings the
+        strategy cannot run (called by :meth:`EvolutionSettings.validate`).
+    description : str, optional
+    """
+    STRATEGIES[str(name)] = StrategyRecipe(build, check, description)
+
+
+def _elite_ga(settings, layout, rng):
+    from ..evolve import EliteGA
+
+    return EliteGA(
+        layout.random(settings.population, seed=rng), population_size=settings.population,
+        n_elites=settings.elites, groups=layout.mutation_groups(), mutation_rate=settings.mutation_rate,
+        mutation_decay=settings.mutation_decay, seed=rng,
+    )
+
+
+def _check_elite_ga(settings):
+    if not 1 <= check_positive_int("elites", settings.elites) < settings.population:
+        raise ConfigError(
+            f"elites must be in [1, population), got {settings.elites} with population {settings.population}"
+        )
+
+
+def _openai_es(settings, layout, rng):
+    from ..evolve import OpenAIES
+
+    center = layout.random(1, seed=rng)[0]
+    es = load_experiment_config("schmidgall2023")["evolution_strategies"]
+    return OpenAIES(
+        center, population_size=settings.population, groups=layout.mutation_groups(), sigma=es["sigma"],
+        learning_rate=es["learning_rate"], sigma_decay=es["sigma_decay"],
+        learning_rate_decay=es["learning_rate_decay"], seed=rng,
+    )
+
+
+def _check_openai_es(settings):
+    if settings.population % 2:
+        raise ConfigError(f"population must be even for the ES (antithetic pairs), got {settings.population}")
+
+
+def _cma_es(settings, layout, rng):
+    from ..evolve import CMAES
+
+    center = layout.random(1, seed=rng)[0]
+    return CMAES(center, sigma=0.1, population_size=settings.population, seed=rng)
+
+
+def _check_cma_es(settings):
+    if settings.population < 2:
+        raise ConfigError(
+            f"population must be at least 2 for CMA-ES (it recombines the best half), got {settings.population}"
+        )
+
+
+register_strategy("ga", _elite_ga, _check_elite_ga, "the papers' elite GA")
+register_strategy("es", _openai_es, _check_openai_es, "OpenAI-ES")
+register_strategy("cma", _cma_es, _check_cma_es, "CMA-ES (small genomes only)")
 
 
 def _circuit(settings):
@@ -97,69 +183,24 @@ def _circuit(settings):
     return locomotion_circuit(connectome, command_interneurons=settings.circuit == "locomotion+command")
 
 
-def _strategy(settings, layout, rng):
-    from ..evolve import CMAES, EliteGA, OpenAIES
-
-    groups = layout.mutation_groups()
-    if settings.strategy == "ga":
-        return EliteGA(
-            layout.random(settings.population, seed=rng), population_size=settings.population,
-            n_elites=settings.elites, groups=groups, mutation_rate=settings.mutation_rate,
-            mutation_decay=settings.mutation_decay, seed=rng,
-        )
-    center = layout.random(1, seed=rng)[0]
-    if settings.strategy == "es":
-        es = load_experiment_config("schmidgall2023")["evolution_strategies"]
-        return OpenAIES(
-            center, population_size=settings.population, groups=groups, sigma=es["sigma"],
-            learning_rate=es["learning_rate"], sigma_decay=es["sigma_decay"],
-            learning_rate_decay=es["learning_rate_decay"], seed=rng,
-        )
-    return CMAES(center, sigma=0.1, population_size=settings.population, seed=rng)
-
-
-def _differing_settings(settings, out):
-    saved = Path(out) / "settings.json"
-    previous = json.loads(saved.read_text())
-    return {
-        key: (previous.get(key), value)
-        for key, value in asdict(settings).items()
-        if key != "generations" and previous.get(key) != value  # a resumed run may be extended
-    }
+def _run_folder(out):
+    """The run folder: a run is there once its checkpoint is; ``generations`` may grow on resume."""
+    return RunFolder(out, grows={"generations"}, started_by=CHECKPOINT_NAME)
 
 
 def can_resume(settings, out):
     """Whether ``out`` holds a checkpoint of a run with these settings (``generations`` may differ)."""
-    out = Path(out)
-    return (out / CHECKPOINT_NAME).is_file() and (out / "settings.json").is_file() and not _differing_settings(
-        settings, out
-    )
+    return _run_folder(out).can_resume(asdict(settings))
 
 
-def _result_settings(settings):
-    """The settings that change results, for the checkpoint's fingerprint (all but ``generations``)."""
-    return {key: value for key, value in asdict(settings).items() if key != "generations"}
-
-
-def _refuse_unless_runnable(settings, out, resume):
-    """Every refusal that needs no simulation, made before anything is written to ``out``."""
-    saved, checkpoint, legacy = out / "settings.json", out / CHECKPOINT_NAME, out / "checkpoint.pkl"
-    if legacy.exists() and not checkpoint.exists():
+def _refuse_legacy_checkpoint(out):
+    """A pickle checkpoint of neuroworm 0.1 is never loaded: unpickling can run code."""
+    legacy = out / "checkpoint.pkl"
+    if legacy.exists() and not (out / CHECKPOINT_NAME).exists():
         raise ConfigError(
             f"{legacy} is a pickle checkpoint of neuroworm 0.1, which is not loaded because unpickling can run code; "
             "remove it (or choose another --out) to start a new run"
         )
-    if checkpoint.exists() and not resume:
-        raise ConfigError(
-            f"{out} already holds a run ({checkpoint}); pass --resume to continue it, or choose another --out"
-        )
-    if resume and saved.exists():
-        try:
-            differing = _differing_settings(settings, out)
-        except (OSError, ValueError, AttributeError) as error:
-            raise ConfigError(f"{saved}: cannot be read as a run's settings ({error})") from error
-        if differing:
-            raise ConfigError(f"{saved}: cannot resume with different settings (saved, given): {differing}")
 
 
 def _bytes_per_individual(layout):
@@ -221,17 +262,16 @@ def evolve_controller(settings, out, resume=False, dask=None, processes=None, pr
         raise ConfigError(f"dask must be 'local' or a scheduler address such as tcp://host:8786, got {dask!r}")
     check_positive_int("checkpoint_every", checkpoint_every)
     out = Path(out)
+    folder = _run_folder(out)
     check_output_folder(out)
-    _refuse_unless_runnable(settings, out, resume)
+    _refuse_legacy_checkpoint(out)
+    folder.refuse_unless_runnable(asdict(settings), resume)
     circuit = _circuit(settings)
     n_observations, n_actions = task_dimensions(settings.task)
     layout = GenomeLayout(circuit, settings.model, n_observations=n_observations, n_actions=n_actions)
     require_memory(settings.population * _bytes_per_individual(layout), f"a population of {settings.population}")
 
-    out.mkdir(parents=True, exist_ok=True)
-    with folder_lock(out):
-        _refuse_unless_runnable(settings, out, resume)  # again, now that no other run can write here
-        (out / "settings.json").write_text(json.dumps(asdict(settings), indent=2, sort_keys=True) + "\n")
+    with folder.open(asdict(settings), resume):
         return _evolve(settings, out, circuit, layout, resume, dask, processes, progress, checkpoint_every)
 
 
@@ -243,7 +283,7 @@ def _evolve(settings, out, circuit, layout, resume, dask, processes, progress, c
     from ..seeding import make_rng
 
     rng = make_rng(settings.seed)
-    strategy = _strategy(settings, layout, rng)
+    strategy = STRATEGIES[settings.strategy].build(settings, layout, rng)
     evaluator = ClosedLoopEvaluator(
         circuit, settings.model, settings.task, backend=settings.backend, episode_steps=settings.episode_steps,
         neural_steps_per_env_step=settings.neural_steps_per_env_step,
@@ -254,7 +294,7 @@ def _evolve(settings, out, circuit, layout, resume, dask, processes, progress, c
         parallel = {"map": "process", "workers": processes, "batch_size": -(-settings.population // processes)}
     result = run(
         strategy, evaluator, settings.generations, seed=rng, checkpoint=out / CHECKPOINT_NAME,
-        checkpoint_every=checkpoint_every, resume=resume, progress=progress, settings=_result_settings(settings),
+        checkpoint_every=checkpoint_every, resume=resume, progress=progress, settings=_run_folder(out).fingerprint(asdict(settings)),
         **parallel,
     )
     result.to_csv(out / "logbook.csv")

@@ -1,13 +1,13 @@
 """One run, one folder: checks made before a run touches its output folder, and its lock.
 
-A run folder (``neuroworm evolve --out OUT``) holds one run's settings,
-checkpoint and results.  The functions here make three promises:
+A run folder (``neuroworm evolve --out OUT``, ``neuroworm pretrain``,
+``neuroworm finetune``) holds one run's settings, checkpoints and results.
+:class:`RunFolder` is the one place that opens one, and makes three promises:
 
 * a run that is refused changes nothing on disk -- every check that can
-  refuse it (:func:`check_output_folder`, :func:`require_memory`, the
-  settings and checkpoint checks of
-  :func:`~neuroworm.pipelines.evolve.evolve_controller`)
-  runs before the first write;
+  refuse it (:func:`check_output_folder`, :func:`require_memory`, an
+  existing run without ``resume``, a resume with other settings) runs
+  before the first write;
 * two processes never write to one folder: :func:`folder_lock` holds an
   exclusive lock (through the ``filelock`` package) for the whole run, and a
   second run is refused at once with a message;
@@ -17,16 +17,140 @@ checkpoint and results.  The functions here make three promises:
 """
 
 import contextlib
+import json
 import os
 import tempfile
 from pathlib import Path
 
 from ..errors import ConfigError
 
-__all__ = ["LOCK_NAME", "available_memory", "check_output_folder", "folder_lock", "require_memory"]
+__all__ = ["LOCK_NAME", "SETTINGS_NAME", "RunFolder", "available_memory", "check_output_folder", "folder_lock",
+           "require_memory"]
 
 #: Name of the lock file inside a run folder while a run is writing to it.
 LOCK_NAME = ".neuroworm.lock"
+#: The settings a run was started with, as JSON, inside its folder.
+SETTINGS_NAME = "settings.json"
+
+
+class RunFolder:
+    """One run's folder: its lock, its saved settings, and the refusals made before anything is written.
+
+    Parameters
+    ----------
+    path : str or path-like
+    grows : iterable of str
+        Settings a resumed run may change (generation and epoch counts, to
+        extend a run; worker counts, which do not change results).
+    started_by : str
+        The file whose presence means a run was started here (default the
+        settings file; ``neuroworm evolve`` uses its checkpoint).
+    defaults : dict, optional
+        What a setting missing from the saved file reads as (a setting added
+        after the run was saved: its default, which is what that run did).
+        Without it a missing setting reads as None.
+
+    Examples
+    --------
+    >>> folder = RunFolder(out, grows={"generations"})     # doctest: +SKIP
+    >>> with folder.open(settings, resume=False):           # doctest: +SKIP
+    ...     result = evolve.run(..., settings=folder.fingerprint(settings))
+    """
+
+    def __init__(self, path, *, grows=(), started_by=SETTINGS_NAME, defaults=None):
+        self.path = Path(path)
+        self.grows = frozenset(grows)
+        self.started_by = started_by
+        self.defaults = dict(defaults or {})
+
+    @property
+    def settings_path(self):
+        """``settings.json`` inside the folder."""
+        return self.path / SETTINGS_NAME
+
+    def saved_settings(self):
+        """The settings saved by the run in this folder.
+
+        Raises
+        ------
+        ConfigError
+            If the file cannot be read as a JSON object.
+        """
+        try:
+            saved = json.loads(self.settings_path.read_text())
+        except (OSError, ValueError) as error:
+            raise ConfigError(f"{self.settings_path}: cannot be read as a run's settings ({error})") from error
+        if not isinstance(saved, dict):
+            raise ConfigError(f"{self.settings_path}: cannot be read as a run's settings (not a JSON object)")
+        return saved
+
+    def fingerprint(self, settings):
+        """The settings that change results: all but those that may grow (for ``evolve.run(settings=...)``)."""
+        return {key: value for key, value in settings.items() if key not in self.grows}
+
+    def differing(self, settings):
+        """``{name: (saved, given)}`` for every setting that differs from the saved run's (growing ones aside)."""
+        saved = self.saved_settings()
+        return {key: (saved.get(key, self.defaults.get(key)), value) for key, value in self.fingerprint(settings).items()
+                if saved.get(key, self.defaults.get(key)) != value}
+
+    def can_resume(self, settings):
+        """Whether the folder holds a started run whose settings equal ``settings`` (growing ones aside)."""
+        return ((self.path / self.started_by).is_file() and self.settings_path.is_file()
+                and not self.differing(settings))
+
+    def refuse_unless_runnable(self, settings, resume):
+        """Refuse a started run without ``resume``, and a resume with other settings; writes nothing.
+
+        Raises
+        ------
+        ConfigError
+        """
+        started = self.path / self.started_by
+        if started.exists() and not resume:
+            raise ConfigError(
+                f"{self.path} already holds a run ({started}); pass resume=True (--resume) to continue it, "
+                "or choose another folder"
+            )
+        if resume and self.settings_path.exists():
+            differing = self.differing(settings)
+            if differing:
+                raise ConfigError(
+                    f"{self.settings_path}: cannot resume with different settings (saved, given): {differing}"
+                )
+
+    @contextlib.contextmanager
+    def open(self, settings, resume, *, extra=None):
+        """Check, create, lock and claim the folder for a run; hold the lock until the block ends.
+
+        Parameters
+        ----------
+        settings : dict
+            JSON-able settings; saved as ``settings.json`` (with ``extra``) once the lock is held.
+        resume : bool
+        extra : dict, optional
+            Also saved, never compared (e.g. the path of an input whose digest is a setting).
+
+        Yields
+        ------
+        RunFolder
+            This folder.
+
+        Raises
+        ------
+        ConfigError
+            From :func:`check_output_folder`, :meth:`refuse_unless_runnable`, or
+            :func:`folder_lock` (another run holds the folder). Every refusal
+            comes before anything is written.
+        """
+        check_output_folder(self.path)
+        self.refuse_unless_runnable(settings, resume)
+        self.path.mkdir(parents=True, exist_ok=True)
+        with folder_lock(self.path):
+            self.refuse_unless_runnable(settings, resume)  # again, now that no other run can write here
+            record = {**(extra or {}), **settings}
+            self.settings_path.write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
+            yield self
 
 
 def check_output_folder(out):
