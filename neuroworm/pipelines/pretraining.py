@@ -58,6 +58,7 @@ from ..errors import ConfigError
 from ..neurons.models import ModelTable, model_class
 from ..seeding import TEST_SEED_BASE, TRAINING_SEED_LIMIT, VALIDATION_SEED_BASE
 from .config import load_experiment_config
+from .run_folder import RunFolder
 
 __all__ = [
     "PRETRAINED_NEURON_CONSTANTS",
@@ -443,26 +444,19 @@ def pretrain(settings, out, resume=False, progress=False, log=None):
     ConfigError
         Invalid settings, or ``resume`` with different settings.
     """
+    settings.validate()
+    # a setting added after the run was saved reads as its default, which is what that run did
+    folder = RunFolder(out, grows={"es_epochs", "ga_generations", "finetune_epochs", "processes"},
+                       defaults=asdict(PretrainSettings()))
+    with folder.open(asdict(settings), resume):
+        return _pretrain(settings, folder.path, progress, log)
+
+
+def _pretrain(settings, out, progress, log):
+    """The stages of :func:`pretrain`, in a locked run folder that holds its settings."""
     from .. import evolve
     from ..seeding import make_rng
     from ..tasks import task_dimensions
-
-    settings.validate()
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    saved = out / "settings.json"
-    growable = {"es_epochs", "ga_generations", "finetune_epochs", "processes"}
-    if saved.exists():
-        previous = json.loads(saved.read_text())
-        # a setting added after the run was saved reads as its default, which is what that run did
-        defaults = asdict(PretrainSettings())
-        differing = {k: (previous.get(k, defaults[k]), v) for k, v in asdict(settings).items()
-                     if k not in growable and previous.get(k, defaults[k]) != v}
-        if not resume:
-            raise ConfigError(f"{saved} exists: pass resume=True to continue that run, or choose another folder")
-        if differing:
-            raise ConfigError(f"{saved}: cannot resume with different settings (saved, given): {differing}")
-    saved.write_text(json.dumps(asdict(settings), indent=2, sort_keys=True) + "\n")
 
     circuit = _circuit(settings)
     layout = pretraining_layout(circuit, settings.model, *task_dimensions(settings.task))
@@ -687,10 +681,6 @@ def finetune(worm, out, epochs, *, population=200, sigma=0.02, learning_rate=0.0
         An unreadable worm, invalid settings, an existing run without
         ``resume``, or a resume with other settings or another worm.
     """
-    from dataclasses import replace
-
-    from .. import evolve
-
     genome, source, circuit, layout = load_worm(worm)
     run_settings = {"worm_sha256": _sha256(worm), "epochs": int(epochs), "population": int(population),
                     "sigma": float(sigma), "learning_rate": float(learning_rate),
@@ -703,19 +693,20 @@ def finetune(worm, out, epochs, *, population=200, sigma=0.02, learning_rate=0.0
         raise ConfigError(f"fine-tuning population must be even (antithetic sampling), got {population}")
     if not (sigma > 0 and learning_rate > 0):
         raise ConfigError(f"fine-tuning sigma and learning_rate must be > 0, got {sigma}, {learning_rate}")
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    saved = out / "settings.json"
-    if saved.exists():
-        if not resume:
-            raise ConfigError(f"{saved} exists: pass resume=True to continue that run, or choose another folder")
-        previous = json.loads(saved.read_text())
-        differing = {k: (previous.get(k), v) for k, v in run_settings.items()
-                     if k not in ("epochs", "processes") and previous.get(k) != v}
-        if differing:
-            raise ConfigError(f"{saved}: cannot resume with different settings or worm (saved, given): {differing}")
-    saved.write_text(json.dumps({"worm": str(worm), **run_settings}, indent=2, sort_keys=True) + "\n")
+    folder = RunFolder(out, grows={"epochs", "processes"})
+    with folder.open(run_settings, resume, extra={"worm": str(worm)}):
+        return _finetune(worm, folder.path, genome, source, circuit, layout, run_settings, progress, log)
 
+
+def _finetune(worm, out, genome, source, circuit, layout, run_settings, progress, log):
+    """The fine-tuning of :func:`finetune`, in a locked run folder that holds its settings."""
+    from dataclasses import replace
+
+    from .. import evolve
+
+    epochs, population, seed = run_settings["epochs"], run_settings["population"], run_settings["seed"]
+    sigma, learning_rate = run_settings["sigma"], run_settings["learning_rate"]
+    common_seeds = run_settings["common_seeds"]
     stage = replace(source, processes=run_settings["processes"], common_seeds=run_settings["common_seeds"],
                     episodes_per_individual=run_settings["episodes_per_individual"])
     validation = HeldoutReturns(_evaluator(source, circuit, layout, source.episode_steps),
