@@ -24,8 +24,21 @@ barabasi_albert_like        cells, (close to) the mean degree, weights drawn fro
 The first is the "C. elegans statistics" network of Schmidgall et al. (2023);
 the rewiring sweep and the three random-graph families are the controls of
 Bardozzo et al. (2023, ElegansNet).
+
+The random graphs are NetworkX's generators (:func:`networkx.gnm_random_graph`,
+:func:`networkx.watts_strogatz_graph`, :func:`networkx.barabasi_albert_graph`),
+seeded from the same generator; what is written here is only what is specific
+to a connectome: which cell each node is, each edge's direction, its weight
+(drawn from the real ones) and its sign. Two models keep their own sampler:
+:func:`statistics_matched`, whose presynaptic cells come from the cells of each
+edge's sign (no NetworkX generator draws from per-sign pools), and
+:func:`degree_preserving_rewire`, whose sweep moves each edge at most once by
+two-edge swaps (NetworkX's :func:`~networkx.directed_edge_swap` is a three-edge
+swap that may move an edge again, so ``fraction`` would not say how many
+edges moved).
 """
 
+import networkx as nx
 import numpy as np
 import pandas as pd
 
@@ -57,12 +70,17 @@ def _draw_weights(weights, count, rng):
     return rng.permutation(np.concatenate([weights, extra]))
 
 
+def _edge_arrays(graph):
+    """(first, second) node arrays of a NetworkX graph's edges, in its edge order."""
+    edges = np.array(list(graph.edges()), dtype=np.int64).reshape(-1, 2)
+    return edges[:, 0], edges[:, 1]
+
+
 def _random_electrical(connectome, rng):
-    """Gap junctions re-drawn as uniform random pairs, same count, shuffled weights."""
+    """Gap junctions re-drawn as an undirected G(n, m) graph (same count), shuffled weights."""
     names = np.asarray(connectome.names, dtype=object)
-    n = len(names)
-    codes = sample_pairs(n, len(connectome.electrical), rng, directed=False)
-    return _undirected_table(names, codes // n, codes % n, _draw_weights(connectome.electrical["weight"], len(codes), rng))
+    first, second = _edge_arrays(nx.gnm_random_graph(len(names), len(connectome.electrical), seed=rng))
+    return _undirected_table(names, first, second, _draw_weights(connectome.electrical["weight"], len(first), rng))
 
 
 def _undirected_table(names, first, second, weights):
@@ -265,11 +283,12 @@ def _require_cells(connectome, minimum, model):
 def erdos_renyi_like(connectome, seed=None):
     """An Erdős–Rényi G(n, m) control with the connectome's cells and edge count.
 
-    The ``m`` chemical edges are ``m`` distinct ordered pairs of distinct
-    cells drawn uniformly (a directed G(n, m) graph); the chemical weights
-    are the real ones in random order; each edge's sign is its presynaptic
-    cell's (no per-edge signs). Gap junctions are ``len(electrical)``
-    uniform random unordered pairs with the real weights shuffled.
+    The ``m`` chemical edges are a directed G(n, m) graph,
+    :func:`networkx.gnm_random_graph` (``m`` distinct ordered pairs of
+    distinct cells, uniformly); the chemical weights are the real ones in
+    random order; each edge's sign is its presynaptic cell's (no per-edge
+    signs). Gap junctions are an undirected G(n, ``len(electrical)``) graph
+    with the real weights shuffled.
 
     What it preserves:
 
@@ -294,9 +313,8 @@ def erdos_renyi_like(connectome, seed=None):
     _require_cells(connectome, 2, "erdos_renyi_like")
     rng = make_rng(seed)
     names = np.asarray(connectome.names, dtype=object)
-    n = len(names)
-    codes = sample_pairs(n, len(connectome.chemical), rng, directed=True)
-    chemical = _chemical_table(names, codes // n, codes % n, rng.permutation(connectome.chemical["weight"].to_numpy(float)))
+    pre, post = _edge_arrays(nx.gnm_random_graph(len(names), len(connectome.chemical), seed=rng, directed=True))
+    chemical = _chemical_table(names, pre, post, rng.permutation(connectome.chemical["weight"].to_numpy(float)))
     return _result(connectome, chemical, _random_electrical(connectome, rng), "erdos_renyi_like", seed)
 
 
@@ -341,8 +359,6 @@ def watts_strogatz_like(connectome, seed=None, rewiring_probability=0.1):
     _require_cells(connectome, 3, "watts_strogatz_like")
     if not 0.0 <= float(rewiring_probability) <= 1.0:
         raise ConfigError(f"watts_strogatz_like: rewiring_probability must be in [0, 1], got {rewiring_probability!r}")
-    import networkx as nx
-
     rng = make_rng(seed)
     n, m = len(connectome.neurons), len(connectome.chemical)
     k = int(min(max(2, 2 * round(m / n)), n - 1 - ((n - 1) % 2)))
@@ -359,23 +375,25 @@ def watts_strogatz_like(connectome, seed=None, rewiring_probability=0.1):
 def barabasi_albert_like(connectome, seed=None):
     """A Barabási–Albert preferential-attachment control with the connectome's cells.
 
-    The cells arrive in a random order. The first ``q + 1`` form a star,
-    where ``q = floor(m / n) + 1`` (raised, for dense graphs, to the
-    smallest value with ``q (n - q) >= m``); every later cell links to
-    ``q`` or ``q - 1`` distinct earlier cells chosen with probability
-    proportional to their degree (Barabási & Albert 1999), the two counts
-    mixed so that the total number of edges is exactly ``m`` whenever
-    ``m <= n^2 / 4``. Each undirected edge
-    becomes one chemical synapse whose direction is a fair coin flip;
-    weights are drawn from the real chemical weights (a permutation when the
-    counts match); signs are the presynaptic cells'. Gap junctions: as in
-    :func:`erdos_renyi_like`.
+    The graph is :func:`networkx.barabasi_albert_graph` (Barabási & Albert
+    1999): each cell after the first ``q`` links to ``q`` distinct earlier
+    cells chosen with probability proportional to their degree, ``q (n - q)``
+    edges in all; ``q`` is the largest number of links (at least 1, at most
+    ``n // 2``) with ``q (n - q) <= m``. The few edges still missing to reach
+    the real count ``m`` are added between uniformly random unlinked pairs.
+    Only the connectome-specific steps are added here: the cells take the
+    graph's nodes in a random order (the hubs are random cells), each
+    undirected edge becomes one chemical synapse whose direction is a fair
+    coin flip, weights are drawn from the real chemical weights (a
+    permutation when the counts match), signs are the presynaptic cells'.
+    Gap junctions: as in :func:`erdos_renyi_like`.
 
     What it preserves:
 
-    the neuron table and the mean degree (the number of chemical edges is
-    ``m`` whenever ``n - 1 <= m <= n^2 / 4``; otherwise as close as a
-    connected preferential-attachment graph allows).
+    the neuron table and the mean degree: the number of chemical edges is
+    ``m`` whenever ``n - 1 <= m <= n (n - 1) / 2`` (with fewer than ``n - 1``
+    edges it is ``n - 1``, the sparsest preferential-attachment graph; with
+    more than ``n (n - 1) / 2`` it is the complete graph's).
 
     Parameters
     ----------
@@ -385,6 +403,7 @@ def barabasi_albert_like(connectome, seed=None):
     Returns
     -------
     Connectome
+        ``metadata["null_model"]["links_per_cell"]`` is ``q``.
 
     References
     ----------
@@ -395,30 +414,16 @@ def barabasi_albert_like(connectome, seed=None):
     _require_cells(connectome, 3, "barabasi_albert_like")
     rng = make_rng(seed)
     n, m = len(connectome.neurons), len(connectome.chemical)
-    q = min(m // n + 1, n - 1)
-    while q < n // 2 and q * (n - q) < m:  # dense graphs: enough links to reach m edges
+    q = 1
+    while q < n // 2 and (q + 1) * (n - q - 1) <= m:
         q += 1
-    seed_size = q + 1
-    later = n - seed_size
-    # Links per later cell: q or q - 1, mixed so the total approaches m.
-    wanted = max(m - q, 0)
-    full = min(later, max(0, wanted - (q - 1) * later)) if q > 1 else later
-    links = np.full(later, q - 1, dtype=np.int64)
-    links[rng.permutation(later)[:full]] = q
-    first = [0] * q
-    second = list(range(1, seed_size))
-    endpoints = first + second  # each cell appears once per edge end: degree-proportional draws
-    for offset, count in enumerate(links):
-        newcomer = seed_size + offset
-        targets = set()
-        while len(targets) < count:
-            targets.add(endpoints[int(rng.integers(len(endpoints)))])
-        for target in sorted(targets):
-            first.append(newcomer)
-            second.append(target)
-            endpoints.extend((newcomer, target))
+    first, second = _edge_arrays(nx.barabasi_albert_graph(n, q, seed=rng))
+    missing = min(m, n * (n - 1) // 2) - len(first)
+    if missing > 0:
+        taken = np.minimum(first, second) * n + np.maximum(first, second)
+        codes = sample_pairs(n, missing, rng, directed=False, taken=taken)
+        first, second = np.concatenate([first, codes // n]), np.concatenate([second, codes % n])
     ring = rng.permutation(n)
     return _directed_random(
-        connectome, ring[np.asarray(first, dtype=np.int64)], ring[np.asarray(second, dtype=np.int64)], rng,
-        "barabasi_albert_like", seed, links_per_cell=q,
+        connectome, ring[first], ring[second], rng, "barabasi_albert_like", seed, links_per_cell=q,
     )
