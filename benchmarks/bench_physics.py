@@ -5,7 +5,7 @@ seconds per 1000-step generation, and the speed-up over gymnasium of:
 
 * ``gymnasium.make_vec("Swimmer-v5", P, vectorization_mode="sync")``;
 * :class:`neuroworm.tasks.BatchedSwimmer` on 1 and 2 threads, with each
-  physics backend: ``"threads"`` (a thread pool over P ``MjData``) and, where
+  physics stepper: ``"threads"`` (a thread pool over P ``MjData``) and, where
   the installed MuJoCo has it, ``"batch"`` (``mujoco.batch``);
 * for reference, bare ``mujoco.rollout`` physics on 1 and 2 threads, without
   observations or rewards (it restarts each step from a
@@ -50,7 +50,7 @@ def time_rollout(population, n_steps, n_threads, frame_skip=4):
 
     from neuroworm.tasks import BatchedSwimmer
 
-    envs = BatchedSwimmer(population, num_threads=1, physics_backend="threads")
+    envs = BatchedSwimmer(population, num_threads=1, stepper="threads")
     envs.reset(seed=0)
     model = envs.model
     spec = mujoco.mjtState.mjSTATE_FULLPHYSICS
@@ -96,7 +96,7 @@ def main(argv=None):
         for n_threads in (1, 2):
             runs[f"BatchedSwimmer, {backend}, {n_threads} thread{'s' * (n_threads > 1)}"] = (
                 lambda backend=backend, n_threads=n_threads: time_vector_env(
-                    BatchedSwimmer(population, num_threads=n_threads, physics_backend=backend), n_steps
+                    BatchedSwimmer(population, num_threads=n_threads, stepper=backend), n_steps
                 )
             )
     for n_threads in (1, 2):

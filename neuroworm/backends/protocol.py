@@ -20,6 +20,8 @@ cells)::
     population.fail(individuals)               # silence them from now on
     population.reset_state()                   # initial state, same weights
     population.run_episode(rollout)            # the closed loop (default: advance per env step)
+    Backend.open_loop_activity(layout, genomes, current, T)   # the open loop: P genomes x B inputs
+                                               # (default: one population of P·B networks)
 
 "Activity" is what the decoder reads: spike counts of the output cells for
 spiking networks, the summed outputs for rate (ReLU, ENU, ...) networks.
@@ -37,9 +39,11 @@ class NetworkPopulation:
     :meth:`advance`, :meth:`fail` and :meth:`check_divergence`, keeps
     :attr:`failed` up to date, and sets :attr:`n_individuals`,
     :attr:`n_inputs` and :attr:`n_outputs`. It may override
-    :meth:`from_layout` (when its constructor takes other arguments) and
+    :meth:`from_layout` (when its constructor takes other arguments),
     :meth:`run_episode` (when it can run a whole episode faster than one
-    :meth:`advance` per environment step, as Brian2 does).
+    :meth:`advance` per environment step, as Brian2 does) and
+    :meth:`open_loop_activity` (when it can show B inputs to each of P
+    networks without building P·B of them, as the dense ReLU backend does).
 
     Parameters
     ----------
@@ -102,6 +106,55 @@ class NetworkPopulation:
     def check_divergence(self):
         """Fail, now, every individual whose state is NaN or infinite."""
         raise NotImplementedError
+
+    # ---------------------------------------------------------- open loop
+    @classmethod
+    def open_loop_activity(cls, layout, genomes, input_current, steps, *, populations=None, **options):
+        """Summed output activity of P networks, each shown B inputs from rest (open-loop evaluation).
+
+        Each of the P genomes looks at each of its B inputs on its own, from
+        the initial state, for ``steps`` steps with the input held. The
+        default builds one population of P·B networks (individual
+        ``p·B + b`` is genome p on input b), loads the genomes, advances it
+        once and reads failures as NaN. A backend that can share a genome's
+        weights across its inputs overrides this
+        (:class:`neuroworm.backends.dense.DenseReLUNetwork`).
+
+        Parameters
+        ----------
+        layout : GenomeLayout
+            The network description (the network slices only: no encoder or decoder).
+        genomes : numpy.ndarray, shape (P, D)
+        input_current : numpy.ndarray, shape (P, B, n_inputs)
+            The current on the input cells, held for every step.
+        steps : int
+        populations : dict, optional
+            Populations made by earlier calls, by size, reused when the size
+            matches (a backend that is costly to build, such as Brian2, is
+            built once per size); the default stores what it builds here,
+            keeping at most two sizes.
+        **options
+            Backend options, passed to :meth:`from_layout`.
+
+        Returns
+        -------
+        numpy.ndarray, shape (P, B, n_outputs)
+            Activity summed over the steps; NaN for a network that diverged.
+        """
+        P, B = input_current.shape[0], input_current.shape[1]
+        populations = {} if populations is None else populations
+        size = P * B
+        if size not in populations:
+            if len(populations) >= 2:
+                populations.clear()
+            populations[size] = cls.from_layout(layout, size, np.zeros((size, layout.size)), **options)
+        population = populations[size]
+        population.set_genomes(np.repeat(genomes, B, axis=0))
+        activity = population.advance(input_current.reshape(size, -1), steps)
+        population.check_divergence()
+        activity = np.asarray(activity, dtype=np.float64).reshape(P, B, -1)
+        activity[np.asarray(population.failed).reshape(P, B)] = np.nan
+        return activity
 
     # ---------------------------------------------------------- closed loop
     def run_episode(self, rollout):

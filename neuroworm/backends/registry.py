@@ -21,8 +21,8 @@ _ENTRY_POINTS = {
     "reference": "neuroworm.backends.reference:ReferenceNetwork",
     "brian2": "neuroworm.brian.network:BrianNetwork",
     "relu": "neuroworm.backends.relu:ReLUNetwork",
-    "brian2_standalone": "neuroworm.openloop.standalone:StandalonePopulation",
-    "dense": "neuroworm.openloop.dense:DenseReLUNetwork",
+    "brian2_standalone": "neuroworm.brian.openloop_standalone:StandalonePopulation",
+    "dense": "neuroworm.backends.dense:DenseReLUNetwork",
 }
 """Registered backends: name → ``"module:Class"`` (or the class itself)."""
 

@@ -241,17 +241,6 @@ class OpenLoopEvaluator:
         return images, labels.astype(np.int64)
 
     # ------------------------------------------------------------------ computing
-    def _population(self, size):
-        from ..backends import make_backend
-
-        if size not in self._populations:
-            if len(self._populations) >= 2:
-                self._populations.clear()
-            genomes = np.zeros((size, self.network_layout.size))
-            self._populations[size] = make_backend(self.backend, self.network_layout, size, genomes=genomes,
-                                                   **self.backend_options)
-        return self._populations[size]
-
     def scores(self, genomes, images):
         """Class scores ``s`` of every genome for every image.
 
@@ -303,32 +292,14 @@ class OpenLoopEvaluator:
 
         encoder = self.layout.decode(genomes)["encoder"]
         network = genomes[:, self._network_genes]
-        P, B = genomes.shape[0], images.shape[0]
-        out = np.empty((P, B, len(self.circuit.output_index)))
+        out = np.empty((genomes.shape[0], images.shape[0], len(self.circuit.output_index)))
         backend = get_backend(self.backend)
-        if hasattr(backend, "open_loop_activity"):  # the backend shares each genome's weights across images
-            return self._shared_weight_rates(backend, network, encoder, images, out)
-        for start in range(0, B, self.chunk):
-            batch = images[start:start + self.chunk]
-            size = batch.shape[0]
-            population = self._population(P * size)
-            population.set_genomes(np.repeat(network, size, axis=0))
-            with np.errstate(over="ignore", invalid="ignore"):
-                current = self.input_gain * np.tanh(np.matmul(batch[None, :, :], encoder))  # (P, size, n_inputs)
-            activity = population.advance(current.reshape(P * size, -1), self.steps)
-            population.check_divergence()
-            rates = np.asarray(activity, dtype=np.float64).reshape(P, size, -1) / self.steps
-            rates[np.asarray(population.failed).reshape(P, size)] = np.nan
-            out[:, start:start + size] = rates
-        return out
-
-    def _shared_weight_rates(self, backend, network, encoder, images, out):
         for start in range(0, images.shape[0], self.chunk):
             batch = images[start:start + self.chunk]
             with np.errstate(over="ignore", invalid="ignore"):
-                current = self.input_gain * np.tanh(np.matmul(batch[None, :, :], encoder))
+                current = self.input_gain * np.tanh(np.matmul(batch[None, :, :], encoder))  # (P, size, n_inputs)
                 activity = backend.open_loop_activity(self.network_layout, network, current, self.steps,
-                                                      **self.backend_options)
+                                                      populations=self._populations, **self.backend_options)
             out[:, start:start + batch.shape[0]] = activity / self.steps
         return out
 

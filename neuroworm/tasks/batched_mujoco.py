@@ -79,11 +79,14 @@ class BatchedMujocoEnv(VectorEnv):
         ``None`` never truncates.
     num_threads : int, optional
         Threads stepping the physics; ``None`` uses every available core.
-    physics_backend : {"auto", "batch", "threads"}, default "auto"
+    stepper : {"auto", "batch", "threads"}, default "auto"
         How the bodies are stepped (see :func:`neuroworm.tasks.physics.make_physics`):
         ``"batch"`` is ``mujoco.batch`` (MuJoCo >= 4, the faster), ``"threads"``
         a thread pool over P ``MjData``; ``"auto"`` takes ``"batch"`` where it
         exists.  Both are exact.
+    physics_backend : None
+        The old name of ``stepper``; giving it raises :class:`TaskError`
+        ("backend" names the network populations of :mod:`neuroworm.backends`).
     """
 
     #: Leading ``qpos`` entries giving the root's position (x, or x and y).
@@ -103,10 +106,14 @@ class BatchedMujocoEnv(VectorEnv):
         exclude_current_positions_from_observation=True,
         max_episode_steps=1000,
         num_threads=None,
-        physics_backend="auto",
+        stepper="auto",
+        physics_backend=None,
     ):
         import mujoco
 
+        if physics_backend is not None:
+            raise TaskError(f"physics_backend={physics_backend!r}: the keyword is now 'stepper' "
+                            f"(stepper={physics_backend!r})")
         self.num_envs = _positive_int("num_envs", num_envs)
         self.frame_skip = _positive_int("frame_skip", frame_skip)
         self.max_episode_steps = (
@@ -121,7 +128,7 @@ class BatchedMujocoEnv(VectorEnv):
 
         self.model = mujoco.MjModel.from_xml_path(self.xml_file)
         self.physics = make_physics(
-            self.model, self.num_envs, backend=physics_backend, num_threads=num_threads
+            self.model, self.num_envs, stepper=stepper, num_threads=num_threads
         )
         template = mujoco.MjData(self.model)
         self.init_qpos = template.qpos.ravel().copy()
@@ -406,7 +413,7 @@ class BatchedSwimmer(BatchedMujocoEnv):
     ``reset_noise_scale`` (0.1),
     ``exclude_current_positions_from_observation`` (True),
     ``max_episode_steps`` (1000), ``num_threads`` (None: all cores),
-    ``physics_backend`` ("auto": ``mujoco.batch`` where available, else a
+    ``stepper`` ("auto": ``mujoco.batch`` where available, else a
     thread pool over ``MjData``).
 
     ## Version History
@@ -429,7 +436,8 @@ class BatchedSwimmer(BatchedMujocoEnv):
         exclude_current_positions_from_observation=True,
         max_episode_steps=1000,
         num_threads=None,
-        physics_backend="auto",
+        stepper="auto",
+        physics_backend=None,
     ):
         if n_links is not None:
             if xml_file != "swimmer.xml":
@@ -448,6 +456,7 @@ class BatchedSwimmer(BatchedMujocoEnv):
             exclude_current_positions_from_observation=exclude_current_positions_from_observation,
             max_episode_steps=max_episode_steps,
             num_threads=num_threads,
+            stepper=stepper,
             physics_backend=physics_backend,
         )
 
@@ -521,7 +530,7 @@ class BatchedHalfCheetah(BatchedMujocoEnv):
     ``reset_noise_scale`` (0.1),
     ``exclude_current_positions_from_observation`` (True),
     ``max_episode_steps`` (1000), ``num_threads`` (None: all cores),
-    ``physics_backend`` ("auto": ``mujoco.batch`` where available, else a
+    ``stepper`` ("auto": ``mujoco.batch`` where available, else a
     thread pool over ``MjData``).
 
     ## Version History
@@ -543,7 +552,8 @@ class BatchedHalfCheetah(BatchedMujocoEnv):
         exclude_current_positions_from_observation=True,
         max_episode_steps=1000,
         num_threads=None,
-        physics_backend="auto",
+        stepper="auto",
+        physics_backend=None,
     ):
         super().__init__(
             num_envs,
@@ -555,6 +565,7 @@ class BatchedHalfCheetah(BatchedMujocoEnv):
             exclude_current_positions_from_observation=exclude_current_positions_from_observation,
             max_episode_steps=max_episode_steps,
             num_threads=num_threads,
+            stepper=stepper,
             physics_backend=physics_backend,
         )
 

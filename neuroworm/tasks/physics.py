@@ -10,7 +10,7 @@ and returns no warm start) drifts away from gymnasium wherever constraints are
 active: HalfCheetah's observations differ by O(1) within 100 steps (ground
 contacts), Swimmer's by ~1e-15 (its joint limits rarely engage).
 
-Two interchangeable backends, both exact:
+Two interchangeable steppers, both exact:
 
 :class:`ThreadedPhysics`
     P :class:`mujoco.MjData`, stepped by a Python loop of ``mj_step`` calls
@@ -35,7 +35,7 @@ import numpy as np
 
 from neuroworm.errors import TaskError
 
-__all__ = ["PHYSICS_BACKENDS", "BatchPhysics", "ThreadedPhysics", "available_cores", "make_physics"]
+__all__ = ["PHYSICS_STEPPERS", "BatchPhysics", "ThreadedPhysics", "available_cores", "make_physics"]
 
 #: Fewer bodies than this per thread are stepped on the calling thread alone:
 #: handing work to another thread costs more than it saves.
@@ -245,18 +245,18 @@ class BatchPhysics:
         """Nothing to release before garbage collection; kept for a common interface."""
 
 
-#: Physics backends by name; ``"auto"`` in :func:`make_physics` prefers ``"batch"``.
-PHYSICS_BACKENDS = {"threads": ThreadedPhysics, "batch": BatchPhysics}
+#: Physics steppers by name; ``"auto"`` in :func:`make_physics` prefers ``"batch"``.
+PHYSICS_STEPPERS = {"threads": ThreadedPhysics, "batch": BatchPhysics}
 
 
-def make_physics(model, n_bodies, *, backend="auto", num_threads=None):
-    """Return the physics of ``n_bodies`` bodies of ``model`` on a chosen backend.
+def make_physics(model, n_bodies, *, stepper="auto", num_threads=None):
+    """Return the physics of ``n_bodies`` bodies of ``model`` with a chosen stepper.
 
     Parameters
     ----------
     model : mujoco.MjModel
     n_bodies : int
-    backend : {"auto", "batch", "threads"}, default "auto"
+    stepper : {"auto", "batch", "threads"}, default "auto"
         ``"auto"`` uses ``"batch"`` (``mujoco.batch``, the faster) where the
         installed MuJoCo has it, ``"threads"`` otherwise.
     num_threads : int, optional
@@ -269,12 +269,12 @@ def make_physics(model, n_bodies, *, backend="auto", num_threads=None):
     Raises
     ------
     TaskError
-        If ``backend`` is unknown, or ``"batch"`` is asked of a MuJoCo without it.
+        If ``stepper`` is unknown, or ``"batch"`` is asked of a MuJoCo without it.
     """
-    if backend == "auto":
-        backend = "batch" if has_mujoco_batch() else "threads"
-    if backend not in PHYSICS_BACKENDS:
-        raise TaskError(f"physics backend must be 'auto', 'batch' or 'threads', got {backend!r}")
-    if backend == "batch" and not has_mujoco_batch():
-        raise TaskError("physics backend 'batch' needs mujoco.batch (MuJoCo >= 4); use 'threads'")
-    return PHYSICS_BACKENDS[backend](model, n_bodies, num_threads=num_threads)
+    if stepper == "auto":
+        stepper = "batch" if has_mujoco_batch() else "threads"
+    if stepper not in PHYSICS_STEPPERS:
+        raise TaskError(f"physics stepper must be 'auto', 'batch' or 'threads', got {stepper!r}")
+    if stepper == "batch" and not has_mujoco_batch():
+        raise TaskError("physics stepper 'batch' needs mujoco.batch (MuJoCo >= 4); use 'threads'")
+    return PHYSICS_STEPPERS[stepper](model, n_bodies, num_threads=num_threads)

@@ -101,7 +101,7 @@ def make_vec(env_id, num_envs, **kwargs):
         Environment arguments (``frame_skip``, ``ctrl_cost_weight``,
         ``n_links``, ``max_episode_steps``, ...), over the id's registered
         defaults.  The batched environments also take ``num_threads`` and
-        ``physics_backend`` (see :class:`~neuroworm.tasks.BatchedMujocoEnv`).
+        ``stepper`` (see :class:`~neuroworm.tasks.BatchedMujocoEnv`).
 
     Returns
     -------

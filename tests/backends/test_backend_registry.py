@@ -185,3 +185,22 @@ def test_brian2_advance_equals_the_reference_advance(small_circuit):
     for steps in (3, 5):
         np.testing.assert_array_equal(brian.advance(current, steps), reference.advance(current, steps))
     assert reference.advance(current, 4).sum() > 0
+
+
+def test_the_protocols_default_open_loop_activity_is_one_population_of_p_times_b(small_circuit):
+    """P genomes x B inputs through the default: genome p on input b reads what one network of genome p reads."""
+    layout = GenomeLayout(small_circuit, "alif")
+    genomes = layout.random(2, seed=0)
+    genomes[:, 0] = [0.5, 13.0]  # the second genome's network diverges (a gain of 13 is NaN)
+    current = np.random.default_rng(1).uniform(0, 1, (2, 3, layout.n_inputs))
+    populations = {}
+    activity = ToyNetwork.open_loop_activity(layout, genomes, current, 4, populations=populations, offset=0.5)
+    assert activity.shape == (2, 3, layout.n_outputs)
+    alone = ToyNetwork(layout, 1, genomes[:1], offset=0.5)
+    for b in range(3):
+        np.testing.assert_array_equal(activity[0, b], alone.advance(current[0, b][None, :], 4)[0])
+    assert np.isnan(activity[1]).all()
+    assert list(populations) == [6] and populations[6].offset == 0.5
+    again = ToyNetwork.open_loop_activity(layout, genomes, current, 4, populations=populations, offset=0.5)
+    assert list(populations) == [6]  # reused, not rebuilt
+    np.testing.assert_array_equal(again, activity)

@@ -75,19 +75,19 @@ def assert_same_rollouts(reference, batched, n_steps, seeds, dtype=np.float64, m
 # ---------------------------------------------------------------------------- equivalence with gymnasium
 
 needs_mujoco_batch = pytest.mark.skipif(not has_mujoco_batch(), reason="mujoco.batch needs MuJoCo >= 4")
-PHYSICS_BACKENDS = ["threads", pytest.param("batch", marks=needs_mujoco_batch)]
+PHYSICS_STEPPERS = ["threads", pytest.param("batch", marks=needs_mujoco_batch)]
 
 
 @pytest.mark.mujoco
-@pytest.mark.parametrize("physics_backend", PHYSICS_BACKENDS)
+@pytest.mark.parametrize("stepper", PHYSICS_STEPPERS)
 @pytest.mark.parametrize(
     ("env_id", "batched_env_class", "dtype"),
     [("Swimmer-v5", BatchedSwimmer, np.float64), ("HalfCheetah-v5", BatchedHalfCheetah, np.float32)],
 )
-def test_batched_env_equals_gymnasium_over_a_full_episode(env_id, batched_env_class, dtype, physics_backend):
+def test_batched_env_equals_gymnasium_over_a_full_episode(env_id, batched_env_class, dtype, stepper):
     """1000 closed-loop steps, the autoreset step and a few more, for P=3 bodies with distinct seeds."""
     reference = gymnasium.make_vec(env_id, 3, vectorization_mode="sync")
-    batched = batched_env_class(3, num_threads=2, physics_backend=physics_backend)
+    batched = batched_env_class(3, num_threads=2, stepper=stepper)
     assert_same_rollouts(reference, batched, n_steps=1005, seeds=SEEDS, dtype=dtype)
     reference.close()
     batched.close()
@@ -95,9 +95,9 @@ def test_batched_env_equals_gymnasium_over_a_full_episode(env_id, batched_env_cl
 
 @pytest.mark.mujoco
 @pytest.mark.slow
-@pytest.mark.parametrize("physics_backend", PHYSICS_BACKENDS)
+@pytest.mark.parametrize("stepper", PHYSICS_STEPPERS)
 @pytest.mark.parametrize("env_id", ["Swimmer-v5", "HalfCheetah-v5", "neuroworm/Swimmer6-v0"])
-def test_batched_env_equals_gymnasium_over_two_episodes_with_threads(env_id, physics_backend):
+def test_batched_env_equals_gymnasium_over_two_episodes_with_threads(env_id, stepper):
     """Two episodes of 16 bodies split over two threads, with non-default arguments."""
     kwargs = {
         "frame_skip": 3,
@@ -106,7 +106,7 @@ def test_batched_env_equals_gymnasium_over_two_episodes_with_threads(env_id, phy
         "reset_noise_scale": 0.2,
     }
     reference = gymnasium.make_vec(env_id, 16, vectorization_mode="sync", **kwargs)
-    batched = make_vec(env_id, 16, num_threads=2, physics_backend=physics_backend, **kwargs)
+    batched = make_vec(env_id, 16, num_threads=2, stepper=stepper, **kwargs)
     assert isinstance(batched, BatchedSwimmer | BatchedHalfCheetah)
     assert_same_rollouts(reference, batched, n_steps=2002, seeds=list(range(100, 116)))
 
@@ -122,10 +122,10 @@ def test_positions_in_observation_and_short_episodes_equal_gymnasium(env_id):
 
 
 @pytest.mark.mujoco
-@pytest.mark.parametrize("physics_backend", PHYSICS_BACKENDS)
-def test_reset_mask_and_unseeded_resets_follow_gymnasium(physics_backend):
+@pytest.mark.parametrize("stepper", PHYSICS_STEPPERS)
+def test_reset_mask_and_unseeded_resets_follow_gymnasium(stepper):
     reference = gymnasium.make_vec("HalfCheetah-v5", 4, vectorization_mode="sync")
-    batched = make_vec("HalfCheetah-v5", 4, physics_backend=physics_backend)
+    batched = make_vec("HalfCheetah-v5", 4, stepper=stepper)
     reference.reset(seed=10)
     batched.reset(seed=10)
     mask = np.array([True, False, True, False])
@@ -149,17 +149,17 @@ def test_integer_seed_seeds_consecutive_bodies():
 
 
 @pytest.mark.mujoco
-def test_backends_and_thread_counts_step_exactly_alike():
-    backends = ["threads", "batch"] if has_mujoco_batch() else ["threads"]
+def test_steppers_and_thread_counts_step_exactly_alike():
+    steppers = ["threads", "batch"] if has_mujoco_batch() else ["threads"]
     observations = {}
-    for backend in backends:
+    for stepper in steppers:
         for num_threads in (1, 2):
-            envs = BatchedHalfCheetah(40, num_threads=num_threads, physics_backend=backend)
+            envs = BatchedHalfCheetah(40, num_threads=num_threads, stepper=stepper)
             obs, _ = envs.reset(seed=0)
             policy = closed_loop_policy(17, 6)
             for _ in range(30):
                 obs = envs.step(policy(obs))[0]
-            observations[backend, num_threads] = obs
+            observations[stepper, num_threads] = obs
             envs.close()
     for obs in observations.values():
         np.testing.assert_array_equal(obs, observations["threads", 1])
@@ -293,8 +293,10 @@ def test_bad_arguments_raise_task_error():
         BatchedSwimmer(2, xml_file="no_such_model.xml")
     with pytest.raises(TaskError, match="xml_file"):
         gymnasium.make("neuroworm/Swimmer6-v0", xml_file="swimmer.xml")
-    with pytest.raises(TaskError, match="backend"):
-        BatchedSwimmer(2, physics_backend="gpu")
+    with pytest.raises(TaskError, match="stepper"):
+        BatchedSwimmer(2, stepper="gpu")
+    with pytest.raises(TaskError, match="now 'stepper'"):  # the old keyword, before the rename (#19)
+        BatchedSwimmer(2, physics_backend="threads")
 
 
 def test_importing_neuroworm_tasks_does_not_import_mujoco():

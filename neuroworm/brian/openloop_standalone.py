@@ -8,7 +8,8 @@ reruns with new values through ``device.run(run_args=...)``.
 :class:`StandalonePopulation` wraps it in the protocol of
 :class:`~neuroworm.backends.NetworkPopulation`, so that
 :class:`~neuroworm.openloop.OpenLoopEvaluator` uses it by name
-(``backend="brian2_standalone"``)::
+(``backend="brian2_standalone"``) through the protocol's default
+:meth:`~neuroworm.backends.NetworkPopulation.open_loop_activity`::
 
     population.set_genomes(genomes)              # stored: passed as run_args at the next run
     counts = population.advance(current, T)      # first call: writes and compiles the C++ project
@@ -57,7 +58,7 @@ class StandalonePopulation(NetworkPopulation):
     def __init__(self, layout, n_individuals=1, genomes=None, *, device="cpp_standalone", dt=1.0,
                  gap_junctions=True, seed=None, directory=None):
         from ..backends.spiking import network_spec
-        from ..brian.standalone import StandaloneNetwork
+        from .standalone import StandaloneNetwork
 
         spec, genomes = network_spec(layout.circuit, layout.model, n_individuals, genomes, dt, None, gap_junctions,
                                      layout, seed)

@@ -16,17 +16,16 @@ with ``w_ij = s_ij · exp(w_log_ij)`` the chemical synapse from i to j and
 against :class:`~neuroworm.backends.relu.ReLUNetwork` to rounding.
 
 The backend ``"dense"`` (:class:`DenseReLUNetwork`) is the ``relu``
-backend plus this shared-weight path, offered through the open-loop hook
-:meth:`DenseReLUNetwork.open_loop_activity`: a backend class that has it
-is handed all P genomes and all B images at once by
-:class:`~neuroworm.openloop.OpenLoopEvaluator` instead of a population of
-P·B networks.
+backend plus this shared-weight path: it overrides the protocol's
+:meth:`~neuroworm.backends.NetworkPopulation.open_loop_activity`, which
+:class:`~neuroworm.openloop.OpenLoopEvaluator` calls with all P genomes and
+all B images at once, so that no population of P·B networks is built.
 """
 
 import numpy as np
 
-from ..backends.relu import ReLUNetwork
 from ..errors import ConfigError
+from .relu import ReLUNetwork
 
 __all__ = ["DenseReLUNetwork", "dense_relu_activity", "dense_relu_matrices"]
 
@@ -102,13 +101,14 @@ class DenseReLUNetwork(ReLUNetwork):
     """The ``relu`` backend with a shared-weight open-loop path (registered as ``"dense"``).
 
     As a population (closed loop, :meth:`advance`) it is
-    :class:`~neuroworm.backends.relu.ReLUNetwork`; for open-loop work it
-    offers :meth:`open_loop_activity`.
+    :class:`~neuroworm.backends.relu.ReLUNetwork`; for open-loop work its
+    :meth:`open_loop_activity` shares each genome's weights across images.
     """
 
     @classmethod
-    def open_loop_activity(cls, layout, genomes, input_current, steps, *, gap_junctions=True, **options):
-        """Summed output activity of P networks on B inputs each, from rest (the open-loop hook).
+    def open_loop_activity(cls, layout, genomes, input_current, steps, *, populations=None, gap_junctions=True,
+                           **options):
+        """Summed output activity of P networks on B inputs each, from rest, as dense products.
 
         Parameters
         ----------
@@ -117,6 +117,8 @@ class DenseReLUNetwork(ReLUNetwork):
         genomes : array_like, shape (P, D)
         input_current : numpy.ndarray, shape (P, B, n_inputs)
         steps : int
+        populations : dict, optional
+            Unused: no population is built.
         gap_junctions : bool
         **options
             Other backend options (ignored: ``dt``, ``seed``).
