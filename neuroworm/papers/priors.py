@@ -28,7 +28,8 @@ pre-training for the Swimmer only).
 
 * HalfCheetah: :func:`neuroworm.pipelines.es_then_ga.pretrain_then_evolve`
   with zero ES epochs; curve = the hall-of-fame best's return on validation
-  seeds; final = its returns on separate test seeds.
+  seeds; final = the best-validated hall-of-fame genome's returns on
+  separate test seeds.
 * MNIST: :class:`neuroworm.openloop.OpenLoopEvaluator` on a stratified
   split of the digits (:func:`neuroworm.tasks.mnist.split_mnist`) into
   training, validation and test digits; the GA selects on the negative
@@ -48,19 +49,26 @@ from ..errors import ConfigError
 __all__ = ["FIG5_PAPER", "SCALE_SIZES", "evolve_on_mnist", "fig5", "mnist_splits", "read_out_activity"]
 
 SCALE_SIZES = {
-    "small": {"ga_population": 20, "elites": 4, "ga_generations": 12, "seeds": 2,
+    "small": {"ga_population": 20, "elites": 4, "ga_generations": 12,
               "episode_steps": 150, "episodes_per_individual": 1, "heldout_episodes": 4, "heldout_every": 3,
               "test_episodes": 8,
               "train_per_class": 10, "validation_per_class": 10, "test_per_class": 40, "minibatch": None,
               "image_steps": 20},
-    "paper": {"ga_population": 750, "elites": 8, "ga_generations": 100, "seeds": 3,
+    "medium": {"ga_population": 50, "elites": 5, "ga_generations": 60,
+               "episode_steps": 1000, "episodes_per_individual": 1, "heldout_episodes": 8, "heldout_every": 5,
+               "test_episodes": 16,
+               "train_per_class": 100, "validation_per_class": 50, "test_per_class": 150, "minibatch": None,
+               "image_steps": 20},
+    "paper": {"ga_population": 750, "elites": 8, "ga_generations": 100,
               "episode_steps": 1000, "episodes_per_individual": 1, "heldout_episodes": 16, "heldout_every": 5,
               "test_episodes": 16,
               "train_per_class": 300, "validation_per_class": 50, "test_per_class": 150, "minibatch": 1000,
               "image_steps": 20},
 }
-"""Sizes of each scale. ``paper``: A.3.1's population and elites; the generation count and the MNIST
-minibatch are ours (the paper gives neither); on the embedded 5,000 digits, 300/50/150 per class."""
+"""Sizes of each scale, per seed. ``paper``: A.3.1's population and elites; the generation count and the MNIST
+minibatch are ours (the paper gives neither); on the embedded 5,000 digits, 300/50/150 per class.
+``medium``: the paper's 1000-step HalfCheetah episodes, GA P = 50 for 60 generations, 1,000 training digits;
+whether 60 generations let the MLP's curve flatten is itself a claim (:func:`fig5`), checked on every run."""
 
 FIG5_PAPER = {
     "claim": ("On both Half Cheetah and MNIST the C. elegans connectome not only does not outperform a "
@@ -228,30 +236,80 @@ def _run_halfcheetah(circuit, model, sizes, seed, out):
             "seconds": result["seconds"]}
 
 
-def _summary(values):
-    values = np.asarray(values, dtype=np.float64)
-    values = values[np.isfinite(values)]
-    if not values.size:
-        return {"mean": None, "std": None, "n": 0}
-    return {"mean": float(values.mean()), "std": float(values.std()), "n": int(values.size)}
+TASK_LABELS = {"HalfCheetah-v5": "halfcheetah", "mnist": "mnist"}
+"""Short task names used in sample names (``mnist_mlp``, ``halfcheetah_connectome_alif_early_share``)."""
 
 
-def fig5(*, scale="small", seed=0, out=None, tasks=("HalfCheetah-v5", "mnist"), networks=NETWORKS, data=None,
-         **options):
-    """Fig. 5: the locomotion circuit (ALIF, ReLU) against an MLP of its neuron count, HalfCheetah and MNIST.
+def plateau_statistics(curve):
+    r"""How early a validation curve stopped rising: the share of its gain made by a quarter, and the last quarter.
+
+    With :math:`c_0` the curve's first point, :math:`c_{1/4}` and :math:`c_{3/4}` its points at (or just
+    after) a quarter and three quarters of its generations and :math:`c_1` its last,
+
+    .. math:: \text{early share} = \frac{c_{1/4} - c_0}{c_1 - c_0}, \qquad
+              \text{late share} = \frac{c_1 - c_{3/4}}{c_1 - c_0},
+
+    both clipped to [0, 1]. A curve that gained nothing (:math:`c_1 \le c_0`) has an early share of 1 (it
+    was flat from the start) and a late share of 0.
 
     Parameters
     ----------
-    scale : {"small", "paper"}
+    curve : pandas.DataFrame
+        ``generation`` and ``heldout_mean`` columns (rows without a validation are skipped).
+
+    Returns
+    -------
+    dict
+        ``early_share``, ``late_share``, ``gain`` (:math:`c_1 - c_0`).
+    """
+    points = curve.dropna(subset=["heldout_mean"]).sort_values("generation")
+    generation = points["generation"].to_numpy(dtype=np.float64)
+    value = points["heldout_mean"].to_numpy(dtype=np.float64)
+    if len(value) < 2 or not np.isfinite(value).all():
+        return {"early_share": float("nan"), "late_share": float("nan"), "gain": float("nan")}
+    span = generation[-1] - generation[0]
+
+    def at(fraction):
+        return value[np.searchsorted(generation, generation[0] + fraction * span)]
+
+    gain = value[-1] - value[0]
+    if gain <= 0:
+        return {"early_share": 1.0, "late_share": 0.0, "gain": float(gain)}
+    return {"early_share": float(np.clip((at(0.25) - value[0]) / gain, 0.0, 1.0)),
+            "late_share": float(np.clip((value[-1] - at(0.75)) / gain, 0.0, 1.0)), "gain": float(gain)}
+
+
+def fig5(*, scale="small", seed=0, out=None, tasks=("HalfCheetah-v5", "mnist"), networks=NETWORKS, data=None,
+         work=None, **options):
+    """Fig. 5 for one seed: the locomotion circuit (ALIF, ReLU) against an MLP of its neuron count.
+
+    Samples (``T`` = ``halfcheetah`` or ``mnist``): ``T_NETWORK`` -- the
+    GA product's test return (HalfCheetah, test seeds) or test accuracy
+    (MNIST, test digits); ``T_NETWORK_early_share`` and
+    ``T_NETWORK_late_share`` -- :func:`plateau_statistics` of its
+    validation curve.
+
+    Claims, per task: the MLP beats each connectome (Orderings on the test
+    numbers); the budget lets the MLP's curve flatten (Threshold: its late
+    share, the gain of its last quarter, is below 0.2), so that a plateau
+    means something; and the connectome "converges early" (Orderings: each
+    connectome's early share exceeds the MLP's).
+
+    Parameters
+    ----------
+    scale : {"small", "medium", "paper"}
     seed : int
-        First of ``sizes["seeds"]`` consecutive seeds (each also draws a new MLP and MNIST split).
+        Also draws the MLP's signs and the MNIST split.
     out : pathlib.Path, optional
-        Per-run checkpoints (a rerun resumes).
+        The runner's folder (unused: checkpoints go to ``work``).
     tasks : sequence of {"HalfCheetah-v5", "mnist"}
     networks : sequence of str
         Any of :data:`NETWORKS`.
     data : MNISTData, optional
         Default: the embedded 5,000 digits (:func:`neuroworm.tasks.mnist.load_mnist`).
+    work : pathlib.Path, optional
+        Per-run checkpoints (a rerun resumes); default ``runs/schmidgall2023/fig5/SCALE`` beyond
+        ``small``, none at ``small``.
     **options
         Any key of :data:`SCALE_SIZES` overrides the scale's value.
 
@@ -263,103 +321,144 @@ def fig5(*, scale="small", seed=0, out=None, tasks=("HalfCheetah-v5", "mnist"), 
 
     from ..connectome import load_connectome, locomotion_circuit
     from .reproduce import Reproduction
+    from .verdict import Ordering, Threshold
 
     sizes = _sizes(scale, options)
     if options:
         raise ConfigError(f"fig5: unknown options {sorted(options)}")
-    unknown = sorted(set(tasks) - {"HalfCheetah-v5", "mnist"}) + sorted(set(networks) - set(NETWORKS))
+    unknown = sorted(set(tasks) - set(TASK_LABELS)) + sorted(set(networks) - set(NETWORKS))
     if unknown:
         raise ConfigError(f"fig5: unknown tasks or networks {unknown}; tasks: HalfCheetah-v5, mnist; "
                           f"networks: {list(NETWORKS)}")
+    if work is None and scale != "small":
+        work = Path("runs") / "schmidgall2023" / "fig5" / scale
     circuit = locomotion_circuit(load_connectome("cook2019_hermaphrodite"))
-    frames, finals, test_set = [], [], None
-    for run_seed in range(int(seed), int(seed) + int(sizes["seeds"])):
-        candidates = networks_of(circuit, run_seed)
-        splits = mnist_splits(sizes, run_seed, data) if "mnist" in tasks else None
-        for task in tasks:
-            for label in networks:
-                network, model = candidates[label]
-                folder = None if out is None else Path(out) / f"{label}_{task}_seed{run_seed}"
-                if task == "mnist":
-                    result = evolve_on_mnist(network, model, splits, sizes=sizes, seed=run_seed, out=folder)
-                    test_set = splits["test_set"]
-                    final = {"test_mean": result["test_accuracy"],
-                             "test_std": float(np.std(result["test_correct"])), **result["activity"]}
-                else:
-                    result = _run_halfcheetah(network, model, sizes, run_seed, folder)
-                    final = {"test_mean": float(np.mean(result["test"])), "test_std": float(np.std(result["test"]))}
-                curve = result["curve"].assign(task=task, network=label, seed=run_seed)
-                frames.append(curve)
-                heldout = curve.dropna(subset=["heldout_mean"])
-                finals.append({"task": task, "network": label, "seed": run_seed,
-                               "initial_heldout": float(heldout["heldout_mean"].iloc[0]),
-                               "final_heldout": float(heldout["heldout_mean"].iloc[-1]),
-                               **final, "seconds": result["seconds"]})
+    candidates = networks_of(circuit, seed)
+    splits = mnist_splits(sizes, seed, data) if "mnist" in tasks else None
+    frames, finals, samples, curves = [], [], {}, {}
+    for task in tasks:
+        for label in networks:
+            network, model = candidates[label]
+            folder = None if work is None else Path(work) / f"{label}_{task}_seed{seed}"
+            if task == "mnist":
+                result = evolve_on_mnist(network, model, splits, sizes=sizes, seed=seed, out=folder)
+                final = {"test_mean": result["test_accuracy"], "test_std": float(np.std(result["test_correct"])),
+                         **result["activity"]}
+            else:
+                result = _run_halfcheetah(network, model, sizes, seed, folder)
+                final = {"test_mean": float(np.mean(result["test"])), "test_std": float(np.std(result["test"]))}
+            curve = result["curve"]
+            plateau = plateau_statistics(curve)
+            name = f"{TASK_LABELS[task]}_{label}"
+            samples[name] = final["test_mean"]
+            samples[f"{name}_early_share"] = plateau["early_share"]
+            samples[f"{name}_late_share"] = plateau["late_share"]
+            validated = curve.dropna(subset=["heldout_mean"])
+            curves[f"{label}@{task}"] = {"generation": [int(g) for g in validated["generation"]],
+                                         "heldout_mean": [float(v) for v in validated["heldout_mean"]]}
+            frames.append(curve.assign(task=task, network=label, seed=seed))
+            finals.append({"task": task, "network": label, "seed": seed, **final, **plateau,
+                           "seconds": result["seconds"]})
+    claims = []
+    for task in tasks:
+        label = TASK_LABELS[task]
+        claims.append(Threshold(f"{task}: the MLP's validation curve has flattened (last quarter < 20 % of its gain)",
+                                sample=f"{label}_mlp_late_share", target=0.2, direction="below"))
+        for connectome in ("connectome_alif", "connectome_relu"):
+            claims += [
+                Ordering(f"{task}: the MLP beats the {connectome.replace('_', ' ')}", greater=f"{label}_mlp",
+                         lesser=f"{label}_{connectome}"),
+                Ordering(f"{task}: the {connectome.replace('_', ' ')} converges earlier than the MLP (share of its "
+                         "gain made in the first quarter)", greater=f"{label}_{connectome}_early_share",
+                         lesser=f"{label}_mlp_early_share"),
+            ]
     table = pd.concat(frames, ignore_index=True)
     finals = pd.DataFrame(finals)
-    ours = {"by_task": {}, "sizes": sizes, "mnist_test_set": test_set,
-            "runs": [{k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in row.items()}
-                     for row in finals.to_dict(orient="records")]}
-    for (task, label), group in finals.groupby(["task", "network"], sort=False):
-        ours["by_task"].setdefault(task, {})[label] = {
-            "test": _summary(group["test_mean"]),
-            "initial_heldout": _summary(group["initial_heldout"]),
-            "final_heldout": _summary(group["final_heldout"]),
-            "seeds": [int(s) for s in group["seed"]],
-        }
-    figure = _figure(table, tasks, scale, sizes)
-    return Reproduction(paper=FIG5_PAPER, ours=ours, table=table, figure=figure, notes=_notes(finals, sizes, test_set))
+    records = [{k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in row.items()}
+               for row in finals.to_dict(orient="records")]
+    ours = {"curves": curves, "runs": records, "sizes": sizes,
+            "mnist_test_set": None if splits is None else splits["test_set"]}
+    figure = _figure([{"ours": ours}], f"Fig. 5 reproduction ({scale} scale, seed {seed})")
+    test_data = [f"HalfCheetah: {sizes['test_episodes']} test reset seeds 2^30 + 2^20 + i"] if "HalfCheetah-v5" in tasks \
+        else []
+    if splits is not None:
+        test_data.append(f"MNIST: {splits['test_set']}")
+    return Reproduction(
+        paper=FIG5_PAPER, ours=ours, table=table, figure=figure, notes=_notes(finals, sizes), samples=samples,
+        claims=claims, deviations=_deviations(sizes, scale), test_data="; ".join(test_data),
+        selection=(f"HalfCheetah: the GA product is the best-validated hall-of-fame genome ({sizes['heldout_episodes']}"
+                   " validation seeds 2^30 + i); MNIST: the hall-of-fame best by training cross-entropy, the "
+                   "validation digits drawing the curve only"))
 
 
-def _figure(table, tasks, scale, sizes):
+def _deviations(sizes, scale):
+    return [
+        f"GA P = {sizes['ga_population']} (paper 750), {sizes['elites']} elites (paper 8), {sizes['ga_generations']} "
+        "generations (the paper gives no count; its Fig. 5 x-axis is not readable in the text).",
+        "No ES pre-training (the paper describes pre-training for the Swimmer only); the paper's initialisation "
+        "(A.3.3).",
+        f"HalfCheetah: {sizes['episode_steps']}-step episodes (paper 1000), {sizes['episodes_per_individual']} "
+        "training episode(s) per individual.",
+        f"MNIST: {sizes['train_per_class']} training digits per class from the embedded 5,000 (the paper does not "
+        f"say how many it used), minibatch {sizes['minibatch']}; pixels -> tanh(x W_enc) on the 69 motor neurons "
+        "(or the MLP's first layer), output rates x W_dec -> 10 scores, fitness = - cross-entropy (the paper does "
+        "not say how it fed images to the circuit or scored them).",
+        "The MLP is 69 -> 74 ReLU cells (the circuit's 143), fully connected, each synapse's sign fixed and drawn "
+        "with the circuit's excitatory fraction (the paper does not say how its MLP's signs were handled).",
+        "The plateau is read with a named statistic (early share: gain by a quarter of the generations over the "
+        "whole gain); the paper shows the curves only.",
+        *(["Small scale: numbers answer nothing."] if scale == "small" else []),
+    ]
+
+
+def assemble(documents):
+    """Fig. 5 from per-seed documents: the runs table and the validation curves, mean ± std over seeds."""
+    import pandas as pd
+
+    table = pd.DataFrame([run for document in documents for run in document["ours"]["runs"]])
+    return table, _figure(documents, f"Fig. 5 reproduction, {len(documents)} seed{'s' * (len(documents) != 1)}")
+
+
+def _figure(documents, title):
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import pandas as pd
 
+    rows = [pd.DataFrame(curve).assign(network=key.split("@", 1)[0], task=key.split("@", 1)[1], seed=number)
+            for number, document in enumerate(documents) for key, curve in document["ours"]["curves"].items()]
+    table = pd.concat(rows, ignore_index=True)
+    tasks = list(dict.fromkeys(table["task"]))
     figure, axes = plt.subplots(1, len(tasks), figsize=(5.5 * len(tasks), 4), squeeze=False)
     colours = dict(zip(NETWORKS, ("tab:blue", "tab:orange", "tab:green")))
     for ax, task in zip(axes[0], tasks):
         part = table[table["task"] == task]
         for label, group in part.groupby("network", sort=False):
-            heldout = group.dropna(subset=["heldout_mean"]).groupby("generation")["heldout_mean"]
+            heldout = group.groupby("generation")["heldout_mean"]
             centre, spread = heldout.mean(), heldout.std(ddof=0).fillna(0.0)
             ax.plot(centre.index, centre.values, color=colours[label], lw=2, marker="o", ms=3,
-                    label=f"{label} (best so far, held-out)")
+                    label=f"{label} (GA product, validation)")
             ax.fill_between(centre.index, centre - spread, centre + spread, color=colours[label], alpha=0.15)
         if task == "mnist":
             ax.axhline(0.1, color="grey", ls=":", lw=1, label="chance")
             ax.set_ylabel("validation accuracy")
             ax.set_title("(b) MNIST, open loop")
         else:
-            ax.set_ylabel(f"validation return ({sizes['episode_steps']}-step episodes)")
+            ax.set_ylabel("validation return")
             ax.set_title(f"(a) {task}, closed loop")
         ax.set_xlabel("GA generation")
         ax.legend(fontsize=7, frameon=False)
-    figure.suptitle(f"Fig. 5 reproduction ({scale} scale: GA P={sizes['ga_population']}, "
-                    f"{sizes['ga_generations']} generations, {sizes['seeds']} seeds; mean ± std over seeds)",
-                    fontsize=9)
+    figure.suptitle(title + "; mean ± std over seeds", fontsize=9)
     figure.tight_layout()
     return figure
 
 
-def _notes(finals, sizes, test_set):
-    lines = [(f"GA 'limitations of priors' (mutation 0.02, decay 0.998), P={sizes['ga_population']}, "
-             f"{sizes['elites']} elites, {sizes['ga_generations']} generations (paper: P=750, 8 elites, generations "
-             "not given), from the paper's initialisation, no ES pre-training.")]
+def _notes(finals, sizes):
+    lines = []
     for task, group in finals.groupby("task", sort=False):
-        means = group.groupby("network", sort=False)[["test_mean", "initial_heldout", "final_heldout"]].agg(
-            ["mean", "std"])
-        parts = [f"{label} {row[('test_mean', 'mean')]:.3f} ± {row[('test_mean', 'std')]:.3f} "
-                 f"(held-out curve {row[('initial_heldout', 'mean')]:.3f} → {row[('final_heldout', 'mean')]:.3f})"
-                 for label, row in means.fillna(0.0).iterrows()]
         unit = "test accuracy" if task == "mnist" else f"test return ({sizes['episode_steps']}-step episodes)"
-        lines.append(f"{task}: {unit}, mean ± std over seeds: " + "; ".join(parts) + ".")
-    if test_set:
-        lines.append(f"MNIST digits: {test_set}. Selection on the training digits' cross-entropy; images "
-                     f"presented for T={sizes['image_steps']} steps (ALIF) or 4 steps (ReLU), pixels → "
-                     "tanh(x·W_enc) on the 69 motor neurons (or the MLP's first layer), output rates × W_dec → "
-                     "10 scores (ours: the paper does not say how it fed images to the circuit).")
-    lines.append("The MLP is 69 → 74 ReLU cells (143, the circuit's count), fully connected, signs fixed per synapse "
-                 "with the circuit's excitatory fraction, log-weight genome like the connectome's (as in Fig. 4).")
+        parts = [f"{row.network} {row.test_mean:.3f} (early share {row.early_share:.2f}, late share "
+                 f"{row.late_share:.2f})" for row in group.itertuples()]
+        lines.append(f"{task}: {unit}: " + "; ".join(parts) + ".")
     return "\n".join(lines)

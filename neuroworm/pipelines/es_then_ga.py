@@ -6,9 +6,13 @@ genome. :func:`pretrain_then_evolve` runs that chain for any circuit, neuron
 model and backend with the building blocks of
 :mod:`neuroworm.pipelines.pretraining` (shared expansion, m-episode fitness,
 held-out returns) and returns per-generation curves: the population's mean
-training fitness, and the hall-of-fame best re-evaluated on *validation* seeds
-no training episode used (``heldout_mean`` / ``heldout_std``); the final best
-genome is scored once on separate *test* seeds.
+training fitness, and the strategy's product (the ES mean, the GA's
+hall-of-fame best) scored on *validation* seeds no training episode used
+(``heldout_mean`` / ``heldout_std``). The ES stage stops on its validation
+curve (``es_patience``, :func:`~neuroworm.pipelines.pretraining.run_until_validation_stops`)
+and hands the GA its best-validated mean; the GA's product is its
+best-validated hall-of-fame genome. Both products are scored once on separate
+*test* seeds.
 
 The strategies' settings come from ``models/<settings>.toml``: its
 ``[evolution_strategies]`` table, its ``[genetic_algorithm.<experiment>]``
@@ -17,7 +21,9 @@ table and ``[network] gap_junctions``. Paper items
 with their sizes; nothing here knows a paper's item.
 """
 
+import tempfile
 import time
+from contextlib import nullcontext
 from pathlib import Path
 
 import numpy as np
@@ -57,10 +63,13 @@ def pretrain_then_evolve(circuit, model, task, *, sizes, experiment, seed=0, bac
     task : str
         Gymnasium id.
     sizes : dict
-        ``episode_steps``, ``es_population``, ``es_epochs``, ``ga_population``,
-        ``ga_generations``, ``elites``, ``episodes_per_individual``,
-        ``heldout_episodes``, ``heldout_every``, ``test_episodes`` (as
-        :data:`neuroworm.papers.schmidgall2023.SCALE_SIZES` entries).
+        ``episode_steps``, ``es_population``, ``es_epochs`` (at most),
+        ``ga_population``, ``ga_generations``, ``elites``,
+        ``episodes_per_individual``, ``heldout_episodes``, ``heldout_every``,
+        ``test_episodes`` (as :data:`neuroworm.papers.schmidgall2023.SCALE_SIZES`
+        entries), and optionally ``es_patience`` (stop ES once that many
+        validations in a row stay below the best; default: run every epoch)
+        and ``common_seeds`` (common random numbers in ES; default false).
     experiment : str
         GA table of ``models/<settings>.toml`` (``varying_biophysical_realism``,
         ``architectural_statistics``, ``limitations_of_priors``).
@@ -69,7 +78,9 @@ def pretrain_then_evolve(circuit, model, task, *, sizes, experiment, seed=0, bac
     backend : str, optional
         Default: the model's ``default_backend`` (:mod:`neuroworm.neurons.models`).
     out : pathlib.Path, optional
-        Folder for both stages' checkpoints (a rerun resumes) and logbooks.
+        Folder for both stages' checkpoints (a rerun resumes), their kept
+        products (``es_best.npz``, ``ga_best.npz``) and the logbook; default
+        a temporary folder.
     gap_junctions : bool, optional
         Simulate the circuit's gap junctions; default :func:`settings_gap_junctions`
         (the paper has chemical synapses only).
@@ -80,8 +91,11 @@ def pretrain_then_evolve(circuit, model, task, *, sizes, experiment, seed=0, bac
     -------
     dict
         ``curve`` (DataFrame: stage, generation, mean, best, heldout_mean,
-        heldout_std), ``test_returns`` (ndarray), ``genome`` (the final best),
-        ``seconds``.
+        heldout_std), ``pretrained_returns`` (the ES product on the test
+        seeds: where the GA starts), ``test_returns`` (the GA product on the
+        test seeds), ``es_stop`` (``generations``, ``best_generation``,
+        ``best_validation``, ``validation_stalled``), ``genome`` (the GA
+        product), ``seconds``.
     """
     import pandas as pd
 
@@ -90,7 +104,8 @@ def pretrain_then_evolve(circuit, model, task, *, sizes, experiment, seed=0, bac
     from ..neurons.models import model_class
     from ..seeding import make_rng
     from ..tasks import task_dimensions
-    from .pretraining import HeldoutReturns, MultiEpisodeFitness, heldout_seeds, pretraining_layout, shared_expansion
+    from .pretraining import (HeldoutReturns, MultiEpisodeFitness, ValidatedBest, heldout_seeds, pretraining_layout,
+                              run_until_validation_stops, shared_expansion)
 
     started = time.perf_counter()
     backend = backend or model_class(model).default_backend
@@ -105,6 +120,7 @@ def pretrain_then_evolve(circuit, model, task, *, sizes, experiment, seed=0, bac
 
     training = MultiEpisodeFitness(evaluator(), sizes["episodes_per_individual"])
     validation = HeldoutReturns(evaluator(), heldout_seeds(sizes["heldout_episodes"], "validation"))
+    test = HeldoutReturns(validation.evaluator, heldout_seeds(sizes["test_episodes"], "test"))
     es = _settings(settings)["evolution_strategies"]
     strategy = evolve.OpenAIES(
         expansion.reduce(layout.random(1, seed=init_rng)[0]), population_size=sizes["es_population"],
@@ -112,33 +128,50 @@ def pretrain_then_evolve(circuit, model, task, *, sizes, experiment, seed=0, bac
         learning_rate_decay=es["learning_rate_decay"], groups=expansion.search_groups(layout.mutation_groups()),
         expand=expansion, seed=es_rng,
     )
-    checkpoints = {}
-    if out is not None:
-        out = Path(out)
-        out.mkdir(parents=True, exist_ok=True)
-        checkpoints = {stage: out / f"{stage}_checkpoint" for stage in ("es", "ga")}
-    frames = []
-    common = {"progress": False, "heldout": validation, "heldout_every": sizes["heldout_every"]}
-    if sizes["es_epochs"]:
-        result = evolve.run(strategy, training, sizes["es_epochs"], seed=seed, checkpoint=checkpoints.get("es"),
-                            resume=bool(checkpoints) and checkpoints["es"].exists(), **common)
-        frames.append(result.logbook_frame().assign(stage="es"))
-        pretrained = np.asarray(result.strategy.center_genome, dtype=np.float64)
-    else:
+    with (tempfile.TemporaryDirectory(prefix="es_then_ga-") if out is None else nullcontext(out)) as folder:
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        frames = []
+        es_stop = {"generations": 0, "best_generation": None, "best_validation": None, "validation_stalled": False}
         pretrained = np.asarray(strategy.center_genome, dtype=np.float64)  # no pre-training: the initial genome
-    ga_table = _settings(settings)["genetic_algorithm"][experiment]
-    ga = evolve.EliteGA(
-        pretrained, population_size=sizes["ga_population"], n_elites=sizes["elites"],
-        groups=layout.mutation_groups(), mutation_rate=dict(ga_table["mutation_rate"]),
-        mutation_decay=dict(ga_table["mutation_decay"]), seed=ga_rng,
-    )
-    result = evolve.run(ga, training, sizes["ga_generations"], seed=seed + 1, checkpoint=checkpoints.get("ga"),
-                        resume=bool(checkpoints) and checkpoints["ga"].exists(), **common)
-    frames.append(result.logbook_frame().assign(stage="ga"))
-    best = np.asarray(result.best, dtype=np.float64)
-    test = HeldoutReturns(validation.evaluator, heldout_seeds(sizes["test_episodes"], "test"))
+        if sizes["es_epochs"]:
+            es_best = ValidatedBest(validation, folder / "es_best.npz", _keep_genome)
+            result, es_stop = run_until_validation_stops(
+                strategy, training, sizes["es_epochs"], validation=es_best, checkpoint=folder / "es_checkpoint",
+                heldout_every=sizes["heldout_every"], patience=sizes.get("es_patience"), seed=seed, progress=False,
+                common_seeds=bool(sizes.get("common_seeds", False)))
+            frames.append(result.logbook_frame().assign(stage="es"))
+            pretrained = _kept_genome(es_best.path, result.strategy.center_genome)
+        ga_table = _settings(settings)["genetic_algorithm"][experiment]
+        ga = evolve.EliteGA(
+            pretrained, population_size=sizes["ga_population"], n_elites=sizes["elites"],
+            groups=layout.mutation_groups(), mutation_rate=dict(ga_table["mutation_rate"]),
+            mutation_decay=dict(ga_table["mutation_decay"]), seed=ga_rng,
+        )
+        ga_best = ValidatedBest(validation, folder / "ga_best.npz", _keep_genome)
+        checkpoint = folder / "ga_checkpoint"
+        result = evolve.run(ga, training, sizes["ga_generations"], seed=seed + 1, checkpoint=checkpoint,
+                            resume=checkpoint.exists(), progress=False, heldout=ga_best,
+                            heldout_every=sizes["heldout_every"])
+        frames.append(result.logbook_frame().assign(stage="ga"))
+        best = _kept_genome(ga_best.path, result.best)
+        curve = pd.concat(frames, ignore_index=True).rename(columns={"gen": "generation"})
+        if out is not None:
+            curve.to_csv(folder / "logbook.csv", index=False)
+    pretrained_returns = np.asarray(test(pretrained), dtype=np.float64)
     test_returns = np.asarray(test(best), dtype=np.float64)
-    curve = pd.concat(frames, ignore_index=True).rename(columns={"gen": "generation"})
-    if out is not None:
-        curve.to_csv(out / "logbook.csv", index=False)
-    return {"curve": curve, "test_returns": test_returns, "genome": best, "seconds": time.perf_counter() - started}
+    return {"curve": curve, "pretrained_returns": pretrained_returns, "test_returns": test_returns,
+            "es_stop": es_stop, "genome": best, "seconds": time.perf_counter() - started}
+
+
+def _keep_genome(path, genome, **arrays):
+    """How :class:`~neuroworm.pipelines.pretraining.ValidatedBest` keeps a product here: a plain ``.npz``."""
+    np.savez(path, genome=np.asarray(genome, dtype=np.float64), **arrays)
+
+
+def _kept_genome(path, fallback):
+    """The genome a ``ValidatedBest`` kept, or ``fallback`` when every validation diverged."""
+    if not Path(path).exists():
+        return np.asarray(fallback, dtype=np.float64)
+    with np.load(path) as kept:
+        return np.asarray(kept["genome"], dtype=np.float64)

@@ -74,6 +74,7 @@ __all__ = [
     "heldout_seeds",
     "load_worm",
     "pretrain",
+    "run_until_validation_stops",
     "pretraining_layout",
     "save_worm",
     "shared_expansion",
@@ -609,6 +610,78 @@ class ValidatedBest:
             self.write(self.path, np.asarray(genome, dtype=np.float64), validation_returns=returns)
             self._best_mean = float(returns.mean())
         return returns
+
+
+def run_until_validation_stops(strategy, fitness, max_generations, *, validation, checkpoint, heldout_every,
+                               patience=None, seed=None, **run_options):
+    """Run a strategy until its validation curve has stopped rising, or for ``max_generations``.
+
+    The run goes in chunks of ``heldout_every`` generations (resumed from
+    ``checkpoint``, so the result equals one uninterrupted run of the same
+    length). After each chunk, if the best validation mean is ``patience``
+    or more validations old, the run stops: the stage is stopped by its
+    validation curve, not by a hand-picked epoch. ``validation`` is usually
+    a :class:`ValidatedBest`, which keeps the best-validated product.
+
+    Parameters
+    ----------
+    strategy : Strategy
+    fitness : callable
+        The training fitness (e.g. :class:`MultiEpisodeFitness`).
+    max_generations : int
+        Upper bound on the generations.
+    validation : callable
+        ``validation(genome) -> returns`` on fixed validation seeds.
+    checkpoint : pathlib.Path
+        Checkpoint file; an existing one is resumed.
+    heldout_every : int
+        Generations between validations.
+    patience : int, optional
+        Validations without a new best before stopping; ``None`` runs all
+        ``max_generations``.
+    seed : int, optional
+        The run's seed (:func:`neuroworm.evolve.run`).
+    **run_options
+        Passed to :func:`neuroworm.evolve.run` (``common_seeds``, ``progress``, ...).
+
+    Returns
+    -------
+    result : EvolutionResult
+    stop : dict
+        ``generations`` (run), ``best_generation`` (0-based, of the best
+        validation mean), ``best_validation`` and ``validation_stalled``
+        (whether the last ``patience`` validations were below the best: the
+        curve had flattened when the run ended).
+
+    Raises
+    ------
+    ConfigError
+        For ``max_generations``, ``heldout_every`` or ``patience`` below 1.
+    """
+    from .. import evolve
+
+    for name, value in (("max_generations", max_generations), ("heldout_every", heldout_every),
+                        ("patience", 1 if patience is None else patience)):
+        if int(value) < 1:
+            raise ConfigError(f"run_until_validation_stops: {name} must be at least 1, got {value!r}")
+    max_generations, every = int(max_generations), int(heldout_every)
+    step = max_generations if patience is None else every
+    generations = min(max_generations, step if patience is None else every * (int(patience) + 1))
+    checkpoint = Path(checkpoint)
+    while True:
+        result = evolve.run(strategy, fitness, generations, seed=seed, checkpoint=checkpoint,
+                            resume=checkpoint.exists(), heldout=validation, heldout_every=every, **run_options)
+        validated = result.logbook_frame().dropna(subset=["heldout_mean"])
+        best_row = validated.loc[validated["heldout_mean"].idxmax()] if len(validated) else None
+        stale = 0 if best_row is None else int((validated["gen"] > best_row["gen"]).sum())
+        stopped = patience is not None and stale >= int(patience)
+        if stopped or generations >= max_generations:
+            break
+        generations = min(max_generations, generations + step)
+    stop = {"generations": int(generations), "validation_stalled": bool(stopped),
+            "best_generation": None if best_row is None else int(best_row["gen"]),
+            "best_validation": None if best_row is None else float(best_row["heldout_mean"])}
+    return result, stop
 
 
 def _sha256(path):

@@ -6,7 +6,7 @@ import pytest
 from neuroworm.errors import ConfigError
 from neuroworm.papers import priors
 
-TOY = {"ga_generations": 2, "ga_population": 4, "elites": 1, "seeds": 1, "heldout_every": 1,
+TOY = {"ga_generations": 2, "ga_population": 4, "elites": 1, "heldout_every": 1,
        "train_per_class": 3, "validation_per_class": 2, "test_per_class": 2, "image_steps": 5}
 
 
@@ -32,18 +32,29 @@ def test_mlp_has_the_circuits_neuron_count():
 
 
 def test_fig5_mnist_toy_run_resumes_to_the_same_numbers(tmp_path):
-    first = priors.fig5(scale="small", seed=0, out=tmp_path, tasks=("mnist",), networks=("connectome_relu", "mlp"),
+    first = priors.fig5(scale="small", seed=0, work=tmp_path, tasks=("mnist",), networks=("connectome_relu", "mlp"),
                         **TOY)
-    runs = first.ours["by_task"]["mnist"]
-    assert set(runs) == {"connectome_relu", "mlp"}
-    for summary in runs.values():
-        assert 0.0 <= summary["test"]["mean"] <= 1.0
+    assert set(first.samples) == {f"mnist_{name}{suffix}" for name in ("connectome_relu", "mlp")
+                                  for suffix in ("", "_early_share", "_late_share")}
+    assert all(0.0 <= value <= 1.0 for value in first.samples.values())
     assert set(first.table["network"]) == {"connectome_relu", "mlp"}
     assert (tmp_path / "mlp_mnist_seed0" / "ga_checkpoint").exists()
-    again = priors.fig5(scale="small", seed=0, out=tmp_path, tasks=("mnist",), networks=("connectome_relu", "mlp"),
+    again = priors.fig5(scale="small", seed=0, work=tmp_path, tasks=("mnist",), networks=("connectome_relu", "mlp"),
                         **TOY)   # finds the checkpoints: resumes a finished run
-    assert again.ours["by_task"] == first.ours["by_task"]
-    assert "Selection on the training digits" in first.notes
+    assert again.samples == first.samples
+    assert "the hall-of-fame best by training cross-entropy" in first.selection
+
+
+def test_plateau_statistics_read_where_a_curve_made_its_gain():
+    import pandas as pd
+
+    generations = np.arange(0, 21, 5)  # validations at 0, 5, 10, 15, 20
+    early = pd.DataFrame({"generation": generations, "heldout_mean": [0.0, 9.0, 10.0, 10.0, 10.0]})
+    late = pd.DataFrame({"generation": generations, "heldout_mean": [0.0, 1.0, 2.0, 4.0, 10.0]})
+    flat = pd.DataFrame({"generation": generations, "heldout_mean": [3.0, 2.0, 3.0, 2.0, 2.0]})
+    assert priors.plateau_statistics(early) == {"early_share": 0.9, "late_share": 0.0, "gain": 10.0}
+    assert priors.plateau_statistics(late) == {"early_share": 0.1, "late_share": 0.6, "gain": 10.0}
+    assert priors.plateau_statistics(flat)["early_share"] == 1.0  # no gain: flat from the start
 
 
 def test_fig5_refuses_unknown_settings():
@@ -56,12 +67,23 @@ def test_fig5_refuses_unknown_settings():
 
 
 @pytest.mark.slow
-def test_fig5_all_networks_both_tasks_toy(tmp_path):
-    from neuroworm.papers.reproduce import write_reproduction
+def test_fig5_all_networks_both_tasks_toy(tmp_path, monkeypatch):
+    from neuroworm.papers import schmidgall2023
+    from neuroworm.papers.reproduce import reproduce
 
-    result = priors.fig5(scale="small", seed=1, out=tmp_path, episode_steps=50, heldout_episodes=2, test_episodes=2,
-                         **TOY)
-    assert set(result.ours["by_task"]) == {"HalfCheetah-v5", "mnist"}
-    assert set(result.ours["by_task"]["HalfCheetah-v5"]) == set(priors.NETWORKS)
-    write_reproduction(result, tmp_path, "fig5", scale="small", seed=1, seconds=0.0, command="test")
-    assert (tmp_path / "fig5.png").exists() and (tmp_path / "fig5.csv").exists()
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setitem(priors.SCALE_SIZES, "medium", dict(priors.SCALE_SIZES["medium"], episode_steps=50,
+                                                           heldout_episodes=2, test_episodes=2, **TOY))
+    reproduce("schmidgall2023", "fig5", scale="medium", seed=1, seeds=2, out=tmp_path / "out")
+    import json
+
+    written = json.loads((tmp_path / "out" / "fig5.json").read_text())
+    assert written["seeds"] == [1, 2]
+    for task in ("halfcheetah", "mnist"):
+        for network in priors.NETWORKS:
+            assert len(written["ours"][f"{task}_{network}"]["per_seed"]) == 2
+    assert all(claim["verdict"] != "not tested at this scale" for claim in written["claims"])
+    assert (tmp_path / "out" / "fig5.png").exists() and (tmp_path / "out" / "fig5.csv").exists()
+    documents = [json.loads(path.read_text()) for path in sorted((tmp_path / "out" / "seeds").glob("fig5.seed*.json"))]
+    table, figure = schmidgall2023.fig5_assemble(documents)
+    assert len(table) == 2 * 2 * len(priors.NETWORKS) and len(figure.axes) == 2

@@ -2,25 +2,49 @@
 
 import json
 
+import numpy as np
 import pytest
 
 pytestmark = [pytest.mark.mujoco, pytest.mark.slow]
 
-TOY = {"seeds": 1, "es_epochs": 1, "es_population": 4, "ga_generations": 2, "ga_population": 4, "elites": 1,
-       "episode_steps": 30, "heldout_episodes": 2, "test_episodes": 2}
+TOY = {"es_epochs": 4, "es_population": 4, "es_patience": 1, "heldout_every": 1, "ga_generations": 2,
+       "ga_population": 4, "elites": 1, "episode_steps": 30, "heldout_episodes": 2, "test_episodes": 2}
 
 
-def test_fig4_writes_held_out_numbers_for_three_networks(tmp_path):
+def test_fig4_one_seed_gives_held_out_samples_for_three_networks_and_caches_them(tmp_path):
     from neuroworm.papers import schmidgall2023
 
-    reproduction = schmidgall2023.fig4(scale="small", seed=0, out=tmp_path, **TOY)
-    returns = reproduction.ours["returns"]
-    assert set(returns) == {"statistics", "mlp_full", "mlp_sparse"}
-    for network in returns.values():
-        assert network["final_test_return"]["n"] == 1 and network["final_test_return"]["mean"] is not None
+    reproduction = schmidgall2023.fig4(scale="small", seed=0, work=tmp_path, **TOY)
+    names = {"statistics", "mlp_full", "mlp_sparse"}
+    assert set(reproduction.samples) == names | {f"{name}_pretrained" for name in names}
+    assert all(np.isfinite(value) for value in reproduction.samples.values())
+    claimed = {name for claim in reproduction.claims for name in vars(claim).values() if isinstance(name, str)}
+    assert names <= claimed  # every final sample is judged
+    runs = {run["network"]: run for run in reproduction.ours["runs"]}
+    assert set(runs) == names
+    assert all(1 <= run["es_epochs"] <= TOY["es_epochs"] for run in runs.values())  # stopped by validation
     ga = reproduction.table[reproduction.table["stage"] == "ga"]
     assert len(ga) == 3 * TOY["ga_generations"] and ga["heldout_mean"].notna().all()
     json.dumps(reproduction.ours)  # JSON-able, no NaN objects
+    again = schmidgall2023.fig4(scale="small", seed=0, work=tmp_path, **TOY)  # read back from the cache
+    assert again.samples == reproduction.samples
+
+
+def test_fig4_seeds_pool_into_verdicts_and_an_assembled_figure(tmp_path, monkeypatch):
+    from neuroworm.papers import schmidgall2023
+    from neuroworm.papers.reproduce import reproduce
+
+    monkeypatch.chdir(tmp_path)  # the runs' work folder, runs/..., lands here
+    monkeypatch.setitem(schmidgall2023.SCALE_SIZES, "medium", dict(schmidgall2023.SCALE_SIZES["medium"], **TOY))
+    reproduce("schmidgall2023", "fig4", scale="medium", seed=0, seeds=2, out=tmp_path / "out")
+    written = json.loads((tmp_path / "out" / "fig4.json").read_text())
+    assert written["seeds"] == [0, 1]
+    assert all(claim["verdict"] != "not tested at this scale" for claim in written["claims"])
+    assert len(written["ours"]["statistics"]["per_seed"]) == 2
+    assert (tmp_path / "out" / "fig4.png").exists() and (tmp_path / "runs" / "schmidgall2023" / "fig4").is_dir()
+    table, figure = schmidgall2023.fig4_assemble(
+        [json.loads(path.read_text()) for path in sorted((tmp_path / "out" / "seeds").glob("fig4.seed*.json"))])
+    assert len(table) == 6 and len(figure.axes) == 2
 
 
 def test_fig3_through_the_runner(tmp_path, monkeypatch):
@@ -32,6 +56,8 @@ def test_fig3_through_the_runner(tmp_path, monkeypatch):
     written = json.loads((tmp_path / "fig3.json").read_text())
     assert {"paper", "ours", "scale", "seeds", "seconds", "command", "claims", "verdict"} <= set(written)
     assert (tmp_path / "fig3.png").exists() and (tmp_path / "fig3.csv").exists()
-    by_task = written["details"]["returns_by_task"]
-    assert set(by_task) == {"neuroworm/Swimmer6-v0", "Swimmer-v5"}
-    assert all(set(models) == {"alif", "izhikevich", "relu"} for models in by_task.values())
+    assert {claim["verdict"] for claim in written["claims"]} == {"not tested at this scale"}
+    for body in ("swimmer6", "swimmer3"):
+        for model in ("izhikevich", "alif", "relu"):
+            assert f"{body}_{model}_pretrained" in written["ours"] and f"{body}_{model}" in written["ours"]
+        assert written["ours"][f"{body}_final_range"]["mean"] >= 0

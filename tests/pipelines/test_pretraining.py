@@ -277,3 +277,51 @@ def test_finetune_hands_back_the_last_centre_and_resumes(tmp_path):
         finetune(other, tmp_path / "split", 3, resume=True, **options)
     with pytest.raises(ConfigError, match="even"):
         finetune(worm, tmp_path / "odd", 3, population=5)
+
+
+class _RiseThenFall:
+    """A fake validation: its k-th call scores ``peak - |k - rise|`` (rises ``rise`` calls, then falls)."""
+
+    def __init__(self, rise=2, peak=10.0):
+        self.calls, self.rise, self.peak = 0, rise, peak
+
+    def __call__(self, genome):
+        score = self.peak - abs(self.calls - self.rise)
+        self.calls += 1
+        return np.array([score, score])
+
+
+def _quadratic_es():
+    from neuroworm.evolve import OpenAIES
+
+    return OpenAIES(np.zeros(3), population_size=6, sigma=0.1, learning_rate=0.05, seed=0)
+
+
+def _quadratic(genomes):
+    return -np.sum((np.asarray(genomes) - 1.0) ** 2, axis=1)
+
+
+def test_run_until_validation_stops_on_a_falling_curve_and_equals_one_run(tmp_path):
+    from neuroworm.evolve import run
+    from neuroworm.pipelines.pretraining import run_until_validation_stops
+
+    result, stop = run_until_validation_stops(_quadratic_es(), _quadratic, 40, validation=_RiseThenFall(),
+                                              checkpoint=tmp_path / "es", heldout_every=2, patience=2, seed=3,
+                                              progress=False)
+    # validations after generations 2, 4, 6, 8, 10 score 8, 9, 10, 9, 8: the best (generation index 5) is two
+    # validations old after generation 10, so the run stops there, far short of 40
+    assert stop == {"generations": 10, "validation_stalled": True, "best_generation": 5, "best_validation": 10.0}
+    assert len(result.logbook) == 10
+    straight = run(_quadratic_es(), _quadratic, 10, seed=3, progress=False, heldout=_RiseThenFall(), heldout_every=2)
+    pd.testing.assert_frame_equal(result.logbook_frame(), straight.logbook_frame())
+
+
+def test_run_until_validation_stops_runs_everything_without_patience_and_checks_its_arguments(tmp_path):
+    from neuroworm.pipelines.pretraining import run_until_validation_stops
+
+    result, stop = run_until_validation_stops(_quadratic_es(), _quadratic, 12, validation=_RiseThenFall(),
+                                              checkpoint=tmp_path / "es", heldout_every=2, progress=False)
+    assert stop["generations"] == 12 and len(result.logbook) == 12 and stop["best_generation"] == 5
+    with pytest.raises(ConfigError, match="patience"):
+        run_until_validation_stops(_quadratic_es(), _quadratic, 12, validation=_RiseThenFall(),
+                                   checkpoint=tmp_path / "other", heldout_every=2, patience=0)
