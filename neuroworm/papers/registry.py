@@ -72,10 +72,12 @@ def _items(paper, module, entries, options=()):
 
 ITEMS = {
     "schmidgall2023": _items("schmidgall2023", "schmidgall2023", {
-        "fig3": ("fig3", "Fig. 3: ALIF, Izhikevich and ReLU locomotion circuits on the swimmers (varying realism)"),
-        "fig4": ("fig4", "Fig. 4: connectome against its statistics network and two MLPs (architectural statistics)"),
+        "fig3": ("fig3", "Fig. 3: ALIF, Izhikevich and ReLU locomotion circuits on the swimmers (varying realism)",
+                 (), ("small", "medium", "paper")),
+        "fig4": ("fig4", "Fig. 4: connectome against its statistics network and two MLPs (architectural statistics)",
+                 (), ("small", "medium", "paper")),
         "fig5": ("fig5", "Fig. 5: the locomotion circuit against an MLP on HalfCheetah and MNIST (limits of priors)",
-                 ("data",)),
+                 ("data",), ("small", "medium", "paper")),
     }),
     "gorantla2019": _items("gorantla2019", "gorantla2019", {
         "table1": ("table1", "Table 1: NNE, NNE + SignSGD and SGD on MNIST 0-4 and 0-9"),
