@@ -73,7 +73,7 @@ def _items(paper, module, entries, options=()):
 ITEMS = {
     "schmidgall2023": _items("schmidgall2023", "schmidgall2023", {
         "fig3": ("fig3", "Fig. 3: ALIF, Izhikevich and ReLU locomotion circuits on the swimmers (varying realism)",
-                 (), ("small", "medium", "paper")),
+                 ("task",), ("small", "medium", "paper")),
         "fig4": ("fig4", "Fig. 4: connectome against its statistics network and two MLPs (architectural statistics)",
                  (), ("small", "medium", "paper")),
         "fig5": ("fig5", "Fig. 5: the locomotion circuit against an MLP on HalfCheetah and MNIST (limits of priors)",
@@ -107,6 +107,8 @@ ITEMS = {
 OPTIONS = {
     "dataset": "which dataset the item trains and tests on (bardozzo2023: mnist, fashion-mnist or cifar10)",
     "data": "folder of the dataset's files: MNIST IDX files or CIFAR-10 batches",
+    "task": "run one body only (schmidgall2023 fig3: neuroworm/Swimmer6-v0 or Swimmer-v5; default both), "
+            "so that one command per body and seed stays under an hour",
 }
 """Help text of every item option; ``neuroworm reproduce`` offers ``--NAME`` for each option an item declares."""
 

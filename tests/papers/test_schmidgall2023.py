@@ -61,3 +61,16 @@ def test_fig3_through_the_runner(tmp_path, monkeypatch):
         for model in ("izhikevich", "alif", "relu"):
             assert f"{body}_{model}_pretrained" in written["ours"] and f"{body}_{model}" in written["ours"]
         assert written["ours"][f"{body}_final_range"]["mean"] >= 0
+
+
+def test_fig3_runs_one_body_when_asked_and_a_later_call_reuses_it(tmp_path):
+    from neuroworm.errors import ConfigError
+    from neuroworm.papers import schmidgall2023
+
+    one = schmidgall2023.fig3(scale="small", seed=0, work=tmp_path, task="Swimmer-v5", **TOY)
+    assert {name.split("_")[0] for name in one.samples} == {"swimmer3"}
+    assert any("neuroworm/Swimmer6-v0" in claim.text for claim in one.claims)  # declared, judged "no data"
+    both = schmidgall2023.fig3(scale="small", seed=0, work=tmp_path, **TOY)
+    assert all(both.samples[name] == value for name, value in one.samples.items())
+    with pytest.raises(ConfigError, match="task"):
+        schmidgall2023.fig3(scale="small", task="HalfCheetah-v5")
