@@ -139,17 +139,11 @@ def vision(*, scale="small", seed=0, out=None, circuits=CIRCUITS, data=None, **o
     """
     import pandas as pd
 
+    from ..pipelines.config import scale_settings
     from .priors import evolve_on_mnist, mnist_splits
     from .reproduce import Reproduction
 
-    if scale not in VISION_SIZES:
-        raise ConfigError(f"scale must be one of {sorted(VISION_SIZES)}, got {scale!r}")
-    sizes = dict(VISION_SIZES[scale])
-    for key in list(options):
-        if key in sizes:
-            sizes[key] = options.pop(key)
-    if options:
-        raise ConfigError(f"vision: unknown options {sorted(options)}")
+    sizes = scale_settings("beyond", "vision", scale, options, defaults=VISION_SIZES)
     unknown = sorted(set(circuits) - set(CIRCUITS))
     if unknown:
         raise ConfigError(f"vision: unknown circuits {unknown}; known: {list(CIRCUITS)}")

@@ -82,14 +82,11 @@ FIG5_PAPER = {
 NETWORKS = ("connectome_alif", "connectome_relu", "mlp")
 
 
-def _sizes(scale, options):
-    if scale not in SCALE_SIZES:
-        raise ConfigError(f"scale must be one of {sorted(SCALE_SIZES)}, got {scale!r}")
-    sizes = dict(SCALE_SIZES[scale])
-    for key in list(options):
-        if key in sizes:
-            sizes[key] = options.pop(key)
-    return sizes
+def _sizes(item, scale, options):
+    """The item's sizes at ``scale`` (:data:`SCALE_SIZES`) with the caller's ``options``; unknown ones raise."""
+    from ..pipelines.config import scale_settings
+
+    return scale_settings("schmidgall2023", item, scale, options, defaults=SCALE_SIZES)
 
 
 def _ga_table():
@@ -323,9 +320,7 @@ def fig5(*, scale="small", seed=0, out=None, tasks=("HalfCheetah-v5", "mnist"), 
     from .reproduce import Reproduction
     from .verdict import Ordering, Threshold
 
-    sizes = _sizes(scale, options)
-    if options:
-        raise ConfigError(f"fig5: unknown options {sorted(options)}")
+    sizes = _sizes("fig5", scale, options)
     unknown = sorted(set(tasks) - set(TASK_LABELS)) + sorted(set(networks) - set(NETWORKS))
     if unknown:
         raise ConfigError(f"fig5: unknown tasks or networks {unknown}; tasks: HalfCheetah-v5, mnist; "
