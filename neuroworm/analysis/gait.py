@@ -38,6 +38,14 @@ travelling wave
 The first ``transient`` seconds are discarded, so the start of an episode
 (the body at rest) does not count.
 
+steadiness
+    Whether the body keeps swimming for the whole episode
+    (:func:`steadiness`): the gait of the last quarter of the analysed
+    window against that of the first quarter, as the ratio of the
+    frequencies and, per joint, of the amplitudes. A joint that stops
+    beating late in the episode shows an amplitude ratio near 0 although
+    the whole-episode gait still looks like a travelling wave.
+
 References
 ----------
 Gray, J. M., Hill, J. J. & Bargmann, C. I. (2005). A circuit for navigation
@@ -53,8 +61,8 @@ import numpy as np
 
 from ..errors import ConfigError
 
-__all__ = ["MIN_AMPLITUDE_RAD", "MIN_CYCLES", "MIN_LAG_RAD", "MIN_PEAK_POWER", "Gait", "gait_analysis",
-           "summarise_gaits"]
+__all__ = ["MIN_AMPLITUDE_RAD", "MIN_CYCLES", "MIN_LAG_RAD", "MIN_PEAK_POWER", "Gait", "Steadiness",
+           "gait_analysis", "steadiness", "summarise_gaits"]
 
 MIN_CYCLES = 3.0
 """A dominant frequency must give at least this many periods in the analysed window."""
@@ -253,3 +261,100 @@ def summarise_gaits(gaits):
     return Gait(frequency, amplitude.tolist(), np.atleast_1d(lags).tolist(), wave, 2 * len(oscillating) >= len(gaits),
                 direction, float(np.mean([g.peak_power_fraction for g in gaits])), list(gaits[0].joint_names),
                 np.mean([g.mean_angle_rad for g in gaits], axis=0).tolist())
+
+
+@dataclass
+class Steadiness:
+    """The gait of the last quarter of an episode against the first (see :func:`steadiness`).
+
+    Attributes
+    ----------
+    frequency_ratio : float
+        ``f_last / f_first``; 0 when the last quarter no longer oscillates,
+        NaN when the first quarter does not.
+    amplitude_ratio : list of float
+        ``A_last / A_first`` per joint, head to tail (NaN for a joint still in the first quarter).
+    min_amplitude_ratio : float
+        The smallest ratio over the joints that beat in the first quarter
+        (amplitude of at least :data:`MIN_AMPLITUDE_RAD`); NaN if none does.
+    first, last : Gait
+        The two quarters' gaits.
+    """
+
+    frequency_ratio: float
+    amplitude_ratio: list
+    min_amplitude_ratio: float
+    first: Gait
+    last: Gait
+
+    def to_dict(self):
+        """JSON-able dict of every attribute (the gaits as dicts)."""
+        return asdict(self)
+
+    def holds(self, fraction=0.8):
+        """Whether the last quarter keeps at least ``fraction`` of the first's frequency and of every beating joint's amplitude."""
+        return bool(self.frequency_ratio >= fraction and self.min_amplitude_ratio >= fraction)
+
+
+def steadiness(joint_angles, dt=None, *, individual=0, transient=2.0, joint_names=None):
+    """Frequency and amplitude of the last quarter of an episode against the first.
+
+    The window after ``transient`` seconds is cut into four equal quarters;
+    :func:`gait_analysis` (with no further transient) measures the first and
+    the last, and their frequencies and per-joint amplitudes are compared
+    as ratios, last over first. A body that swims steadily holds ratios near 1.
+
+    Parameters
+    ----------
+    joint_angles : array_like (T, J) or RolloutRecord
+        As for :func:`gait_analysis`.
+    dt : float, optional
+    individual : int
+    transient : float
+        Seconds left out at the start (at most half the recording).
+    joint_names : sequence of str, optional
+
+    Returns
+    -------
+    Steadiness
+
+    Raises
+    ------
+    ConfigError
+        As :func:`gait_analysis`, for the whole window or for a quarter of it
+        (each quarter needs at least 16 samples).
+
+    Examples
+    --------
+    >>> t = np.arange(1000) * 0.04
+    >>> fading = np.where(t < 25, 0.5, 0.05)  # the head joint nearly stops after 25 s
+    >>> angles = np.stack([(fading if j == 0 else 0.5) * np.cos(2 * np.pi * 0.5 * t - 0.8 * j)
+    ...                    for j in range(4)], axis=1)
+    >>> result = steadiness(angles, dt=0.04)
+    >>> round(result.frequency_ratio, 2), round(result.min_amplitude_ratio, 1), result.holds()
+    (1.0, 0.1, False)
+    """
+    if hasattr(joint_angles, "joint_angles"):
+        record = joint_angles
+        if record.joint_angles is None:
+            raise ConfigError(f"record of {record.env_id!r} has no joint angles to analyse")
+        angles = np.asarray(record.joint_angles[:, individual, :], dtype=float)
+        dt = record.env_dt if dt is None else dt
+        joint_names = list(record.joint_names) if joint_names is None else joint_names
+    else:
+        angles = np.asarray(joint_angles, dtype=float)
+    if dt is None or not (isinstance(dt, (int, float, np.floating)) and dt > 0 and math.isfinite(dt)):
+        raise ConfigError(f"dt must be a positive number of seconds, got {dt!r}")
+    if angles.ndim != 2:
+        raise ConfigError(f"joint_angles must have shape (T, J), got {angles.shape}")
+    angles = angles[min(round(transient / dt), angles.shape[0] // 2):]
+    quarter = angles.shape[0] // 4
+    first = gait_analysis(angles[:quarter], dt, transient=0.0, joint_names=joint_names)
+    last = gait_analysis(angles[-quarter:], dt, transient=0.0, joint_names=joint_names)
+    frequency_ratio = last.frequency_hz / first.frequency_hz if first.frequency_hz > 0 else float("nan")
+    first_amplitude, last_amplitude = np.asarray(first.amplitude_rad), np.asarray(last.amplitude_rad)
+    beating = first_amplitude >= MIN_AMPLITUDE_RAD
+    ratio = np.full(first_amplitude.shape, np.nan)
+    ratio[beating] = last_amplitude[beating] / first_amplitude[beating]
+    smallest = float(np.min(ratio[beating])) if beating.any() else float("nan")
+    return Steadiness(float(frequency_ratio), ratio.tolist(), smallest, first, last)

@@ -115,3 +115,39 @@ def test_mean_posture_is_reported_apart_from_the_oscillation():
     np.testing.assert_allclose(gait.mean_angle_rad, [1.5, 0.0, -0.2, 0.0, 0.0], atol=0.02)
     np.testing.assert_allclose(gait.amplitude_rad, [0.6, 0.5, 0.4, 0.3, 0.2], rtol=1e-2)
     assert gait.travelling_wave
+
+
+def test_steadiness_of_a_steady_wave_is_one():
+    from neuroworm.analysis.gait import steadiness
+
+    result = steadiness(_wave(frequency=0.5, amplitudes=(0.5, 0.8, 0.6), lag=0.8), dt=DT)
+    assert result.frequency_ratio == pytest.approx(1.0, abs=0.02)
+    np.testing.assert_allclose(result.amplitude_ratio, 1.0, atol=0.05)  # a quarter holds 4.75 periods, not whole ones
+    assert result.holds(0.8) and result.first.travelling_wave and result.last.travelling_wave
+
+
+def test_steadiness_catches_a_joint_that_stops_and_a_wave_that_slows():
+    from neuroworm.analysis.gait import steadiness
+
+    t = np.arange(1000) * 0.04
+    stopping = np.where(t < 25.0, 0.6, 0.0)  # joint 1 stops after 25 s, as the bundled worm's did
+    angles = np.stack([stopping * np.cos(np.pi * t), 0.6 * np.cos(np.pi * t - 0.8)], axis=1)
+    result = steadiness(angles, dt=0.04)
+    assert result.amplitude_ratio[0] < 0.05 and result.amplitude_ratio[1] == pytest.approx(1.0, abs=0.05)
+    assert result.min_amplitude_ratio < 0.05 and not result.holds(0.8)
+    slowing = 2 * np.pi * np.cumsum(np.linspace(0.6, 0.3, 1000)) * 0.04  # 0.6 Hz falling to 0.3 Hz
+    angles = np.stack([0.5 * np.cos(slowing - 0.8 * j) for j in range(3)], axis=1)
+    result = steadiness(angles, dt=0.04)
+    assert result.frequency_ratio < 0.7 and not result.holds(0.8)
+    assert result.min_amplitude_ratio == pytest.approx(1.0, abs=0.05)  # slower, not smaller
+
+
+def test_steadiness_of_a_body_that_stops_altogether():
+    from neuroworm.analysis.gait import steadiness
+
+    t = np.arange(1000) * 0.04
+    angles = np.stack([np.where(t < 20.0, 0.5, 0.0) * np.cos(np.pi * t - 0.8 * j) for j in range(3)], axis=1)
+    result = steadiness(angles, dt=0.04)
+    assert result.frequency_ratio == 0.0 and not result.last.oscillating
+    with pytest.raises(ConfigError):
+        steadiness(angles[:40], dt=0.04)  # a quarter of 38 samples is too short to analyse
