@@ -140,6 +140,22 @@ def _peak_frequency(power, frequencies):
     return k, frequencies[k] + offset * step
 
 
+def _angles_of(joint_angles, dt, individual, joint_names):
+    """``(angles (T, J), dt, joint_names)`` from an array or a RolloutRecord, ``dt`` checked."""
+    if hasattr(joint_angles, "joint_angles"):
+        record = joint_angles
+        if record.joint_angles is None:
+            raise ConfigError(f"record of {record.env_id!r} has no joint angles to analyse")
+        angles = np.asarray(record.joint_angles[:, individual, :], dtype=float)
+        dt = record.env_dt if dt is None else dt
+        joint_names = list(record.joint_names) if joint_names is None else joint_names
+    else:
+        angles = np.asarray(joint_angles, dtype=float)
+    if dt is None or not (isinstance(dt, (int, float, np.floating)) and dt > 0 and math.isfinite(dt)):
+        raise ConfigError(f"dt must be a positive number of seconds, got {dt!r}")
+    return angles, dt, joint_names
+
+
 def gait_analysis(joint_angles, dt=None, *, individual=0, transient=2.0, joint_names=None):
     """Undulation frequency, amplitude per joint, phase lags and whether the wave travels.
 
@@ -175,17 +191,7 @@ def gait_analysis(joint_angles, dt=None, *, individual=0, transient=2.0, joint_n
     >>> round(gait.frequency_hz, 3), gait.travelling_wave, gait.direction
     (0.5, True, 'head-to-tail')
     """
-    if hasattr(joint_angles, "joint_angles"):
-        record = joint_angles
-        if record.joint_angles is None:
-            raise ConfigError(f"record of {record.env_id!r} has no joint angles to analyse")
-        angles = np.asarray(record.joint_angles[:, individual, :], dtype=float)
-        dt = record.env_dt if dt is None else dt
-        joint_names = list(record.joint_names) if joint_names is None else joint_names
-    else:
-        angles = np.asarray(joint_angles, dtype=float)
-    if dt is None or not (isinstance(dt, (int, float, np.floating)) and dt > 0 and math.isfinite(dt)):
-        raise ConfigError(f"dt must be a positive number of seconds, got {dt!r}")
+    angles, dt, joint_names = _angles_of(joint_angles, dt, individual, joint_names)
     if angles.ndim != 2 or angles.shape[1] < 2:
         raise ConfigError(f"joint_angles must have shape (T, J) with J >= 2 joints, got {angles.shape}")
     if not np.isfinite(angles).all():
@@ -334,17 +340,7 @@ def steadiness(joint_angles, dt=None, *, individual=0, transient=2.0, joint_name
     >>> round(result.frequency_ratio, 2), round(result.min_amplitude_ratio, 1), result.holds()
     (1.0, 0.1, False)
     """
-    if hasattr(joint_angles, "joint_angles"):
-        record = joint_angles
-        if record.joint_angles is None:
-            raise ConfigError(f"record of {record.env_id!r} has no joint angles to analyse")
-        angles = np.asarray(record.joint_angles[:, individual, :], dtype=float)
-        dt = record.env_dt if dt is None else dt
-        joint_names = list(record.joint_names) if joint_names is None else joint_names
-    else:
-        angles = np.asarray(joint_angles, dtype=float)
-    if dt is None or not (isinstance(dt, (int, float, np.floating)) and dt > 0 and math.isfinite(dt)):
-        raise ConfigError(f"dt must be a positive number of seconds, got {dt!r}")
+    angles, dt, joint_names = _angles_of(joint_angles, dt, individual, joint_names)
     if angles.ndim != 2:
         raise ConfigError(f"joint_angles must have shape (T, J), got {angles.shape}")
     angles = angles[min(round(transient / dt), angles.shape[0] // 2):]
