@@ -10,7 +10,7 @@ process (so that its peak memory is its own):
    actions the Brian2 closed loop (K = 4) actually took, because MuJoCo's cost
    depends on the motion (coherent swimming strokes that reach the joint
    limits cost about 30 % more per step than uniform random actions);
-2. **Brian2, batched**: :class:`neuroworm.evaluation.ClosedLoopEvaluator`
+2. **Brian2, batched**: :class:`neuroworm.control.ClosedLoopEvaluator`
    (one network of P copies, one ``run()`` per episode, one
    ``NetworkOperation`` per environment step) at K = 1, 4, 10 neural steps
    per environment step;
@@ -79,7 +79,7 @@ def stage_physics(args, replay=None):
 
 
 def stage_closed_loop(args, backend, K):
-    from neuroworm.evaluation import ClosedLoopEvaluator
+    from neuroworm.control import ClosedLoopEvaluator
 
     start = time.perf_counter()
     evaluator = ClosedLoopEvaluator(_circuit(), args.model, args.task, backend=backend, episode_steps=2,
@@ -103,7 +103,7 @@ def stage_closed_loop(args, backend, K):
 
 def _half_worker(connection, args, K, part):
     """One half of the population in its own process; times one episode when told to go."""
-    from neuroworm.evaluation import ClosedLoopEvaluator
+    from neuroworm.control import ClosedLoopEvaluator
 
     evaluator = ClosedLoopEvaluator(_circuit(), args.model, args.task, backend="brian2", episode_steps=2,
                                     neural_steps_per_env_step=K, seed=0, codegen=args.codegen,

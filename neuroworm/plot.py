@@ -223,7 +223,7 @@ def swim_trajectory(record, ax=None, individuals=None):
 
     Parameters
     ----------
-    record : neuroworm.evaluation.RolloutRecord
+    record : neuroworm.control.RolloutRecord
         From ``evaluate(..., record=True)`` on a swimmer (or any task whose
         root has x and y positions).
     ax : matplotlib Axes, optional
@@ -260,7 +260,7 @@ def joint_angles(record, ax=None, individual=0):
 
     Parameters
     ----------
-    record : neuroworm.evaluation.RolloutRecord
+    record : neuroworm.control.RolloutRecord
     ax : matplotlib Axes, optional
     individual : int
 
@@ -288,7 +288,7 @@ def rollout_raster(record, circuit=None, ax=None, individual=0):
 
     Parameters
     ----------
-    record : neuroworm.evaluation.RolloutRecord
+    record : neuroworm.control.RolloutRecord
         Recorded with ``record=True`` (inputs then outputs) or named cells.
     circuit : Circuit, optional
         Says which cells are inputs (default: the record's ``input_cells``).
@@ -321,7 +321,7 @@ def kymograph(record, ax=None, individual=0, gait=None, centre=True):
 
     Parameters
     ----------
-    record : neuroworm.evaluation.RolloutRecord or array_like (T, J)
+    record : neuroworm.control.RolloutRecord or array_like (T, J)
         A record gives its joint angles, time step and joint names; an array
         is drawn against step numbers.
     ax : matplotlib Axes, optional

@@ -6,7 +6,8 @@ A worm file is a NumPy ``.npz`` read with ``allow_pickle=False``:
     The genome (log-weights, log-conductances, encoder, decoder, per-neuron
     constants), in the order of ``layout["slices"]``.
 ``settings`` str (JSON)
-    At least ``connectome``, ``circuit`` (``"locomotion"`` or
+    At least ``connectome``, ``circuit`` (a name of
+    :data:`neuroworm.connectome.NAMED_CIRCUITS`: ``"locomotion"`` or
     ``"locomotion+command"``), ``model`` and ``task``; writers add what
     else rebuilds their evaluator (``neural_steps_per_env_step``,
     ``gap_junctions``, ``episode_steps``, ...).
@@ -26,12 +27,10 @@ from pathlib import Path
 
 import numpy as np
 
+from .connectome.circuits import NAMED_CIRCUITS
 from .errors import ConfigError
 
 __all__ = ["WormRecord", "read_worm_file", "write_worm_file"]
-
-CIRCUITS = ("locomotion", "locomotion+command")
-"""Circuits a worm file can name."""
 
 
 @dataclass
@@ -104,7 +103,7 @@ def read_worm_file(path):
         whose stored layout does not match the rebuilt one; the message
         names the file.
     """
-    from .connectome import load_connectome, locomotion_circuit
+    from .connectome import load_connectome, named_circuit
     from .genome import GenomeLayout
     from .tasks import task_dimensions
 
@@ -125,11 +124,10 @@ def read_worm_file(path):
         names = {key: settings[key] for key in ("connectome", "circuit", "model", "task")}
     except (TypeError, KeyError, AttributeError, json.JSONDecodeError) as error:
         raise ConfigError(f"{path}: malformed settings or layout ({type(error).__name__}: {error})") from None
-    if names["circuit"] not in CIRCUITS:
-        raise ConfigError(f"{path}: unknown circuit {names['circuit']!r}; known: {CIRCUITS}")
+    if names["circuit"] not in NAMED_CIRCUITS:
+        raise ConfigError(f"{path}: unknown circuit {names['circuit']!r}; known: {', '.join(NAMED_CIRCUITS)}")
     genome = np.asarray(contents.pop("genome"), dtype=np.float64).ravel()
-    circuit = locomotion_circuit(load_connectome(names["connectome"]),
-                                 command_interneurons=names["circuit"] == "locomotion+command")
+    circuit = named_circuit(load_connectome(names["connectome"]), names["circuit"])
     layout = GenomeLayout(circuit, names["model"], *task_dimensions(names["task"]), per_neuron=per_neuron)
     rebuilt = {name: [part.start, part.stop] for name, part in layout.slices.items()}
     if stored != rebuilt or genome.shape != (layout.size,):

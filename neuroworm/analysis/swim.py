@@ -4,14 +4,17 @@
 and rebuilds what is needed to evaluate it (circuit, genome layout, neuron
 model, task, K, backend):
 
-``worm.npz`` (:func:`neuroworm.pipelines.pretraining.save_worm`)
-    keys ``genome``, ``settings`` (JSON of ``PretrainSettings``) and
-    ``layout`` (JSON: connectome, circuit, model, task, per_neuron, K, slices).
-``best_genome.npz`` (:func:`neuroworm.pipelines.evolve.evolve_controller`)
-    keys ``genome``, ``fitness``, ``settings`` (JSON of ``EvolutionSettings``)
-    and ``slices``.
+``worm.npz`` (:func:`neuroworm.pipelines.pretraining.save_worm`) and ``best_genome.npz``
+(:func:`neuroworm.pipelines.evolve.evolve_controller`)
+    worm files (:mod:`neuroworm.worm_file`, read by
+    :func:`~neuroworm.worm_file.read_worm_file`): keys ``genome``,
+    ``settings`` (JSON of ``PretrainSettings`` or ``EvolutionSettings``)
+    and ``layout`` (JSON: per_neuron, slices); ``best_genome.npz`` also
+    holds ``fitness``.
+``best_genome.npz`` written before issue #19
+    keys ``genome``, ``fitness``, ``settings`` and ``slices``; still read.
 
-Both are read with ``allow_pickle=False``. A run folder is searched for
+All are read with ``allow_pickle=False``. A run folder is searched for
 ``worm.npz``, ``ga/worm.npz``, then ``best_genome.npz``.
 
 :func:`evaluate_genome` runs the genome on ``N`` episodes whose reset seeds
@@ -149,7 +152,7 @@ def load_genome_file(path):
         Unreadable file, missing keys, or a stored layout that does not match
         the rebuilt one (the message names the file).
     """
-    from ..connectome import load_connectome, locomotion_circuit
+    from ..connectome import NAMED_CIRCUITS, load_connectome, named_circuit
     from ..genome import GenomeLayout
     from ..tasks import task_dimensions
 
@@ -157,7 +160,7 @@ def load_genome_file(path):
     arrays = _read_npz(path)
     if "genome" not in arrays:
         raise ConfigError(f"{path}: not a neuroworm genome file (no 'genome' array; keys: {sorted(arrays)})")
-    if "layout" in arrays:  # a worm file (neuroworm.worm_file; `neuroworm pretrain` writes them)
+    if "layout" in arrays:  # a worm file (neuroworm.worm_file): every file neuroworm writes
         from ..worm_file import read_worm_file
 
         worm = read_worm_file(path)
@@ -175,10 +178,9 @@ def load_genome_file(path):
     genome = np.asarray(arrays["genome"], dtype=np.float64).ravel()
     if not np.all(np.isfinite(genome)):
         raise ConfigError(f"{path}: field 'genome' holds NaN or infinite values")
-    if settings["circuit"] not in ("locomotion", "locomotion+command"):
-        raise ConfigError(f"{path}: unknown circuit {settings['circuit']!r}")
-    circuit = locomotion_circuit(load_connectome(settings["connectome"]),
-                                 command_interneurons=settings["circuit"] == "locomotion+command")
+    if settings["circuit"] not in NAMED_CIRCUITS:
+        raise ConfigError(f"{path}: unknown circuit {settings['circuit']!r}; known: {', '.join(NAMED_CIRCUITS)}")
+    circuit = named_circuit(load_connectome(settings["connectome"]), settings["circuit"])
     layout = GenomeLayout(circuit, settings["model"], *task_dimensions(settings["task"]),
                           per_neuron=settings.get("per_neuron", ()))
     if "slices" in arrays:

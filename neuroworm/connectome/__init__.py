@@ -4,8 +4,11 @@ from .bundled import list_connectomes, load_connectome
 from .circuits import (
     COMMAND_INTERNEURON_CLASSES,
     LOCOMOTION_MOTOR_CLASSES,
+    NAMED_CIRCUITS,
     Circuit,
+    check_circuit_name,
     locomotion_circuit,
+    named_circuit,
 )
 from .layering import DEFAULT_LAYERS, LayeredConnectome, layered_dag
 from .model import CELL_CLASSES, Adjacency, Connectome, endpoint_dtype
@@ -31,11 +34,13 @@ __all__ = [
     "DEFAULT_LAYERS",
     "FLYWIRE_NEUROTRANSMITTERS",
     "LOCOMOTION_MOTOR_CLASSES",
+    "NAMED_CIRCUITS",
     "Adjacency",
     "Circuit",
     "Connectome",
     "LayeredConnectome",
     "barabasi_albert_like",
+    "check_circuit_name",
     "connectome_stats",
     "degree_preserving_rewire",
     "endpoint_dtype",
@@ -45,6 +50,7 @@ __all__ = [
     "list_connectomes",
     "load_connectome",
     "locomotion_circuit",
+    "named_circuit",
     "read_edge_list",
     "read_flywire_codex",
     "read_neuprint",

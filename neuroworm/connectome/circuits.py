@@ -6,6 +6,7 @@ indices, Dale signs, gap-junction pairs). It is the object that
 :class:`neuroworm.genome.GenomeLayout` and the network builders consume.
 """
 
+import functools
 import re
 from dataclasses import dataclass
 from functools import cached_property
@@ -13,10 +14,11 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from ..errors import ConnectomeError
+from ..errors import ConfigError, ConnectomeError
 from .model import Connectome
 
-__all__ = ["COMMAND_INTERNEURON_CLASSES", "LOCOMOTION_MOTOR_CLASSES", "Circuit", "locomotion_circuit"]
+__all__ = ["COMMAND_INTERNEURON_CLASSES", "LOCOMOTION_MOTOR_CLASSES", "NAMED_CIRCUITS", "Circuit", "check_circuit_name",
+           "locomotion_circuit", "named_circuit"]
 
 LOCOMOTION_MOTOR_CLASSES = ("AS", "DA", "DB", "DD", "VA", "VB", "VD")
 """Ventral-cord motor neuron classes of the locomotion circuit (Haspel & O'Donovan 2011)."""
@@ -221,3 +223,55 @@ def locomotion_circuit(connectome, command_interneurons=False, name=None):
     keep = interneurons + motor + muscles
     sub = connectome.subset(keep, name=f"{connectome.name}[locomotion]")
     return Circuit(sub, inputs=tuple(interneurons + motor), outputs=tuple(muscles), name=name or "locomotion")
+
+
+NAMED_CIRCUITS = {
+    "locomotion": functools.partial(locomotion_circuit, command_interneurons=False),
+    "locomotion+command": functools.partial(locomotion_circuit, command_interneurons=True),
+}
+"""Circuits that settings and worm files name: name → ``function(connectome) -> Circuit``.
+
+``"locomotion"``: :func:`locomotion_circuit`; ``"locomotion+command"``: the
+same with the command interneurons. A new named circuit is one entry here.
+"""
+
+
+def check_circuit_name(name):
+    """``name`` if it is a key of :data:`NAMED_CIRCUITS`, else raise.
+
+    Raises
+    ------
+    ConfigError
+        Naming the unknown circuit and the known ones.
+    """
+    if not isinstance(name, str) or name not in NAMED_CIRCUITS:
+        raise ConfigError(f"unknown circuit {name!r}; known circuits: {', '.join(NAMED_CIRCUITS)}")
+    return name
+
+
+def named_circuit(connectome, name):
+    """The circuit called ``name`` (:data:`NAMED_CIRCUITS`) in ``connectome``.
+
+    Parameters
+    ----------
+    connectome : Connectome
+    name : str
+        ``"locomotion"`` or ``"locomotion+command"``.
+
+    Returns
+    -------
+    Circuit
+
+    Raises
+    ------
+    ConfigError
+        For a name that is not in :data:`NAMED_CIRCUITS`.
+    ConnectomeError
+        If the connectome lacks the circuit's cells.
+
+    Examples
+    --------
+    >>> named_circuit(load_connectome("cook2019_hermaphrodite"), "locomotion+command").name
+    'locomotion'
+    """
+    return NAMED_CIRCUITS[check_circuit_name(name)](connectome)

@@ -7,12 +7,12 @@ the logbook as CSV, the best genome, and figures. ``neuroworm evolve`` and
 ``make demo`` call it.
 """
 
-import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from ..connectome.circuits import NAMED_CIRCUITS
 from ..errors import ConfigError
 from ..validation import check_nonnegative_int, check_positive_int
 from .config import load_experiment_config
@@ -24,7 +24,7 @@ __all__ = ["CHECKPOINT_NAME", "CIRCUITS", "STRATEGIES", "EvolutionSettings", "St
 CHECKPOINT_NAME = "checkpoint.npz"
 """The run state inside a run folder (:mod:`neuroworm.evolve.checkpoint`; no pickle)."""
 
-CIRCUITS = ("locomotion", "locomotion+command")
+CIRCUITS = tuple(NAMED_CIRCUITS)
 """Circuits ``evolve_controller`` can build from a connectome."""
 
 
@@ -177,10 +177,9 @@ register_strategy("cma", _cma_es, _check_cma_es, "CMA-ES (small genomes only)")
 
 
 def _circuit(settings):
-    from ..connectome import load_connectome, locomotion_circuit
+    from ..connectome import load_connectome, named_circuit
 
-    connectome = load_connectome(settings.connectome)
-    return locomotion_circuit(connectome, command_interneurons=settings.circuit == "locomotion+command")
+    return named_circuit(load_connectome(settings.connectome), settings.circuit)
 
 
 def _run_folder(out):
@@ -278,9 +277,10 @@ def evolve_controller(settings, out, resume=False, dask=None, processes=None, pr
 def _evolve(settings, out, circuit, layout, resume, dask, processes, progress, checkpoint_every):
     """The run itself, in a locked folder whose settings are written (see :func:`evolve_controller`)."""
     from .. import plot
-    from ..evaluation import ClosedLoopEvaluator, evaluate
+    from ..control.evaluator import ClosedLoopEvaluator, evaluate
     from ..evolve import run
     from ..seeding import make_rng
+    from ..worm_file import write_worm_file
 
     rng = make_rng(settings.seed)
     strategy = STRATEGIES[settings.strategy].build(settings, layout, rng)
@@ -299,8 +299,7 @@ def _evolve(settings, out, circuit, layout, resume, dask, processes, progress, c
     )
     result.to_csv(out / "logbook.csv")
     best = np.asarray(result.best, dtype=float)
-    np.savez(out / "best_genome.npz", genome=best, fitness=result.best_fitness,
-             settings=json.dumps(asdict(settings)), slices=json.dumps({k: [v.start, v.stop] for k, v in layout.slices.items()}))
+    write_worm_file(out / "best_genome.npz", best, asdict(settings), layout, fitness=np.float64(result.best_fitness))
 
     import matplotlib
 
@@ -317,13 +316,20 @@ def _evolve(settings, out, circuit, layout, resume, dask, processes, progress, c
 
 
 def load_best_genome(out):
-    """Read ``best_genome.npz`` written by :func:`evolve_controller`.
+    """Read ``best_genome.npz`` written by :func:`evolve_controller` (a worm file, :mod:`neuroworm.worm_file`).
 
     Returns
     -------
     genome : numpy.ndarray
     fitness : float
     settings : EvolutionSettings
+
+    Raises
+    ------
+    ConfigError
+        A file that is not a readable worm file (see :func:`~neuroworm.worm_file.read_worm_file`).
     """
-    with np.load(Path(out) / "best_genome.npz") as data:
-        return data["genome"], float(data["fitness"]), EvolutionSettings(**json.loads(str(data["settings"])))
+    from ..worm_file import read_worm_file
+
+    worm = read_worm_file(Path(out) / "best_genome.npz")
+    return worm.genome, float(worm.arrays["fitness"]), EvolutionSettings(**worm.settings)

@@ -350,12 +350,11 @@ class PretrainSettings:
 
 
 def _circuit(settings):
-    from ..connectome import load_connectome, locomotion_circuit
+    from ..connectome import NAMED_CIRCUITS, load_connectome, named_circuit
 
-    if settings.circuit not in ("locomotion", "locomotion+command"):
-        raise ConfigError(f"circuit must be 'locomotion' or 'locomotion+command', got {settings.circuit!r}")
-    return locomotion_circuit(load_connectome(settings.connectome),
-                              command_interneurons=settings.circuit == "locomotion+command")
+    if settings.circuit not in NAMED_CIRCUITS:
+        raise ConfigError(f"circuit must be one of {', '.join(NAMED_CIRCUITS)}, got {settings.circuit!r}")
+    return named_circuit(load_connectome(settings.connectome), settings.circuit)
 
 
 def _evaluator(settings, circuit, layout, episode_steps):

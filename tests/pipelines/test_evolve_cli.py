@@ -9,6 +9,7 @@ import pytest
 from neuroworm import ConfigError
 from neuroworm.cli import main
 from neuroworm.pipelines.evolve import EvolutionSettings, load_best_genome
+from neuroworm.worm_file import read_worm_file
 
 TINY = ["--population", "4", "--elites", "2", "--episode-steps", "20", "--neural-steps", "2", "--seed", "3", "--quiet"]
 
@@ -26,6 +27,9 @@ def test_evolve_writes_results_and_resumes_to_the_same_logbook(tmp_path, capsys)
     genome, fitness, settings = load_best_genome(uninterrupted)
     assert np.isfinite(genome).all() and fitness == pytest.approx(logbook["best"].iloc[-1])
     assert settings.population == 4 and json.loads((uninterrupted / "settings.json").read_text())["seed"] == 3
+    worm = read_worm_file(uninterrupted / "best_genome.npz")  # one worm-file format, pre-training's too (#19)
+    np.testing.assert_array_equal(worm.genome, genome)
+    assert worm.layout.size == genome.size and worm.settings["model"] == "alif"
     assert "best return" in capsys.readouterr().out
 
     # Two generations, then resume to three: the same logbook as the uninterrupted run.
