@@ -53,6 +53,16 @@ def _log(message, stream):
         print(message, file=stream, flush=True)
 
 
+def _evolution_line(before, after, generations, population, genes_changed, genes):
+    """What the evolution step did, in one honest sentence (an unchanged parent is said to be one)."""
+    if genes_changed == 0:
+        return (f"held-out return {before.mean:.1f} ± {before.std:.1f}: the GA kept the starting worm unchanged "
+                f"(no mutant in {generations} generations of {population} worms beat its training fitness), "
+                "so 'after' is the same worm")
+    return (f"held-out return {before.mean:.1f} ± {before.std:.1f} before, {after.mean:.1f} ± {after.std:.1f} after "
+            f"{generations} generations ({genes_changed} of {genes} genes changed)")
+
+
 def swimming_demo(out, *, worm=None, generations=4, population=32, episodes=2, test_episodes=16, episode_steps=None,
                   seed=1, progress=True, log="stdout"):
     """Evaluate the bundled worm, evolve it briefly, evaluate again, and draw its swim.
@@ -86,7 +96,8 @@ def swimming_demo(out, *, worm=None, generations=4, population=32, episodes=2, t
     dict
         What ``demo.json`` holds: ``before`` and ``after`` (held-out
         returns, mean, std, gait), ``generations``, ``population``,
-        ``seconds``.
+        ``genes_changed`` (0 when the GA kept the starting worm: the
+        printed line then says so), ``genes``, ``seconds``.
     """
     import matplotlib
 
@@ -125,6 +136,7 @@ def swimming_demo(out, *, worm=None, generations=4, population=32, episodes=2, t
     result = run(ga, fitness, generations, seed=seed, checkpoint=checkpoint, progress=progress)
     result.to_csv(evolution / "logbook.csv")
     evolved = np.asarray(result.best, dtype=np.float64)
+    genes_changed = int(np.count_nonzero(evolved != genome))
     evolved_path = save_worm(out / "worm.npz", evolved, settings, layout)
     after = evaluate_genome(evolved_path, episodes=test_episodes, episode_steps=steps)
     _log("\nAfter the GA (the same held-out seeds):\n" + after.summary(), log)
@@ -143,12 +155,12 @@ def swimming_demo(out, *, worm=None, generations=4, population=32, episodes=2, t
         "worm": str(source), "model": settings.model, "task": settings.task, "episode_steps": steps,
         "before": before.to_dict(), "after": after.to_dict(),
         "generations": generations, "population": population, "episodes_per_individual": episodes,
+        "genes_changed": genes_changed, "genes": int(genome.size),
         "figures_episode": typical, "best_episode": best, "video_renderer": renderer,
         "seconds": time.perf_counter() - started,
     }
     (out / "demo.json").write_text(json.dumps(summary, indent=2) + "\n")
-    _log(f"\nheld-out return ({test_episodes} test seeds): {before.mean:.1f} ± {before.std:.1f} before, "
-         f"{after.mean:.1f} ± {after.std:.1f} after {generations} generations "
-         f"(gymnasium's 'solved' threshold for Swimmer: 360)", log)
+    _log(f"\n{_evolution_line(before, after, generations, population, genes_changed, genome.size)} "
+         f"({test_episodes} held-out test seeds; gymnasium's 'solved' threshold for Swimmer: 360)", log)
     _log("written: " + ", ".join(str(path) for path in [out / "demo.json", evolved_path, *written]), log)
     return summary

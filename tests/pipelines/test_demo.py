@@ -55,7 +55,18 @@ def test_demo_writes_returns_gait_and_figures(tmp_path):
     saved = json.loads((tmp_path / "demo" / "demo.json").read_text())
     assert saved["before"]["seeds"] == heldout_seeds(2, "test") == saved["after"]["seeds"]
     assert set(saved["after"]["gait"]) >= {"frequency_hz", "amplitude_rad", "phase_lag_rad", "travelling_wave"}
-    assert summary["generations"] == 1
+    assert summary["generations"] == 1 and 0 <= summary["genes_changed"] <= summary["genes"] == layout.size
     for name in ("kymograph.png", "trajectory.png", "raster.png", "fitness.png", "worm.npz"):
         assert (tmp_path / "demo" / name).stat().st_size > 0
     assert (tmp_path / "demo" / "swim.gif").exists() or (tmp_path / "demo" / "swim.mp4").exists()
+
+
+def test_the_demo_line_says_when_evolution_kept_the_starting_worm():
+    from types import SimpleNamespace
+
+    from neuroworm.pipelines.demo import _evolution_line
+
+    worm = SimpleNamespace(mean=152.5, std=8.3)
+    assert "kept the starting worm unchanged" in _evolution_line(worm, worm, 4, 32, 0, 2758)
+    changed = _evolution_line(worm, SimpleNamespace(mean=155.0, std=7.0), 4, 32, 12, 2758)
+    assert "155.0 ± 7.0 after 4 generations (12 of 2758 genes changed)" in changed
