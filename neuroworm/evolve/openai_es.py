@@ -233,7 +233,7 @@ class OpenAIES(Strategy):
         if self.weight_decay:
             gradient = gradient - self.weight_decay * self.center
         learning_rate = self.groups.per_gene(self.current_learning_rate())
-        self.center = self.optimizer.step(self.center, gradient, learning_rate)
+        self.center = self.optimizer.update(self.center, gradient, learning_rate)
         self._noise = None
         self.generation += 1
 

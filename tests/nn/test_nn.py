@@ -234,3 +234,55 @@ def test_fit_regression_with_mse_and_a_progress_bar():
                   validation=(inputs[:64], targets[:64]), progress=True)
     assert history.validation_loss[-1] < 1e-4
     assert np.isnan(history.validation_accuracy[-1])
+
+
+def test_one_adam_descends_by_default_and_ascends_with_maximize():
+    """The one Adam (nn and evolution strategies): maximize mirrors the step exactly; update leaves its input."""
+    from neuroworm.evolve.optimizers import make_optimizer as make_es_optimizer
+
+    rng = np.random.default_rng(0)
+    gradients = [rng.normal(size=4) for _ in range(5)]
+    down, up = Adam(0.1), Adam(0.1, maximize=True)
+    low, high = np.zeros(4), np.zeros(4)
+    for g in gradients:
+        down.step([low], [g])
+        up.step([high], [g])
+    np.testing.assert_array_equal(high, -low)
+    es = make_es_optimizer("adam", 4)
+    assert type(es) is Adam and es.maximize and es.config() == {"optimizer": "adam", "beta1": 0.9,
+                                                                "beta2": 0.999, "epsilon": 1e-8}
+    start = np.zeros(4)
+    after = es.update(start, gradients[0], np.full(4, 0.1))
+    assert not start.any(), "update returns a new vector"
+    np.testing.assert_allclose(after, 0.1 * np.sign(gradients[0]), rtol=1e-6)
+    rates = np.array([0.1, 0.1, 0.01, 0.0])  # a learning rate per element (genome groups)
+    vector = np.zeros(4)
+    climber = Adam(maximize=True, size=4)
+    for _ in range(300):
+        vector = climber.update(vector, -2 * (vector - 1.0), rates)  # ascend -(x - 1)²
+    np.testing.assert_allclose(vector[:2], 1.0, atol=1e-2)
+    assert 0 < vector[2] < vector[0] and vector[3] == 0.0
+
+
+def test_adam_state_round_trips_for_a_checkpoint():
+    class Section:  # the two readers of neuroworm.evolve.checkpoint that load_state uses
+        def __init__(self, fields, arrays):
+            self.fields, self.arrays = fields, arrays
+
+        def integer(self, name, minimum=None):
+            return int(self.fields[name])
+
+        def array(self, name, shape=None, finite=False):
+            assert self.arrays[name].shape == shape
+            return self.arrays[name]
+
+    rng = np.random.default_rng(1)
+    original, copy = Adam(maximize=True, size=3), Adam(maximize=True, size=3)
+    vector = np.zeros(3)
+    for _ in range(4):
+        vector = original.update(vector, rng.normal(size=3), 0.05)
+    copy.load_state(Section(*original.state()))
+    gradient = rng.normal(size=3)
+    np.testing.assert_array_equal(original.update(vector, gradient, 0.05), copy.update(vector, gradient, 0.05))
+    with pytest.raises(ConfigError, match="size="):
+        Adam().load_state(Section(*original.state()))
