@@ -293,7 +293,8 @@ def fig3(*, scale="small", seed=0, out=None, models=("izhikevich", "alif", "relu
         ]
     ours = {"curves": curves, "runs": _records(finals), "episode_steps": sizes["episode_steps"], "sizes": sizes,
             "gap_junctions": gap_junctions}
-    figure = _curves_figure([{"ours": ours, "seed": seed}], f"Fig. 3 reproduction ({scale} scale, seed {seed})")
+    figure = _curves_figure([{"ours": ours, "seed": seed}], f"Fig. 3 reproduction ({scale} scale, seed {seed})",
+                            _FIG3_MARKS)
     return Reproduction(
         paper=FIG3_PAPER, ours=ours, table=table, figure=figure, notes=_notes(finals), samples=samples,
         claims=claims, deviations=_common_deviations(sizes, scale),
@@ -390,7 +391,8 @@ def fig4(*, scale="small", seed=0, out=None, task="neuroworm/Swimmer6-v0", gap_j
         "The statistics network keeps the circuit's cell count, synapse count and excitatory/inhibitory ratio "
         "with random wiring (neuroworm.statistics_matched), redrawn per seed.",
     ]
-    figure = _curves_figure([{"ours": ours, "seed": seed}], f"Fig. 4 reproduction ({scale} scale, seed {seed})")
+    figure = _curves_figure([{"ours": ours, "seed": seed}], f"Fig. 4 reproduction ({scale} scale, seed {seed})",
+                            _FIG4_MARKS)
     return Reproduction(
         paper=FIG4_PAPER, ours=ours, table=table, figure=figure, notes=_notes(finals), samples=samples,
         claims=claims, deviations=deviations,
@@ -399,8 +401,17 @@ def fig4(*, scale="small", seed=0, out=None, task="neuroworm/Swimmer6-v0", gap_j
                   f"{sizes['heldout_episodes']} validation seeds 2^30 + i")
 
 
-def _curves_figure(documents, title):
-    """Validation curves, mean ± std over seeds: one row per task, ES (left) and GA (right) columns."""
+_FIG3_MARKS = {"es": FIG3_PAPER["initial_mean_return"]}
+_FIG4_MARKS = {"es": FIG4_PAPER["initial_return"],
+               "ga": {name: value["mean"] for name, value in FIG4_PAPER["final_return"].items()}}
+
+
+def _curves_figure(documents, title, marks=None):
+    """Validation curves, mean ± std over seeds: one row per task, ES (left) and GA (right) columns.
+
+    ``marks``: ``{stage: {network: value}}``, the paper's numbers, drawn as dotted lines in the network's colour
+    (the start of the GA on the ES panel, its end on the GA panel).
+    """
     import matplotlib
 
     matplotlib.use("Agg")
@@ -426,31 +437,35 @@ def _curves_figure(documents, title):
                 ax.plot(centre.index + 1, centre.values, color=colour, marker="o", ms=3,
                         label=f"{network} ({seeds} seed{'s' * (seeds != 1)})")
                 ax.fill_between(centre.index + 1, centre - spread, centre + spread, color=colour, alpha=0.15)
+                if network in (marks or {}).get(stage, {}):
+                    ax.axhline(marks[stage][network], color=colour, ls=":", lw=1)
             ax.set_title(f"{task}: {'pre-training' if stage == 'es' else 'GA'}", fontsize=10)
             ax.set_xlabel(label)
             ax.set_ylabel("validation return (mean ± std over seeds)")
+            if marks:
+                ax.plot([], [], color="grey", ls=":", lw=1, label="the paper's value (dotted)")
             ax.legend(fontsize=7, frameon=False)
     figure.suptitle(title, fontsize=10)
     figure.tight_layout()
     return figure
 
 
-def _assemble(documents, title):
+def _assemble(documents, title, marks):
     import pandas as pd
 
     table = pd.DataFrame([run for document in documents for run in document["ours"]["runs"]])
-    figure = _curves_figure(documents, f"{title}, {len(documents)} seed{'s' * (len(documents) != 1)}")
+    figure = _curves_figure(documents, f"{title}, {len(documents)} seed{'s' * (len(documents) != 1)}", marks)
     return table, figure
 
 
 def fig3_assemble(documents):
     """Fig. 3 from the per-seed documents: runs table and validation curves, mean ± std over seeds."""
-    return _assemble(documents, "Fig. 3 reproduction: Izhikevich, ALIF and ReLU locomotion circuits")
+    return _assemble(documents, "Fig. 3 reproduction: Izhikevich, ALIF and ReLU locomotion circuits", _FIG3_MARKS)
 
 
 def fig4_assemble(documents):
     """Fig. 4 from the per-seed documents: runs table and validation curves, mean ± std over seeds."""
-    return _assemble(documents, "Fig. 4 reproduction: statistics network, full and sparse MLPs (ReLU)")
+    return _assemble(documents, "Fig. 4 reproduction: statistics network, full and sparse MLPs (ReLU)", _FIG4_MARKS)
 
 
 def fig5(*, scale="small", seed=0, out=None, **options):
