@@ -3,22 +3,24 @@
 Prints, from one run:
 
 * NNE: genotypes evaluated per second (N genotypes, n = 5,000 genes, the
-  MNIST network of Sec. 3.1 with h = 1,000, 2,000 digits), split into
-  ``X Wᵀ`` (link weights) and the forward pass, beside a dense float32
-  product of the same multiply-add count as the sparse first layer would
-  need densely (``2,000 × 784 × h`` per genotype) and the sparse count it
-  really does; and the implied seconds per generation at N = 1,000.
+  MNIST network of Sec. 3.1 with h = 1,000, 2,000 digits), on 1 and 2
+  threads, the share of ``X Wᵀ`` (link weights), the implied seconds per
+  generation at N = 1,000, and the multiply-adds it really does (the
+  sparse first layer and the output layer) as a rate beside the dense
+  float32 product rate measured in the same run on as many threads: on a
+  shared machine the ratio is the number that travels.
 * DNN: seconds for the frozen layer's activations of 5,000 digits and for
   one epoch of the dopaminergic rule on 2,000 digits, at h = 1,000 and
   h = 100,000, beside the dense product rate of the same shapes.
 
 A sample of genotypes is timed (``--genotypes``) and scaled to N = 1,000.
-BLAS runs on one thread (fastest on a shared two-core machine).
+NNE spreads genotype blocks over ``--threads`` Python threads with BLAS on
+one thread each; the DNN runs BLAS on one thread.
 Benchmarks print numbers; they never fail.
 
 Run::
 
-    PYTHONPATH=. python benchmarks/bench_nne_dnn.py [--genotypes 32] [--hidden 1000 100000]
+    PYTHONPATH=. heavy python benchmarks/bench_nne_dnn.py [--genotypes 200] [--threads 1 2] [--hidden 1000 100000]
 """
 
 import argparse
@@ -33,30 +35,41 @@ def seconds(function):
     return time.perf_counter() - start
 
 
-def nne(genotypes, digits):
+def dense_rate(threads):
+    """GFLOP/s of a dense float32 ``2000 × 784`` by ``784 × 1000`` product on ``threads`` BLAS threads (best of 3)."""
+    from threadpoolctl import threadpool_limits
+
+    rng = np.random.default_rng(2)
+    a, b = rng.random((2000, 784), dtype=np.float32), rng.random((784, 1000), dtype=np.float32)
+    with threadpool_limits(threads):
+        best = min(seconds(lambda: a @ b) for _ in range(3))
+    return 2 * 2000 * 784 * 1000 / best / 1e9
+
+
+def nne(genotypes, digits, threads):
+    from threadpoolctl import threadpool_limits
+
     from neuroworm.backends.nne import NNENetwork
 
     rng = np.random.default_rng(0)
-    network = NNENetwork(n_genes=5000, n_hidden=1000, seed=0)
+    network = NNENetwork(n_genes=5000, n_hidden=1000, threads=threads, seed=0)
     population = (rng.random((genotypes, 5000)) < 0.5).astype(np.float32)
     images = rng.random((digits, 784)).astype(np.float32) * (rng.random((digits, 784)) < 0.2)
     labels = rng.integers(0, 10, digits)
-    network.link_weights(population[:2])  # warm-up
-    link = seconds(lambda: network.link_weights(population))
-    total = seconds(lambda: network.fitness(population, images, labels))
-    dense_a = rng.random((digits, 784), dtype=np.float32)
-    dense_b = rng.random((784, 1000), dtype=np.float32)
-    dense = min(seconds(lambda: dense_a @ dense_b) for _ in range(3))
-    dense_rate = 2 * digits * 784 * 1000 / dense
+    with threadpool_limits(1):
+        network.fitness(population[:4], images[:10], labels[:10])  # warm-up
+        link = seconds(lambda: network.link_weights(population))
+        total = seconds(lambda: network.fitness(population, images, labels))
+    rate = dense_rate(threads)
     sparse_flops = 2 * digits * network.n_input_links + 2 * digits * 1000 * 10
     per_genotype = total / genotypes
-    print(f"NNE  n=5000 h=1000 digits={digits}: {network!r}")
+    print(f"NNE  n=5000 h=1000 digits={digits}, {threads} thread(s): {network!r}")
     print(f"  {genotypes / total:8.2f} genotypes/s ({per_genotype * 1e3:.1f} ms each; X·Wᵀ {link / total:.0%} of it)")
     print(f"  one generation at N=1000: {1000 * per_genotype:.1f} s")
-    print(f"  dense float32 product of one genotype's first layer ({digits}x784x1000): {dense * 1e3:.1f} ms "
-          f"= {dense_rate / 1e9:.2f} GFLOP/s; ours does {sparse_flops / 1e9:.3f} GFLOP per genotype "
-          f"= {sparse_flops / per_genotype / 1e9:.2f} GFLOP/s effective, "
-          f"{dense / per_genotype:.2f}x the dense product's speed per genotype")
+    print(f"  dense float32 product on {threads} thread(s): {rate:.1f} GFLOP/s; NNE does {sparse_flops / 1e9:.3f} "
+          f"GFLOP per genotype = {sparse_flops / per_genotype / 1e9:.1f} GFLOP/s effective, "
+          f"{sparse_flops / per_genotype / 1e9 / rate:.0%} of the dense rate")
+    return 1000 * per_genotype, rate
 
 
 def dnn(hidden, train_digits=2000, all_digits=5000):
@@ -79,14 +92,16 @@ def dnn(hidden, train_digits=2000, all_digits=5000):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--genotypes", type=int, default=32)
+    parser.add_argument("--genotypes", type=int, default=200)
+    parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--digits", type=int, default=2000)
-    parser.add_argument("--hidden", type=int, nargs="+", default=[1000, 100000])
+    parser.add_argument("--hidden", type=int, nargs="*", default=[1000, 100000])
     args = parser.parse_args()
     from threadpoolctl import threadpool_limits
 
+    for threads in args.threads:
+        nne(args.genotypes, args.digits, threads)
     with threadpool_limits(1):
-        nne(args.genotypes, args.digits)
         for hidden in args.hidden:
             dnn(hidden)
 

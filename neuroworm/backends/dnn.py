@@ -53,8 +53,10 @@ from ..seeding import make_rng
 from ..validation import check_positive_int
 
 __all__ = [
+    "INITS",
     "OUTPUT_FIRING",
     "READINGS",
+    "SCOPES",
     "DopaminergicNetwork",
     "dopaminergic_update",
     "random_features",
@@ -62,9 +64,14 @@ __all__ = [
 ]
 
 #: The three readings of the dopaminergic rule (see the module docstring).
-READINGS = ("formula", "text", "signed")
+READINGS = ("formula", "text", "signed", "text-signed")
 #: Which output units count as having fired: every unit, or only the winner (arg-max).
 OUTPUT_FIRING = ("all", "winner")
+#: Whose error gates the change: each example's, or the minibatch's mean (the introduction's "err").
+SCOPES = ("example", "minibatch")
+#: Initial weight bounds: ``"kaiming"`` U(±gain·√(3/fan_in)) with gain √2 (input) and 1 (readout);
+#: ``"pytorch"`` the bounds of ``torch.nn.Linear``'s default, U(±1/√fan_in), for both layers.
+INITS = ("kaiming", "pytorch")
 
 
 def softmax(logits):
@@ -100,7 +107,7 @@ def random_features(images, input_weights, *, block=2048, dtype=np.float32):
 
 
 def dopaminergic_update(hidden, probabilities, labels, *, reading="text", epsilon0=0.75, epsilon1=1.0,
-                        output_firing="all"):
+                        output_firing="all", scope="example"):
     """The weight change of the readout for one minibatch (Sec. 3.2).
 
     Parameters
@@ -111,12 +118,18 @@ def dopaminergic_update(hidden, probabilities, labels, *, reading="text", epsilo
         ``(B, k)`` softmax outputs ``z``.
     labels : numpy.ndarray
         ``(B,)`` class indices.
-    reading : {"formula", "text", "signed"}
+    reading : {"formula", "text", "signed", "text-signed"}
     epsilon0, epsilon1 : float
         Loss threshold ε0 and step ε1 (paper: 0.75 and 1).
     output_firing : {"all", "winner"}
         ``"all"``: every output unit is an end that fired; ``"winner"``: only
         the arg-max output (the network's prediction).
+    scope : {"example", "minibatch"}
+        Whose error and loss gate the change: each example's own
+        (``"example"``), or the minibatch's mean error :math:`\\bar e_j`
+        and mean loss :math:`\\bar L`, the same for every example of the
+        minibatch (the introduction: "err is the error of the current
+        minibatch"); the links that fired are each example's either way.
 
     Returns
     -------
@@ -128,15 +141,22 @@ def dopaminergic_update(hidden, probabilities, labels, *, reading="text", epsilo
         raise ConfigError(f"reading must be one of {', '.join(READINGS)}, got {reading!r}")
     if output_firing not in OUTPUT_FIRING:
         raise ConfigError(f"output_firing must be one of {', '.join(OUTPUT_FIRING)}, got {output_firing!r}")
+    if scope not in SCOPES:
+        raise ConfigError(f"scope must be one of {', '.join(SCOPES)}, got {scope!r}")
     rows = np.arange(len(labels))
     target = np.zeros_like(probabilities)
     target[rows, labels] = 1.0
     error = (probabilities - target) ** 2
     loss = -np.log(np.maximum(probabilities[rows, labels], np.finfo(probabilities.dtype).tiny))
+    if scope == "minibatch":
+        error = np.broadcast_to(error.mean(axis=0), error.shape)
+        loss = np.broadcast_to(loss.mean(), loss.shape)
     if reading == "formula":
         multiplier = (error < 0.25) & (loss > epsilon0)[:, None]
     elif reading == "text":
         multiplier = (error <= 0.25) & (loss <= epsilon0)[:, None]
+    elif reading == "text-signed":
+        multiplier = np.where((error <= 0.25) & (loss <= epsilon0)[:, None], 1.0, -1.0)
     else:
         multiplier = 0.25 - error
     multiplier = multiplier.astype(hidden.dtype)
@@ -162,10 +182,17 @@ class DopaminergicNetwork:
     epsilon0, epsilon1 : float
         Paper: 0.75 and 1.
     batch_size : int
-        Examples per update (the paper does not say; 50 as for SignSGD in Sec. 3.1).
+        Examples per update (the paper does not say; 50 as for SignSGD in
+        Sec. 3.1; 1 is the per-example reading).
+    scope : {"example", "minibatch"}
+        See :func:`dopaminergic_update`.
+    init : {"kaiming", "pytorch"}
+        Initial weight bounds (:data:`INITS`): Kaiming uniform with gain √2
+        for the ReLU input layer and 1 for the readout, or PyTorch's
+        ``nn.Linear`` default bound ``1/√fan_in`` for both (what "the
+        popularly used Kaiming Uniform" gives in PyTorch).
     seed : None, int or numpy.random.Generator
-        Draws both layers' initial weights (Kaiming uniform, gain √2 for the
-        ReLU input layer, 1 for the readout: ``U(±gain·√(3/fan_in))``).
+        Draws both layers' initial weights.
 
     Attributes
     ----------
@@ -176,17 +203,22 @@ class DopaminergicNetwork:
     """
 
     def __init__(self, n_hidden=1000, *, n_inputs=784, n_outputs=10, reading="text", output_firing="all",
-                 epsilon0=0.75, epsilon1=1.0, batch_size=50, seed=None):
+                 epsilon0=0.75, epsilon1=1.0, batch_size=50, scope="example", init="kaiming", seed=None):
         n_hidden, batch_size = check_positive_int("n_hidden", n_hidden), check_positive_int("batch_size", batch_size)
         dopaminergic_update(np.zeros((1, 1)), np.ones((1, 1)), np.zeros(1, int), reading=reading,
-                            output_firing=output_firing)  # validates the names
+                            output_firing=output_firing, scope=scope)  # validates the names
+        if init not in INITS:
+            raise ConfigError(f"init must be one of {', '.join(INITS)}, got {init!r}")
         from ..nn import kaiming_uniform
 
         rng = make_rng(seed)
-        self.reading, self.output_firing = reading, output_firing
+        self.reading, self.output_firing, self.scope, self.init = reading, output_firing, scope, init
         self.epsilon0, self.epsilon1, self.batch_size = float(epsilon0), float(epsilon1), int(batch_size)
-        self.input_weights = kaiming_uniform(n_inputs, (n_inputs, int(n_hidden)), dtype=np.float32, seed=rng)
-        self.output_weights = kaiming_uniform(int(n_hidden), (int(n_hidden), n_outputs), gain=1.0,
+        # PyTorch's default bound 1/sqrt(fan_in) is Kaiming uniform with gain 1/sqrt(3)
+        gains = (2.0**0.5, 1.0) if init == "kaiming" else (3.0**-0.5, 3.0**-0.5)
+        self.input_weights = kaiming_uniform(n_inputs, (n_inputs, int(n_hidden)), gain=gains[0], dtype=np.float32,
+                                             seed=rng)
+        self.output_weights = kaiming_uniform(int(n_hidden), (int(n_hidden), n_outputs), gain=gains[1],
                                               dtype=np.float32, seed=rng)
 
     @property
@@ -213,7 +245,7 @@ class DopaminergicNetwork:
             batch = features[rows]
             change = dopaminergic_update(
                 batch, self.probabilities(batch), labels[rows], reading=self.reading, epsilon0=self.epsilon0,
-                epsilon1=self.epsilon1, output_firing=self.output_firing,
+                epsilon1=self.epsilon1, output_firing=self.output_firing, scope=self.scope,
             )
             self.output_weights += change.astype(self.output_weights.dtype)
 

@@ -12,12 +12,24 @@ inputs, ``h`` ReLU hidden units wired from the inputs by a sparse random
 graph (each input–hidden edge present with probability 0.1), and 10 softmax
 outputs fully connected to the hidden layer; there are no biases.
 
-:class:`NNENetwork` evaluates a whole population of ``N`` genotypes at once:
-``X W^T`` for every genotype in one sparse product, then, for a block of
-genotypes at a time, the images times the input layers of the whole block
-laid side by side (one BLAS product), and the output layers as one batched
-``numpy.matmul``; there is no Python loop over genotypes, only over blocks
-that bound the memory.
+The Sec. 3.2 ``α`` is the loss of a uniform guess over the network's own
+outputs, :math:`\\alpha = \\log k` (``log 10`` for 0-9, ``log 5`` for the
+five-output 0-4 network): :func:`random_guess_loss`.
+
+:class:`NNENetwork` evaluates a whole population of ``N`` genotypes at once
+(:meth:`NNENetwork.logits`).  The first layer is sparse (78 of 784 inputs per
+hidden unit), so it is *not* done as a dense ``784 × h`` product (ten times
+the work): the hidden units are sorted by in-degree and cut into chunks of
+``chunk`` units; for a chunk, the images' pixels feeding each unit are
+gathered once per call into ``(K, D, B)`` (``D`` the chunk's largest
+in-degree, shorter units padded with a zero pixel), each genotype's link
+weights into ``(K, N_b, D)``, and one batched ``numpy.matmul`` over the ``K``
+units does ``N_b × D`` by ``D × B`` per unit -- exactly the sparse
+multiply-adds, as well-shaped BLAS products, written straight into a
+``(N_b, K, B)`` buffer whose ReLU the output layer takes as a batched
+``(10 × K)·(K × B)`` product.  Genotype blocks run on ``threads`` threads
+(NumPy releases the GIL in BLAS).  ``benchmarks/bench_nne_dnn.py`` times it
+beside the machine's dense float32 product rate.
 
 References
 ----------
@@ -27,6 +39,7 @@ dopaminergic plasticity.  (``../shared/papers/gorantla_nne_dnn.md``.)
 """
 
 import math
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -38,6 +51,7 @@ __all__ = [
     "RANDOM_GUESS_LOSS",
     "NNENetwork",
     "cross_entropy",
+    "random_guess_loss",
     "relative_performance",
     "sign_weight_generation",
     "uniform_weight_generation",
@@ -45,6 +59,21 @@ __all__ = [
 
 #: Cross-entropy of a uniform guess over 10 classes, :math:`\alpha = -\log(1/10)` (Sec. 3.1).
 RANDOM_GUESS_LOSS = math.log(10.0)
+
+
+def random_guess_loss(n_classes):
+    """``α = -log(1/k)``: the cross-entropy of a uniform guess over ``k`` outputs (Sec. 3.1 with ``k`` classes).
+
+    Parameters
+    ----------
+    n_classes : int
+        ``k``, the network's outputs (10 for MNIST 0-9, 5 for 0-4).
+
+    Returns
+    -------
+    float
+    """
+    return math.log(check_positive_int("n_classes", n_classes))
 
 
 def uniform_weight_generation(n_links, n_genes, density, *, seed=None):
@@ -165,8 +194,13 @@ class NNENetwork:
     beta : float
         Density of the weight-generation matrix (0.0025).
     block : int
-        Genotypes per batched product (bounds memory at about
-        ``block · n_inputs · n_hidden · 4`` bytes).
+        Genotypes per batched product (each thread holds a
+        ``block × chunk × B`` float32 buffer, ``B`` the images).
+    chunk : int
+        Hidden units per batched first-layer product (module docstring).
+    threads : int
+        Threads over genotype blocks (2 uses both cores of a two-core
+        machine; run BLAS itself single-threaded).
     seed : None, int or numpy.random.Generator
         Draws the input graph and ``W``.
 
@@ -189,10 +223,11 @@ class NNENetwork:
     """
 
     def __init__(self, n_genes=5000, n_hidden=1000, *, n_inputs=784, n_outputs=10, connection_probability=0.1,
-                 beta=0.0025, block=32, seed=None):
+                 beta=0.0025, block=100, chunk=100, threads=1, seed=None):
         n_genes, n_hidden = check_positive_int("n_genes", n_genes), check_positive_int("n_hidden", n_hidden)
         n_inputs, n_outputs = check_positive_int("n_inputs", n_inputs), check_positive_int("n_outputs", n_outputs)
-        block = check_positive_int("block", block)
+        block, chunk = check_positive_int("block", block), check_positive_int("chunk", chunk)
+        self.threads = check_positive_int("threads", threads)
         if not 0 < connection_probability <= 1:
             raise ConfigError(f"connection_probability must be in (0, 1], got {connection_probability}")
         rng = make_rng(seed)
@@ -204,6 +239,26 @@ class NNENetwork:
         self.n_input_links = len(self.input_edges[0])
         self.n_links = self.n_input_links + self.n_hidden * self.n_outputs
         self.weight_generation = uniform_weight_generation(self.n_links, self.n_genes, beta, seed=rng)
+        self._chunks = self._plan(int(chunk))
+
+    def _plan(self, chunk):
+        """Hidden units sorted by in-degree, cut into chunks; each chunk's padded link and pixel indices."""
+        inputs, hidden = self.input_edges
+        by_unit = np.lexsort((inputs, hidden))  # link numbers grouped by hidden unit
+        degree = np.bincount(hidden, minlength=self.n_hidden)
+        first = np.concatenate([[0], np.cumsum(degree)])
+        units = np.argsort(degree, kind="stable")
+        plan = []
+        for start in range(0, self.n_hidden, chunk):
+            members = units[start : start + chunk]
+            width = max(int(degree[members].max()), 1)
+            links = np.full((len(members), width), self.n_input_links, np.int64)  # padding -> a zero weight
+            pixels = np.full((len(members), width), self.n_inputs, np.int64)  # padding -> a zero pixel
+            for row, unit in enumerate(members):
+                own = by_unit[first[unit] : first[unit + 1]]
+                links[row, : len(own)], pixels[row, : len(own)] = own, inputs[own]
+            plan.append((members, links, pixels))
+        return plan
 
     def __repr__(self):
         return (f"<NNENetwork {self.n_inputs}-{self.n_hidden}-{self.n_outputs}, {self.n_links} links, "
@@ -259,10 +314,9 @@ class NNENetwork:
         """Hidden activations ``relu(y W1)`` ``(c, B, h)`` and logits ``h W2`` ``(c, B, k)`` of ``c`` networks.
 
         The ``c`` input layers are laid side by side as one dense
-        ``(n_inputs, c·h)`` matrix, so the first layer of the block is a
-        single BLAS product.  (A sparse product does a tenth of the
-        multiply-adds at connection probability 0.1 but ran 2.3x slower
-        than dense BLAS at h = 1,000: ``benchmarks/bench_nne_dnn.py``.)
+        ``(n_inputs, c·h)`` matrix: ten times the multiply-adds of the sparse
+        layer, so :meth:`logits` does not use it; it serves one genotype's
+        hidden activations (:meth:`hidden`) and the tests, as a reference.
         """
         link_weights = np.atleast_2d(link_weights)
         count = link_weights.shape[0]
@@ -275,7 +329,7 @@ class NNENetwork:
         return hidden, np.matmul(hidden, self._output_weights(link_weights))
 
     def logits(self, genotypes, images):
-        """Output logits of every genotype's network on every image.
+        """Output logits of every genotype's network on every image (batched; module docstring).
 
         Parameters
         ----------
@@ -289,19 +343,47 @@ class NNENetwork:
         numpy.ndarray
             ``float32 (N, B, n_outputs)``.
         """
-        weights = self.link_weights(genotypes)
+        genotypes = np.asarray(genotypes)
+        if genotypes.ndim == 1:
+            genotypes = genotypes[None]
         images = np.asarray(images, np.float32)
-        out = np.empty((len(weights), len(images), self.n_outputs), np.float32)
-        for start in range(0, len(weights), self.block):
-            out[start : start + self.block] = self.hidden_and_logits(weights[start : start + self.block], images)[1]
-        return out
+        pixels_first = np.vstack([images.T, np.zeros((1, len(images)), np.float32)])  # (n_inputs + 1, B)
+        out = np.zeros((len(genotypes), self.n_outputs, len(images)), np.float32)
+        blocks = [slice(start, start + self.block) for start in range(0, len(genotypes), self.block)]
+        weights = [None] * len(blocks)
+
+        def link_block(number):
+            block_weights = self.link_weights(genotypes[blocks[number]])
+            first = np.zeros((len(block_weights), self.n_input_links + 1), np.float32)  # last column: padding
+            first[:, :-1] = block_weights[:, : self.n_input_links]
+            weights[number] = first, self._output_weights(block_weights)
+
+        def chunk_block(number, members, links, gathered):
+            first, second = weights[number]
+            padded = first[:, links]  # (Nb, K, D)
+            hidden = np.empty((len(first), len(members), len(images)), np.float32)
+            np.matmul(padded.transpose(1, 0, 2), gathered, out=hidden.transpose(1, 0, 2))
+            np.maximum(hidden, 0.0, out=hidden)
+            out[blocks[number]] += np.matmul(second[:, members, :].transpose(0, 2, 1), hidden)  # (Nb, k, K)(Nb, K, B)
+
+        with ThreadPoolExecutor(self.threads) as pool:
+            list(pool.map(link_block, range(len(blocks))))
+            for members, links, pixels in self._chunks:
+                gathered = pixels_first[pixels]  # (K, D, B), once per chunk for every genotype
+                list(pool.map(lambda number: chunk_block(number, members, links, gathered), range(len(blocks))))
+        return out.transpose(0, 2, 1)
 
     def losses(self, genotypes, images, labels):
         """Cross-entropy ``(N, B)`` of every genotype on every image (Sec. 3.1)."""
         return cross_entropy(self.logits(genotypes, images).astype(np.float64), np.asarray(labels))
 
-    def fitness(self, genotypes, images, labels, alpha=RANDOM_GUESS_LOSS):
-        """:func:`relative_performance` ``δ_x`` of every genotype, shape ``(N,)``."""
+    def fitness(self, genotypes, images, labels, alpha=None):
+        """:func:`relative_performance` ``δ_x`` of every genotype, shape ``(N,)``.
+
+        ``alpha`` defaults to :func:`random_guess_loss` of this network's
+        outputs (``log 5`` for a five-output network).
+        """
+        alpha = random_guess_loss(self.n_outputs) if alpha is None else float(alpha)
         return relative_performance(self.losses(genotypes, images, labels), alpha)
 
     def accuracy(self, genotypes, images, labels):

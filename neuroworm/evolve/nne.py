@@ -33,7 +33,40 @@ from ..validation import check_integer, check_positive_int
 from .individual import Individual, population_fitness, population_genomes
 from .strategy import Strategy
 
-__all__ = ["NNE", "allele_rewards", "weak_selection_update"]
+__all__ = ["NNE", "allele_rewards", "weak_selection_epsilon", "weak_selection_update"]
+
+#: Theorem 1's bound ε ≤ 1/(2U) keeps ε·f ≤ 1/2 for rewards ``f`` in [0, U]: the largest selection strength
+#: this module calls weak.
+WEAK_SELECTION_PRODUCT = 0.5
+
+
+def weak_selection_epsilon(max_reward):
+    """The largest ε that Theorem 1 allows for rewards in ``[0, max_reward]``: ``1 / (2 · max_reward)``.
+
+    Theorem 1 asks for ε ≤ min{1/max{2U, 1}, 2/H, 1}; with ``U`` the largest
+    reward (``α²`` for ``δ_x``) the first term keeps ``ε·f ≤ 1/2`` for every
+    reward, so every genotype's relative advantage ``1 + ε f`` stays within
+    a factor 1.5 -- weak selection.  The curvature bound ``2/H`` is not
+    known for the MNIST network and is not applied.
+
+    Parameters
+    ----------
+    max_reward : float
+        ``U > 0``, e.g. ``α² = log(k)²`` for ``δ_x`` with ``k`` outputs.
+
+    Returns
+    -------
+    float
+        ``min(1, 1 / max(2U, 1))``.
+
+    Examples
+    --------
+    >>> round(weak_selection_epsilon(np.log(10) ** 2), 4)
+    0.0943
+    """
+    if not max_reward > 0:
+        raise ConfigError(f"max_reward must be > 0, got {max_reward}")
+    return min(1.0, 1.0 / max(2.0 * float(max_reward), 1.0))
 
 
 def allele_rewards(genotypes, fitness):
@@ -104,7 +137,9 @@ class NNE(Strategy):
     epsilon : float
         Selection strength ε of eq. (3).  The paper does not give its value;
         Theorem 1 asks for ε ≤ min(1/(2U), 2/H, 1) with ``U`` the largest
-        loss, i.e. ε ≤ 1/(2α²) ≈ 0.094 for ``δ_x`` in [0, α²].
+        loss, i.e. ε ≤ 1/(2α²) ≈ 0.094 for ``δ_x`` in [0, α²]
+        (:func:`weak_selection_epsilon`).  The logbook's ``selection``
+        column is ``ε·max(|f|, |f̄|)`` of each generation.
     initial_frequencies : None or array_like
         ``p^1``; default drawn uniformly from [0, 1]^n ("p^1 ... is sampled
         uniformly at random from [0, 1]^n"), from the strategy's generator
@@ -148,6 +183,7 @@ class NNE(Strategy):
         else:
             self.frequencies = None
         self.generation = 0
+        self.selection = float("nan")
 
     @property
     def center_genome(self):
@@ -179,6 +215,7 @@ class NNE(Strategy):
                 "break it (use a non-negative fitness such as δ_x, or a smaller epsilon)"
             )
         self.frequencies = weak_selection_update(self.frequencies, f, f_bar, self.epsilon)
+        self.selection = self.epsilon * float(max(np.abs(f).max(), np.abs(f_bar).max()))
         self.generation += 1
 
     def config(self):
@@ -192,16 +229,18 @@ class NNE(Strategy):
         }
 
     def log_values(self):
-        """Fraction of genes within 0.01 of fixation and the mean distance of ``p`` from 1/2."""
+        """Fraction of genes within 0.01 of fixation, the mean distance of ``p`` from 1/2, and ``ε·max|f|``."""
         if self.frequencies is None:
-            return {"near_fixed": float("nan"), "polarisation": float("nan")}
+            return {"near_fixed": float("nan"), "polarisation": float("nan"), "selection": self.selection}
         distance = np.minimum(self.frequencies, 1.0 - self.frequencies)
-        return {"near_fixed": float(np.mean(distance <= 0.01)), "polarisation": float(np.mean(0.5 - distance))}
+        return {"near_fixed": float(np.mean(distance <= 0.01)), "polarisation": float(np.mean(0.5 - distance)),
+                "selection": self.selection}
 
     def state(self):
         """Generator, generation and allele frequencies."""
         fields, arrays = super().state()
-        fields.update(generation=self.generation, has_frequencies=self.frequencies is not None)
+        fields.update(generation=self.generation, has_frequencies=self.frequencies is not None,
+                      selection=self.selection)
         if self.frequencies is not None:
             arrays["frequencies"] = self.frequencies
         return fields, arrays
@@ -210,6 +249,7 @@ class NNE(Strategy):
         """Restore :meth:`state`, checking the frequencies' shape and range."""
         super().load_state(section)
         self.generation = section.integer("generation", minimum=0)
+        self.selection = section.number("selection") if "selection" in section else float("nan")
         self.frequencies = None
         if section.boolean("has_frequencies"):
             frequencies = section.array("frequencies", shape=(self.genome_size,), finite=True).astype(np.float64)

@@ -25,6 +25,8 @@ from ..seeding import make_rng
 
 __all__ = [
     "NNEFitness",
+    "SampledAccuracy",
+    "fit_readout",
     "evolve_nne",
     "nne_test_accuracy",
     "train_masked_network",
@@ -67,8 +69,35 @@ def _blas(threads):
     return threadpool_limits(threads)
 
 
-def evolve_nne(split, *, n_genes, n_hidden, population_size, generations, epsilon, minibatch=None, seed=0,
-               checkpoint=None, resume=False, blas_threads=1, network_seed=None):
+class SampledAccuracy:
+    """Accuracy of genotypes drawn from allele frequencies, on held-out digits (a ``heldout`` for :func:`evolve_nne`).
+
+    Deterministic: the same ``seed`` draws the genotypes at every call, so a
+    resumed run logs what an uninterrupted one does.
+
+    Parameters
+    ----------
+    network : neuroworm.backends.nne.NNENetwork
+    images, labels : numpy.ndarray
+        Digits no generation is scored on.
+    samples : int
+        Genotypes drawn from ``p`` per call.
+    seed : int
+    """
+
+    def __init__(self, network, images, labels, samples=5, seed=0):
+        self.network, self.images, self.labels = network, np.asarray(images, np.float32), np.asarray(labels)
+        self.samples, self.seed = int(samples), int(seed)
+
+    def __call__(self, frequencies):
+        frequencies = np.asarray(frequencies)
+        genotypes = make_rng(self.seed).random((self.samples, len(frequencies))) < frequencies
+        return self.network.accuracy(genotypes.astype(np.float32), self.images, self.labels)
+
+
+def evolve_nne(split, *, n_genes, n_hidden, population_size, generations, epsilon=None, minibatch=None, seed=0,
+               checkpoint=None, resume=False, blas_threads=1, network_seed=None, threads=1, validation=None,
+               validation_every=10, validation_samples=5):
     """Evolve allele frequencies on ``split``'s training digits (Sec. 3.1).
 
     Parameters
@@ -76,10 +105,12 @@ def evolve_nne(split, *, n_genes, n_hidden, population_size, generations, epsilo
     split : neuroworm.tasks.mnist.MNISTSplit
     n_genes, n_hidden, population_size, generations : int
         ``n``, ``h``, ``N`` and ``T``.
-    epsilon : float
-        Selection strength of eq. (3).
+    epsilon : float, optional
+        Selection strength of eq. (3); default the weak-selection bound
+        :func:`neuroworm.evolve.nne.weak_selection_epsilon` of ``α²``, with
+        ``α = log k`` for the network's ``k`` outputs.
     minibatch : int, optional
-        See :class:`NNEFitness`.
+        See :class:`NNEFitness` (default: every training digit, Sec. 3.1).
     seed : int
         Seeds the run (genotype sampling, minibatches); ``network_seed``
         (default ``seed``) draws the input graph and ``W``.
@@ -88,6 +119,12 @@ def evolve_nne(split, *, n_genes, n_hidden, population_size, generations, epsilo
         continued (a finished run returns at once), a missing one is started.
     blas_threads : int
         BLAS threads (one is fastest on a shared two-core machine).
+    threads : int
+        Threads over genotype blocks in :meth:`NNENetwork.logits`.
+    validation : tuple, optional
+        ``(images, labels)`` of held-out digits: every ``validation_every``
+        generations the logbook's ``heldout_mean`` is the mean accuracy of
+        ``validation_samples`` genotypes drawn from ``p`` (:class:`SampledAccuracy`).
 
     Returns
     -------
@@ -95,17 +132,22 @@ def evolve_nne(split, *, n_genes, n_hidden, population_size, generations, epsilo
     result : neuroworm.evolve.EvolutionResult
         ``result.strategy.frequencies`` is the evolved ``p``.
     """
-    from ..backends.nne import NNENetwork
+    from ..backends.nne import NNENetwork, random_guess_loss
     from ..evolve import run
-    from ..evolve.nne import NNE
+    from ..evolve.nne import NNE, weak_selection_epsilon
 
-    network = NNENetwork(n_genes=n_genes, n_hidden=n_hidden, n_outputs=split.n_classes,
+    network = NNENetwork(n_genes=n_genes, n_hidden=n_hidden, n_outputs=split.n_classes, threads=threads,
                          seed=seed if network_seed is None else network_seed)
+    if epsilon is None:
+        epsilon = weak_selection_epsilon(random_guess_loss(split.n_classes) ** 2)
     fitness = NNEFitness(network, split.train_images, split.train_labels, minibatch)
+    heldout = None if validation is None else SampledAccuracy(network, *validation, samples=validation_samples,
+                                                              seed=seed + 12345)
     resume = bool(resume) and checkpoint is not None and Path(checkpoint).exists()
     with _blas(blas_threads):
         result = run(NNE(n_genes, population_size=population_size, epsilon=epsilon), fitness, generations,
-                     seed=seed, checkpoint=checkpoint, resume=resume, progress=False)
+                     seed=seed, checkpoint=checkpoint, resume=resume, progress=False, heldout=heldout,
+                     heldout_every=validation_every)
     return network, result
 
 
@@ -130,9 +172,9 @@ def nne_test_accuracy(network, frequencies, images, labels, *, samples=10, seed=
             "rounded": float(rounded), "mean_network": float(mean), "samples": int(samples)}
 
 
-def train_readout(train_features, train_labels, test_features, test_labels, *, optimizer, learning_rate,
-                  initial_weights=None, iterations=None, epochs=None, batch_size=50, seed=0, blas_threads=1):
-    """Train the output layer alone on fixed hidden activations; return its test accuracy.
+def fit_readout(train_features, train_labels, *, optimizer, learning_rate, epochs, initial_weights=None,
+                batch_size=50, seed=0, validation=None, n_classes=None, blas_threads=1):
+    """Train the output layer alone on fixed hidden activations; return the network and its history.
 
     ``optimizer="signsgd"`` is eq. (4) of Sec. 3.1,
     :math:`w_{ij} \\leftarrow w_{ij} - \\epsilon' \\operatorname{sign}(\\sum_b (z_{bj} - \\ell_{bj}) h_{bi})`
@@ -141,14 +183,55 @@ def train_readout(train_features, train_labels, test_features, test_labels, *, o
 
     Parameters
     ----------
+    train_features : numpy.ndarray
+        ``(B, h)`` hidden activations.
+    train_labels : numpy.ndarray
+        ``(B,)`` class indices.
+    optimizer : {"signsgd", "adam"}
+    learning_rate : float
+        ε' for SignSGD, α for Adam.
+    epochs : int
+    initial_weights : numpy.ndarray, optional
+        ``(h, k)`` starting readout (e.g. the NNE genotype's); default
+        Kaiming uniform.
+    validation : tuple, optional
+        ``(features, labels)`` scored after every epoch (and before the first).
+    n_classes : int, optional
+        Outputs (default: the largest label seen plus one).
+
+    Returns
+    -------
+    network : neuroworm.nn.LayeredNetwork
+    history : neuroworm.nn.History
+    """
+    from ..nn import Adam, LayeredNetwork, SignSGD, fit
+
+    if optimizer not in ("signsgd", "adam"):
+        raise ConfigError(f"optimizer must be 'signsgd' or 'adam', got {optimizer!r}")
+    rng = make_rng(seed)
+    classes = int(train_labels.max()) + 1 if n_classes is None else int(n_classes)
+    network = LayeredNetwork(train_features.shape[1], dtype="float32")
+    network.add_layer(classes, activation="identity", bias=False)
+    network.initialize(seed=rng)
+    if initial_weights is not None:
+        network.layers[0].dense.weight[...] = initial_weights
+    step = SignSGD(learning_rate) if optimizer == "signsgd" else Adam(learning_rate)
+    history = fit(network, train_features, train_labels, optimizer=step, epochs=int(epochs), batch_size=batch_size,
+                  seed=rng, validation=validation, blas_threads=blas_threads)
+    return network, history
+
+
+def train_readout(train_features, train_labels, test_features, test_labels, *, optimizer, learning_rate,
+                  initial_weights=None, iterations=None, epochs=None, batch_size=50, seed=0, blas_threads=1):
+    """Train the output layer alone (:func:`fit_readout`) for a number of steps or epochs; return its test accuracy.
+
+    Parameters
+    ----------
     train_features, test_features : numpy.ndarray
         ``(B, h)`` hidden activations.
     optimizer : {"signsgd", "adam"}
     learning_rate : float
-        ε' for SignSGD, α for Adam.
     initial_weights : numpy.ndarray, optional
-        ``(h, k)`` starting readout (e.g. the NNE genotype's); default
-        Kaiming uniform.
     iterations, epochs : int
         Give one: minibatch steps ("a few hundred iterations") or epochs.
 
@@ -157,20 +240,9 @@ def train_readout(train_features, train_labels, test_features, test_labels, *, o
     float
         Test accuracy.
     """
-    from ..nn import Adam, LayeredNetwork, SignSGD, fit
-
     if (iterations is None) == (epochs is None):
         raise ConfigError("give exactly one of iterations and epochs")
-    if optimizer not in ("signsgd", "adam"):
-        raise ConfigError(f"optimizer must be 'signsgd' or 'adam', got {optimizer!r}")
     rng = make_rng(seed)
-    classes = int(max(train_labels.max(), test_labels.max())) + 1
-    network = LayeredNetwork(train_features.shape[1], dtype="float32")
-    network.add_layer(classes, activation="identity", bias=False)
-    network.initialize(seed=rng)
-    if initial_weights is not None:
-        network.layers[0].dense.weight[...] = initial_weights
-    step = SignSGD(learning_rate) if optimizer == "signsgd" else Adam(learning_rate)
     if iterations is not None:
         batches_per_epoch = -(-len(train_labels) // batch_size)
         epochs = -(-int(iterations) // batches_per_epoch)
@@ -178,8 +250,10 @@ def train_readout(train_features, train_labels, test_features, test_labels, *, o
             rows = rng.choice(len(train_labels), int(iterations) * batch_size, replace=False)
             train_features, train_labels = train_features[rows], train_labels[rows]
             epochs = 1
-    fit(network, train_features, train_labels, optimizer=step, epochs=epochs, batch_size=batch_size, seed=rng,
-        blas_threads=blas_threads)
+    network, _ = fit_readout(train_features, train_labels, optimizer=optimizer, learning_rate=learning_rate,
+                             epochs=epochs, initial_weights=initial_weights, batch_size=batch_size, seed=rng,
+                             n_classes=int(max(train_labels.max(), test_labels.max())) + 1,
+                             blas_threads=blas_threads)
     return float(np.mean(network.predict(test_features).argmax(axis=1) == test_labels))
 
 

@@ -78,3 +78,39 @@ def test_same_seed_same_training(digits):
         network.fit(network.features(digits.train_images), digits.train_labels, epochs=2, seed=4)
         runs.append(network.output_weights)
     np.testing.assert_array_equal(*runs)
+
+
+def test_text_signed_reading_rewards_good_and_punishes_the_rest():
+    hidden = np.array([[1.0, 0.0], [1.0, 1.0]])
+    probabilities = np.array([[0.6, 0.3, 0.1], [0.2, 0.5, 0.3]])
+    labels = np.array([0, 2])
+    change = dopaminergic_update(hidden, probabilities, labels, reading="text-signed", output_firing="winner")
+    # example 0: winner 0 is right, loss 0.51 <= 0.75 and error 0.16 <= 1/4 -> +1 on (unit 0, output 0)
+    # example 1: winner 1 is wrong, loss -log 0.3 = 1.2 > 0.75 -> -1 on (units 0 and 1, output 1); mean over 2
+    np.testing.assert_allclose(change, [[0.5, -0.5, 0], [0, -0.5, 0]])
+
+
+def test_minibatch_scope_gates_every_example_with_the_batch_mean():
+    hidden = np.array([[1.0, 0.0], [0.0, 1.0]])
+    probabilities = np.array([[0.9, 0.1], [0.6, 0.4]])
+    labels = np.array([0, 1])
+    # per example: loss 0.105 (<= 0.75) and 0.92 (> 0.75); the batch's mean loss 0.51 lets both fire
+    per_example = dopaminergic_update(hidden, probabilities, labels, reading="text", output_firing="all")
+    minibatch = dopaminergic_update(hidden, probabilities, labels, reading="text", output_firing="all",
+                                    scope="minibatch")
+    assert not per_example[1].any() and per_example[0].all()
+    # batch mean errors: output 0 (0.01 + 0.36)/2 = 0.185, output 1 the same: both <= 1/4
+    np.testing.assert_allclose(minibatch, [[0.5, 0.5], [0.5, 0.5]])
+    with pytest.raises(ConfigError, match="scope"):
+        dopaminergic_update(hidden, probabilities, labels, scope="epoch")
+
+
+def test_initial_bounds_readings():
+    kaiming = DopaminergicNetwork(400, init="kaiming", seed=0)
+    pytorch = DopaminergicNetwork(400, init="pytorch", seed=0)
+    assert np.abs(kaiming.input_weights).max() == pytest.approx(np.sqrt(6 / 784), rel=0.01)
+    assert np.abs(kaiming.output_weights).max() == pytest.approx(np.sqrt(3 / 400), rel=0.05)
+    assert np.abs(pytorch.input_weights).max() == pytest.approx(1 / np.sqrt(784), rel=0.01)
+    assert np.abs(pytorch.output_weights).max() == pytest.approx(1 / np.sqrt(400), rel=0.05)
+    with pytest.raises(ConfigError, match="init"):
+        DopaminergicNetwork(10, init="xavier")

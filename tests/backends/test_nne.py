@@ -9,6 +9,7 @@ from neuroworm.backends.nne import (
     RANDOM_GUESS_LOSS,
     NNENetwork,
     cross_entropy,
+    random_guess_loss,
     relative_performance,
     sign_weight_generation,
     uniform_weight_generation,
@@ -36,7 +37,8 @@ def test_sign_weight_generation_values_and_column_norm():
 
 
 def test_batched_logits_equal_one_genotype_at_a_time():
-    net = NNENetwork(n_genes=300, n_hidden=40, n_outputs=5, block=3, seed=2)
+    # chunks of 7 units (the last one shorter), blocks of 3 genotypes on 2 threads
+    net = NNENetwork(n_genes=300, n_hidden=40, n_outputs=5, block=3, chunk=7, threads=2, seed=2)
     rng = np.random.default_rng(0)
     genotypes = rng.integers(0, 2, (7, 300))
     images = rng.random((11, 784)).astype(np.float32)
@@ -73,3 +75,14 @@ def test_bad_genotypes_are_refused():
         net.link_weights(np.zeros((2, 21)))
     with pytest.raises(GenomeError, match=r"\[0, 1\]"):
         net.link_weights(np.full((2, 20), 2.0))
+
+
+def test_alpha_follows_the_number_of_outputs():
+    assert random_guess_loss(10) == pytest.approx(RANDOM_GUESS_LOSS)
+    assert random_guess_loss(5) == pytest.approx(math.log(5))
+    net = NNENetwork(n_genes=50, n_hidden=10, n_outputs=5, seed=0)
+    images = np.zeros((4, 784), np.float32)  # all-zero images: every logit 0, a uniform guess over 5
+    # a uniform guess over the network's 5 outputs scores 0 with alpha = log 5 (log 10 would give it credit)
+    assert net.fitness(np.ones((2, 50)), images, np.arange(4) % 5) == pytest.approx([0.0, 0.0], abs=1e-9)
+    with pytest.raises(ConfigError, match="n_classes"):
+        random_guess_loss(0)

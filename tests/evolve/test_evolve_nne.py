@@ -81,3 +81,19 @@ def test_nne_refuses_what_eq_3_cannot_take():
     with pytest.raises(ConfigError, match="1 \\+ epsilon"):
         run(NNE(5, population_size=4, epsilon=1.0), lambda g: -10 * np.ones(len(g)), generations=1, seed=0,
             progress=False)
+
+
+def test_weak_selection_bound_and_logged_selection_strength():
+    from neuroworm.evolve.individual import assign_fitness, population_genomes
+    from neuroworm.evolve.nne import weak_selection_epsilon
+
+    assert weak_selection_epsilon(np.log(10) ** 2) == pytest.approx(1 / (2 * np.log(10) ** 2))
+    assert weak_selection_epsilon(0.2) == 1.0  # Theorem 1: min(1/max(2U, 1), 1)
+    with pytest.raises(ConfigError):
+        weak_selection_epsilon(0)
+    strategy = NNE(10, population_size=20, epsilon=weak_selection_epsilon(4.0), seed=0)
+    population = strategy.generate()
+    assign_fitness(population, population_genomes(population).sum(axis=1) * 0.4)  # rewards in [0, 4]
+    strategy.update(population)
+    values = strategy.log_values()
+    assert 0 < values["selection"] <= 0.5

@@ -4,15 +4,51 @@ import numpy as np
 import pytest
 
 from neuroworm.backends.nne import NNENetwork
-from neuroworm.papers.gorantla2019 import allele_spread, theorem2_run
-from neuroworm.pipelines.nne_training import NNEFitness, train_readout
+from neuroworm.papers.gorantla2019 import (
+    _carve_validation,
+    _trend_to_target,
+    allele_spread,
+    table2,
+    theorem2_run,
+)
+from neuroworm.pipelines.nne_training import NNEFitness, SampledAccuracy, train_readout
 from neuroworm.tasks.mnist import split_mnist
 
 
-def test_theorem2_nne_aligns_the_mean_network_with_the_target():
-    cosines = theorem2_run(30, m=3, d=1.0, population_size=500, generations=60, seed=1)
+def test_theorem2_nne_aligns_the_mean_network_with_the_target_under_weak_selection():
+    cosines, epsilon = theorem2_run(30, m=3, d=1.0, population_size=500, generations=150, seed=1)
     assert cosines[-1] > 0.9
     assert cosines[-1] > cosines[0]
+    assert epsilon < 0.5  # 1/(2U) with U the first generation's largest loss, U > 1 here
+
+
+def test_validation_is_carved_per_class_and_disjoint():
+    labels = np.repeat(np.arange(4), 25)
+    mask = _carve_validation(labels, 5, seed=0)
+    assert np.array_equal(np.bincount(labels[mask]), [5, 5, 5, 5])
+    assert np.array_equal(mask, _carve_validation(labels, 5, seed=0))
+    with pytest.raises(Exception, match="validation_per_class"):
+        _carve_validation(labels, 25, seed=0)
+
+
+def test_trend_to_target_is_the_line_through_the_second_half():
+    generations = np.arange(1, 11) * 10
+    assert _trend_to_target(generations, 20 + 0.5 * generations, 90)[0] == pytest.approx(140)
+    assert _trend_to_target(generations, 50 - 0.1 * generations, 90)[0] == float("inf")
+
+
+def test_table2_reports_validations_choice_not_the_best_test_number():
+    result = table2(scale="small", seed=0, hidden=(40,), epochs=2, select_epochs=2, readings=("signed", "text"),
+                    output_firing=("winner",), scopes=("example",), epsilon0s=(0.75,), epsilon1s=(0.1, 1.0),
+                    inits=("kaiming",), adam_rates=(1e-2,), signsgd_rates=(1e-3,), record_every=1)
+    table = result.table
+    grid = table[(table.stage == "selection") & (table.model == "DNN")]
+    best = grid.loc[grid.validation_accuracy.idxmax()]
+    final = table[(table.stage == "final") & (table.model == "DNN")].iloc[0]
+    assert final.variant == best.variant
+    assert result.samples["dnn_h40"] == pytest.approx(final.test_accuracy)
+    assert {"sgd_h40", "signsgd_h40", "dnn_h40"} == set(result.samples)
+    assert result.selection and result.test_data and result.deviations and result.claims
 
 
 def test_allele_spread_closed_forms():
@@ -52,10 +88,10 @@ def test_readout_training_beats_chance_on_random_features(optimizer):
 @pytest.mark.parametrize(
     ("item", "options"),
     [
-        ("table1", {"generations": 2, "population_size": 8, "sgd_epochs": 1, "repeats": 1, "samples": 2,
+        ("table1", {"generations": 2, "population_size": 8, "sgd_epochs": 1, "samples": 2, "record_every": 1,
                     "signsgd_iterations": 5, "n_genes": 200, "n_hidden": 20}),
-        ("table2", {"hidden": (50,), "epochs": 1, "repeats": 1}),
-        ("theorem2", {"genes": (20,), "generations": 5, "repeats": 1, "population_size": 20}),
+        ("table2", {"hidden": (50,), "epochs": 1, "select_epochs": 1, "readings": ("signed",), "epsilon1s": (1.0,)}),
+        ("theorem2", {"genes": (20, 40), "generations": 5, "population_size": 20}),
         ("genes", {"genes": (100, 200), "generations": 2, "population_size": 8, "n_hidden": 20, "samples": 2}),
         ("alleles", {"checkpoints": (1, 3), "n_genes": 100, "n_hidden": 10, "population_size": 8}),
     ],
@@ -72,3 +108,15 @@ def test_every_item_writes_csv_png_json(item, options, tmp_path, monkeypatch):
     assert {"paper", "ours", "scale", "seed", "seconds", "command", "notes", "samples", "claims"} <= set(document)
     assert (tmp_path / "seeds" / f"{item}.seed0.png").stat().st_size > 0 and len(result.table) > 0
     assert json.loads((tmp_path / "seeds" / f"{item}.seed0.json").read_text())["ours"]
+
+
+def test_sampled_accuracy_is_deterministic_and_follows_p():
+    split = split_mnist(train_per_class=5, test_per_class=5, digits=range(5), seed=0)
+    network = NNENetwork(n_genes=60, n_hidden=10, n_outputs=5, seed=0)
+    heldout = SampledAccuracy(network, split.test_images, split.test_labels, samples=3, seed=4)
+    p = np.random.default_rng(1).random(60)
+    first = heldout(p)
+    assert first.shape == (3,)
+    np.testing.assert_array_equal(first, heldout(p))
+    ones = heldout(np.ones(60))  # p = 1 draws the all-ones genotype three times
+    assert np.all(ones == ones[0])
