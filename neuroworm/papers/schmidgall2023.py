@@ -29,21 +29,26 @@ sparse one with random density and E/I ratio
 ``architectural_statistics``, on ``neuroworm/Swimmer6-v0``.
 
 Scales (:data:`SCALE_SIZES`): ``small`` (a smoke run: 200-step episodes,
-tiny populations); ``medium`` (the paper's 1000-step episodes; ES P = 40 for
-at most 40 epochs, stopped by validation; GA P = 40 for 30 generations:
-5-8 min per ReLU network and seed on one loaded core here, so one Fig. 4
-seed is a 15-25 min command; one Fig. 3 seed, 6 networks with the costlier
-spiking models, about 1.5 h); ``paper``
-(A.3: ES P = 200 for 1000 epochs, GA P = 750; the GA's generation count is
-not in the paper's text, we use 100).
+tiny populations); ``medium`` (the paper's 1000-step episodes; ES P = 20 for
+at most 40 epochs with common random numbers, stopped by validation; GA
+P = 20 with 2 elites for 10 generations); ``paper`` (A.3: ES P = 200 for 1000
+epochs, GA P = 750; the GA's generation count is not in the paper's text, we
+use 100).
+
+Measured here, ``medium``: one ReLU network of Fig. 4 on
+``neuroworm/Swimmer6-v0`` took 411 s (40 ES epochs at about 8 s, 10 GA
+generations, validation and test) niced under a load average of 7-8 on the
+2 cores, so one Fig. 4 seed is a 20-25 min command; one Fig. 3 seed on one
+body (Izhikevich K = 10 and ALIF K = 4 cost about 2.5x and 1.2x ReLU per
+step) about 45 min, hence ``--task``: one command per (body, seed).
 
 Measured with ``benchmarks/bench_schmidgall.py --steps-fraction 0.2`` on the
-2-core machine of this project (one other job running), seconds per ES epoch
-(P = 200) and per GA generation (P = 750) of 1000-step episodes on
-``neuroworm/Swimmer6-v0``: ALIF 11.6 / 41.5, Izhikevich 25.2 / 115.1, ReLU
-9.7 / 35.0 (the physics alone: 7.8-8.2 / 26.9-37.5). One paper-scale run
-(1000 epochs + 100 generations) is 4.4, 10.2 and 3.7 h; Fig. 3 at paper
-scale on both bodies, 3 seeds, about 4 days; Fig. 4, 3 seeds, about 33 h.
+same machine (one other job running), seconds per ES epoch (P = 200) and per
+GA generation (P = 750) of 1000-step episodes on ``neuroworm/Swimmer6-v0``:
+ALIF 11.6 / 41.5, Izhikevich 25.2 / 115.1, ReLU 9.7 / 35.0 (the physics
+alone: 7.8-8.2 / 26.9-37.5). One paper-scale run (1000 epochs + 100
+generations) is 4.4, 10.2 and 3.7 h; Fig. 3 at paper scale on both bodies,
+3 seeds, about 4.6 days; Fig. 4 (3 ReLU networks), 3 seeds, about 33 h.
 """
 
 import json
@@ -71,11 +76,10 @@ SCALE_SIZES = {
 }
 """Sizes of each scale, per seed and network. ``paper``: A.3.1 and A.3.2 (the GA's generation count is ours).
 
-``medium``: the paper's 1000-step episodes, ES P = 40 for at most 40 epochs, stopped when 3 validations
-in a row (every 5 epochs) stay below the best; GA P = 40 with 4 elites for 30 generations; ``common_seeds``:
-every ES offspring of an epoch meets the same reset seed (common random numbers). At most about 2,900
-episodes per network and seed: 0.13-0.17 s each under this machine's usual load (0.05 s quiet), so
-5-8 min per ReLU network.
+``medium``: the paper's 1000-step episodes; ES P = 20 for at most 40 epochs, stopped once 3 validations in a
+row (every 4 epochs, 8 validation seeds) stay below the best; GA P = 20 with 2 elites for 10 generations;
+``common_seeds``: every ES offspring of an epoch meets the same reset seed (common random numbers). About
+1,100 episodes per network and seed: 411 s for a ReLU network under this machine's usual load.
 """
 
 FIG3_PAPER = {
