@@ -7,16 +7,24 @@ times, for P = 1,024 offspring, ENUs with memory 32 and 16 channels:
 * the STDP mimic: one ENU (4 inputs) in each of 32 environments;
 * the T-maze network: 6 neurons x 8 synapses (54 ENUs) in each of 8 mazes;
 
-and, side by side in the same run, the machine's float32 matrix-product
-rate (one large ``numpy.matmul``), the ceiling for this workload.  A
-unit-step costs ``6·K·M + 2·M·C`` floating-point operations for the three
-gate products (K gate inputs, M memory, C channels); element-wise work is
-not counted.  From the step time it prints the time per generation and the
-total for the paper's 3,000 / 10,000 / 30,000 generations.  It never fails.
+and, side by side in the same run and with the same number of BLAS
+threads, the machine's float32 matrix-product rate (one large
+``numpy.matmul``), the ceiling for this workload.  A unit-step costs
+``6·K·M + 2·M·C`` floating-point operations for the gate products of eq. (1)
+(K gate inputs, M memory, C channels); element-wise work is not counted.
+The fast path (:class:`~neuroworm.backends.enu.ENULayer`, which
+:class:`~neuroworm.backends.enu.ENUNetwork` and the mimic tasks run) is
+timed beside :func:`~neuroworm.backends.enu.enu_step`, eq. (1) as written.
+From the step time it prints the time per generation and the total for the
+paper's 3,000 / 10,000 / 30,000 generations.  Timings interleave the
+workloads with the reference product and keep each one's best, and with
+NumPy they are this process's CPU time (one BLAS thread by default), so a
+machine shared with other jobs slows neither side by time slicing; with
+CuPy they are wall times after a device synchronisation.  It never fails.
 
 Run::
 
-    PYTHONPATH=. python benchmarks/bench_enu.py [--threads 1] [--steps 3]
+    PYTHONPATH=. python benchmarks/bench_enu.py [--threads 1] [--repeats 5] [--xp cupy]
 """
 
 import argparse
@@ -24,22 +32,13 @@ import time
 
 import numpy as np
 
-from neuroworm.backends.enu import ENUNetwork, ENUShape, enu_step
+from neuroworm.backends.enu import ENULayer, ENUNetwork, ENUShape, enu_step
 from neuroworm.control.enu_tmaze import tmaze_topology
 
 
-def matmul_rate(size=2048, repeats=3):
-    """Best float32 FLOP/s of an (n, n) @ (n, n) product."""
-    rng = np.random.default_rng(0)
-    a = rng.random((size, size), dtype=np.float32)
-    b = rng.random((size, size), dtype=np.float32)
-    a @ b
-    best = np.inf
-    for _ in range(repeats):
-        start = time.perf_counter()
-        a @ b
-        best = min(best, time.perf_counter() - start)
-    return 2 * size**3 / best
+def _synchronize(xp):
+    if xp is not np:
+        xp.cuda.Stream.null.synchronize()
 
 
 def flops_per_unit_step(shape):
@@ -48,64 +47,94 @@ def flops_per_unit_step(shape):
     return 6 * k * m + 2 * m * c
 
 
-def time_single_enu(n_inputs, population, environments, steps):
+def _genomes(size, population, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.standard_normal(size) * 0.2 + 0.01 * rng.standard_normal((population, size))
+
+
+def single_enu_workloads(n_inputs, population, environments, xp):
+    """The fast layer and the reference step of one ENU per environment; returns (fast, reference, units, flops)."""
     shape = ENUShape(n_inputs, 32, 16)
-    gates = shape.unpack(np.stack([shape.initial_genome(seed=i) for i in range(population)]))
-    memory = np.zeros((population, environments, 32), np.float32)
-    output = np.zeros((population, environments, 16), np.float32)
-    inputs = np.random.default_rng(0).random((population, environments, n_inputs), dtype=np.float32)
-    memory, output = enu_step(gates, memory, output, inputs)  # warm-up
-    start = time.perf_counter()
-    for _ in range(steps):
-        memory, output = enu_step(gates, memory, output, inputs)
-    seconds = (time.perf_counter() - start) / steps
-    return seconds, population * environments, flops_per_unit_step(shape)
+    genomes = _genomes(shape.n_parameters, population)
+    layer = ENULayer(shape, population, environments, xp=xp)
+    layer.set_genomes(genomes)
+    layer.inputs[...] = xp.asarray(np.random.default_rng(1).random((population, n_inputs, environments)))
+    gates = shape.unpack(genomes, xp=xp)
+    state = [xp.zeros((population, environments, 32), np.float32), xp.zeros((population, environments, 16),
+                                                                              np.float32)]
+    inputs = xp.asarray(np.random.default_rng(1).random((population, environments, n_inputs), dtype=np.float32))
+
+    def reference():
+        state[0], state[1] = enu_step(gates, state[0], state[1], inputs, xp=xp)
+
+    return layer.step, reference, population * environments, flops_per_unit_step(shape)
 
 
-def time_tmaze_network(population, environments, steps):
+def tmaze_workload(population, environments, xp):
+    """One step of the T-maze network (54 ENUs) in every maze of every offspring."""
     network = ENUNetwork(tmaze_topology(seed=0), 4, n_individuals=population, n_environments=environments,
-                         output_noise=0.01, seed=0)
-    genome = network.initial_genome(seed=0)
-    network.set_genomes(genome + 0.01 * np.random.default_rng(1).standard_normal((population, genome.size)))
-    drive = np.random.default_rng(2).random((environments, 4, 16), dtype=np.float32)
-    network.step(drive)
-    start = time.perf_counter()
-    for _ in range(steps):
-        network.step(drive)
-    seconds = (time.perf_counter() - start) / steps
+                         output_noise=0.01, seed=0, xp=xp)
+    network.set_genomes(_genomes(network.genome_size, population))
+    drive = xp.asarray(np.random.default_rng(2).random((environments, 4, 16), dtype=np.float32))
     units = network.n_synapse_units + network.n_neuron_units
     flops = (network.n_synapse_units * flops_per_unit_step(network.synapse_shape)
              + network.n_neuron_units * flops_per_unit_step(network.neuron_shape)) / units
-    return seconds, population * units, flops
+    return (lambda: network.step(drive)), population * units, flops
+
+
+def best_times(workloads, repeats, xp, size=2048):
+    """Best seconds of each workload and of an (n, n) @ (n, n) product, run interleaved."""
+    a = xp.asarray(np.random.default_rng(0).random((size, size), dtype=np.float32))
+    workloads = dict(workloads, matmul=lambda: a @ a)
+    best = dict.fromkeys(workloads, np.inf)
+    for function in workloads.values():
+        function()  # warm-up
+    clock = time.process_time if xp is np else time.perf_counter
+    for _ in range(repeats):
+        for name, function in workloads.items():
+            _synchronize(xp)
+            start = clock()
+            function()
+            _synchronize(xp)
+            best[name] = min(best[name], clock() - start)
+    return best, 2 * size**3 / best["matmul"]
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--population", type=int, default=1024)
-    parser.add_argument("--steps", type=int, default=3, help="timed steps per workload")
-    parser.add_argument("--threads", type=int, default=None, help="BLAS threads (default: the library's)")
+    parser.add_argument("--repeats", type=int, default=5, help="timed steps per workload (best kept)")
+    parser.add_argument("--threads", type=int, default=1, help="BLAS threads for every row (default 1)")
+    parser.add_argument("--xp", default="numpy", choices=["numpy", "cupy"], help="array module")
     args = parser.parse_args()
-    limit = None
-    if args.threads:
-        from threadpoolctl import threadpool_limits
+    xp = np
+    if args.xp == "cupy":
+        import cupy as xp
+    from threadpoolctl import threadpool_limits
 
-        limit = threadpool_limits(limits=args.threads, user_api="blas")
-    peak = matmul_rate()
-    print(f"float32 matmul (2048^3): {peak / 1e9:.1f} GFLOP/s  (BLAS threads: {args.threads or 'default'})")
+    with threadpool_limits(limits=args.threads, user_api="blas"):
+        population = args.population
+        iaf_fast, iaf_reference, iaf_units, iaf_flops = single_enu_workloads(1, population, 32, xp)
+        stdp_fast, stdp_reference, stdp_units, stdp_flops = single_enu_workloads(4, population, 32, xp)
+        tmaze_step, tmaze_units, tmaze_flops = tmaze_workload(population, 8, xp)
+        best, peak = best_times({"iaf": iaf_fast, "iaf_ref": iaf_reference, "stdp": stdp_fast,
+                                 "stdp_ref": stdp_reference, "tmaze": tmaze_step}, args.repeats, xp)
+    print(f"float32 matmul (2048^3): {peak / 1e9:.1f} GFLOP/s  (BLAS threads: {args.threads}, {args.xp})")
     rows = [
-        ("IAF mimic, 1 ENU x 32 envs", 100, 3000, time_single_enu(1, args.population, 32, args.steps)),
-        ("STDP mimic, 1 ENU x 32 envs", 100, 10000, time_single_enu(4, args.population, 32, args.steps)),
-        ("T-maze, 54 ENUs x 8 mazes", 400, 30000, time_tmaze_network(args.population, 8, args.steps)),
+        ("IAF mimic, 1 ENU x 32 envs", "iaf", 100, 3000, iaf_units, iaf_flops),
+        ("  (eq. 1 as written, enu_step)", "iaf_ref", 100, 3000, iaf_units, iaf_flops),
+        ("STDP mimic, 1 ENU x 32 envs", "stdp", 100, 10000, stdp_units, stdp_flops),
+        ("  (eq. 1 as written, enu_step)", "stdp_ref", 100, 10000, stdp_units, stdp_flops),
+        ("T-maze, 54 ENUs x 8 mazes", "tmaze", 400, 30000, tmaze_units, tmaze_flops),
     ]
-    print(f"{f'workload (P = {args.population})':34s} {'ms/step':>9s} {'unit-steps/s':>13s} {'GFLOP/s':>8s} "
+    print(f"{f'workload (P = {population})':34s} {'ms/step':>9s} {'unit-steps/s':>13s} {'GFLOP/s':>8s} "
           f"{'of matmul':>9s} {'s/generation':>12s} {'paper total':>12s}")
-    for name, steps_per_episode, generations, (seconds, units, flops) in rows:
+    for label, key, steps_per_episode, generations, units, flops in rows:
+        seconds = best[key]
         rate = units * flops / seconds
         per_generation = seconds * steps_per_episode
-        print(f"{name:34s} {seconds * 1e3:9.1f} {units / seconds:13.3e} {rate / 1e9:8.2f} {rate / peak:9.1%} "
+        print(f"{label:34s} {seconds * 1e3:9.1f} {units / seconds:13.3e} {rate / 1e9:8.2f} {rate / peak:9.1%} "
               f"{per_generation:12.1f} {per_generation * generations / 86400:9.1f} d")
-    if limit is not None:
-        limit.restore_original_limits()
 
 
 if __name__ == "__main__":

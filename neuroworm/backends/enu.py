@@ -8,11 +8,15 @@ unit keeps its own memory.  Evolution changes only the shared weights, so a
 network can learn within an episode only by writing to the units' memories.
 
 Everything here is batched over ``P`` offspring (each with its own weights)
-and ``U`` units per offspring: a gate is one ``(P, U, K) @ (P, K, M)``
-product, the paper's three-dimensional matrix product (§4.3).  No Python loop
-runs over offspring, units, environments or synapses.  The array module is a
-parameter (``xp``, NumPy by default); any module with NumPy's names (CuPy)
-works.
+and ``U`` units per offspring: the gates are ``(P, U, K) @ (P, K, ·)``
+products, the paper's three-dimensional matrix product (§4.3).  No Python loop
+runs over offspring, units, environments or synapses.  :func:`enu_step` is
+eq. (1) as written (the reference); :class:`ENULayer` computes the same step
+in place in float32 with two gate products and one output product per step
+(update, reset and cell gates fused into one ``(P, U, K) @ (P, K, 3M)``
+product), which is what networks and the mimic tasks run.  The array module
+is a parameter (``xp``, NumPy by default); any module with NumPy's names
+(CuPy) works.
 
 References
 ----------
@@ -32,7 +36,7 @@ from ..errors import ConfigError, GenomeError
 from ..seeding import make_rng
 from ..validation import check_positive_int
 
-__all__ = ["ENUGates", "ENUNetwork", "ENUShape", "enu_step", "random_topology", "topology_from_adjacency"]
+__all__ = ["ENUGates", "ENULayer", "ENUNetwork", "ENUShape", "enu_step", "random_topology", "topology_from_adjacency"]
 
 
 @dataclass(frozen=True)
@@ -203,6 +207,111 @@ def enu_step(gates, memory, output, inputs, *, output_offset=None, xp=np):
     return memory, xp.clip(drive, 0.0, 1.0, out=drive)
 
 
+class ENULayer:
+    r"""P offspring × U units of one kind of ENU, stepped in place (eq. 1, fast form).
+
+    The units' gate input ``[h, o, x, 1]`` lives in one buffer of shape
+    ``(P, K, U)``, units last, so that each offspring's block of every
+    quantity is one contiguous run of memory: :attr:`memory` (P, M, U),
+    :attr:`output` (P, C, U) and :attr:`inputs` (P, n_inputs, U) are views
+    into it (the memory is kept contiguous beside it and copied in), and the
+    caller writes :math:`x_t` into :attr:`inputs`; nothing is concatenated.
+    One step is four batched products,
+
+    .. math::
+        [a_z; a_r; a_c] &= [\tfrac12 W_z; \tfrac12 W_r; W_c^{\setminus h}]^\top [h; o; x; 1] \\
+        \tilde h &= \tanh\big(a_c + (\tfrac12 W_c^{h})^\top ((1 + \tanh a_r) \odot h)\big) \\
+        h &\leftarrow h + \tfrac12 (1 + \tanh a_z) \odot (\tilde h - h) \\
+        o &= \operatorname{clip}(W_o^\top h + \xi, 0, 1)
+
+    where :math:`W_c^{h}` are the cell gate's rows that read :math:`h` and
+    :math:`W_c^{\setminus h}` the cell gate with those rows set to zero;
+    :math:`\sigma(a) = \tfrac12(1 + \tanh(a/2))`, so this is eq. (1) exactly
+    (:func:`enu_step` is the reference it is tested against).  Element-wise
+    work runs in place on preallocated arrays.
+
+    Parameters
+    ----------
+    shape : ENUShape
+    n_individuals : int
+        P; each offspring has its own gate weights.
+    n_units : int
+        U units per offspring, sharing that offspring's weights.
+    dtype : numpy dtype
+    xp : module
+        Array module.
+
+    Attributes
+    ----------
+    output_offset : array broadcastable to (P, C, U) or None
+        :math:`\xi`, the fixed per-unit offsets of the output gate.
+    """
+
+    def __init__(self, shape, n_individuals, n_units, *, dtype=np.float32, xp=np):
+        self.shape = shape
+        self.n_individuals = check_positive_int("n_individuals", n_individuals)
+        self.n_units = check_positive_int("n_units", n_units)
+        self.dtype, self.xp = np.dtype(dtype), xp
+        k, m, c, i = shape.gate_inputs, shape.memory_size, shape.n_outputs, shape.n_inputs
+        p, u = self.n_individuals, self.n_units
+        self.buffer = xp.zeros((p, k, u), dtype=self.dtype)
+        self.output = self.buffer[:, m:m + c]
+        self.inputs = self.buffer[:, m + c:m + c + i]
+        self.memory = xp.zeros((p, m, u), dtype=self.dtype)  # contiguous; copied into the buffer each step
+        self._update = xp.empty((p, m, u), dtype=self.dtype)
+        self._reset = xp.empty((p, m, u), dtype=self.dtype)
+        self._candidate = xp.empty((p, m, u), dtype=self.dtype)
+        self.output_offset = None
+        self._update_gate = self._reset_gate = self._cell_gate = self._output_gate = None
+        self.reset_state()
+
+    def set_genomes(self, genomes):
+        """Load P genomes, shape (P, shape.n_parameters), and reset the state."""
+        gates = self.shape.unpack(genomes, dtype=self.dtype, xp=self.xp)
+        if gates.cell.shape[0] != self.n_individuals:
+            raise GenomeError(f"expected {self.n_individuals} genomes, got {gates.cell.shape[0]}")
+        xp, m = self.xp, self.shape.memory_size
+        cell = gates.cell.copy()
+        cell[:, :m] *= 0.5  # it reads (1 + tanh) h = 2 r h
+        transposed = lambda weights: xp.ascontiguousarray(weights.transpose(0, 2, 1))
+        self._update_gate = transposed(0.5 * gates.update_reset[..., :m])  # (P, M, K); sigmoid(a) from tanh(a/2)
+        self._reset_gate = transposed(0.5 * gates.update_reset[..., m:])
+        self._cell_gate = transposed(cell)
+        self._output_gate = transposed(gates.output)  # (P, C, M)
+        self.reset_state()
+
+    def reset_state(self):
+        """Zero every memory, output and input (the bias entry stays 1)."""
+        self.buffer[...] = 0
+        self.memory[...] = 0
+        if self.shape.bias:
+            self.buffer[:, -1] = 1
+
+    def step(self):
+        """Advance every unit by one step on the :attr:`inputs` the caller wrote; returns :attr:`output`."""
+        if self._cell_gate is None:
+            raise ConfigError("set_genomes() must be called before step()")
+        xp, m = self.xp, self.shape.memory_size
+        memory, buffer = self.memory, self.buffer
+        # element-wise results go to contiguous arrays: reads and writes through strided views cost 3-5x here
+        update = xp.tanh(xp.matmul(self._update_gate, buffer, out=self._update), out=self._update)
+        reset = xp.tanh(xp.matmul(self._reset_gate, buffer, out=self._reset), out=self._reset)
+        reset *= memory
+        reset += memory  # (1 + tanh) h = 2 r h; the cell gate's h rows carry the 1/2
+        buffer[:, :m] = reset  # the cell gate reads [r h, o, x, 1]
+        candidate = xp.tanh(xp.matmul(self._cell_gate, buffer, out=self._candidate), out=self._candidate)
+        candidate -= memory  # h~ - h
+        update *= candidate
+        update += candidate  # (1 + tanh) (h~ - h) = 2 z (h~ - h)
+        update *= 0.5
+        memory += update
+        buffer[:, :m] = memory
+        output = xp.matmul(self._output_gate, memory, out=self.output)
+        if self.output_offset is not None:
+            output += self.output_offset
+        return xp.clip(output, 0.0, 1.0, out=output)
+
+
 def random_topology(n_neurons, n_sources, synapses_per_neuron, *, seed=None):
     """Each neuron draws ``synapses_per_neuron`` distinct presynaptic sources.
 
@@ -274,7 +383,9 @@ class ENUNetwork:
     4. every neuron ENU steps on :math:`x^{j}_t` (eq. 1, neuron gates).
 
     Sources read in step 1 are the input neurons at time t and the ENU
-    neurons at time t-1.
+    neurons at time t-1.  The B·N·S synapses of every offspring are one
+    :class:`ENULayer` and its B·N neurons another: a step is four batched
+    products per kind, whatever P, B, N and S, and no Python loop.
 
     Parameters
     ----------
@@ -303,8 +414,11 @@ class ENUNetwork:
     ----------
     genome_size : int
         Synapse chromosome then neuron chromosome.
+    synapses, neurons : ENULayer
+        The two kinds of units (synapses ordered slot, neuron, environment;
+        neurons ordered neuron, environment).
     outputs : array, shape (P, B, N, C)
-        The neurons' latest outputs.
+        The neurons' latest outputs (a view, overwritten by the next step).
     """
 
     def __init__(self, presynaptic, n_inputs, *, n_individuals=1, n_environments=1, memory_size=32,
@@ -327,13 +441,21 @@ class ENUNetwork:
         self.output_noise = float(output_noise)
         self.dtype, self.xp = np.dtype(dtype), xp
         self.presynaptic = presynaptic
-        self._source = xp.asarray(np.maximum(presynaptic, 0))
-        self._mask = xp.asarray((presynaptic >= 0)[..., None].astype(self.dtype))
+        # a padded slot reads the last source column, which stays zero
+        # synapse units are ordered (slot, neuron, environment): the integration sums S contiguous slabs
+        self._source = xp.asarray(np.where(presynaptic >= 0, presynaptic, n_sources).T.ravel())
+        padded = presynaptic.T < 0
+        self._mask = xp.asarray((~padded).astype(self.dtype)[:, :, None]) if padded.any() else None
         self.synapse_shape = ENUShape(2 * n_channels, memory_size, n_channels)
         self.neuron_shape = ENUShape(n_channels, memory_size, n_channels)
         self.genome_size = self.synapse_shape.n_parameters + self.neuron_shape.n_parameters
+        p, b, c = self.n_individuals, self.n_environments, self.n_channels
+        self.synapses = ENULayer(self.synapse_shape, p, self.n_synapse_units, dtype=self.dtype, xp=xp)
+        self.neurons = ENULayer(self.neuron_shape, p, self.n_neuron_units, dtype=self.dtype, xp=xp)
+        self._sources = xp.zeros((p, c, n_sources + 1, b), dtype=self.dtype)
+        self._synapse_inputs = self.synapses.inputs.reshape(p, 2 * c, self.synapses_per_neuron, self.n_neurons, b)
         self.rng = make_rng(seed)
-        self._synapse_gates = self._neuron_gates = None
+        self._loaded = False
         self.reset_state()
 
     @property
@@ -359,30 +481,28 @@ class ENUNetwork:
             raise GenomeError(f"genomes must have shape ({self.n_individuals}, {self.genome_size}), "
                               f"got {genomes.shape}")
         split = self.synapse_shape.n_parameters
-        self._synapse_gates = self.synapse_shape.unpack(genomes[:, :split], dtype=self.dtype, xp=self.xp)
-        self._neuron_gates = self.neuron_shape.unpack(genomes[:, split:], dtype=self.dtype, xp=self.xp)
+        self.synapses.set_genomes(genomes[:, :split])
+        self.neurons.set_genomes(genomes[:, split:])
+        self._loaded = True
         self.reset_state()
 
     def reset_state(self):
         """Zero every memory and output; draw new output-gate offsets."""
-        xp, p, c, m = self.xp, self.n_individuals, self.n_channels, self.synapse_shape.memory_size
-        self.synapse_memory = xp.zeros((p, self.n_synapse_units, m), dtype=self.dtype)
-        self.synapse_output = xp.zeros((p, self.n_synapse_units, c), dtype=self.dtype)
-        self.neuron_memory = xp.zeros((p, self.n_neuron_units, m), dtype=self.dtype)
-        self.neuron_output = xp.zeros((p, self.n_neuron_units, c), dtype=self.dtype)
+        xp, c = self.xp, self.n_channels
+        self.synapses.reset_state()
+        self.neurons.reset_state()
+        self._sources[...] = 0
         if self.output_noise > 0:
-            self._synapse_offset = xp.asarray(
-                self.rng.normal(0.0, self.output_noise, (1, self.n_synapse_units, c)).astype(self.dtype))
-            self._neuron_offset = xp.asarray(
-                self.rng.normal(0.0, self.output_noise, (1, self.n_neuron_units, c)).astype(self.dtype))
-        else:
-            self._synapse_offset = self._neuron_offset = None
+            self.synapses.output_offset = xp.asarray(
+                self.rng.normal(0.0, self.output_noise, (1, c, self.n_synapse_units)).astype(self.dtype))
+            self.neurons.output_offset = xp.asarray(
+                self.rng.normal(0.0, self.output_noise, (1, c, self.n_neuron_units)).astype(self.dtype))
 
     @property
     def outputs(self):
-        """Neuron outputs, shape (P, B, N, C)."""
-        return self.neuron_output.reshape(self.n_individuals, self.n_environments, self.n_neurons,
-                                          self.n_channels)
+        """Neuron outputs, shape (P, B, N, C) (a view)."""
+        return self.neurons.output.reshape(self.n_individuals, self.n_channels, self.n_neurons,
+                                           self.n_environments).transpose(0, 3, 2, 1)
 
     def step(self, input_channels):
         """Advance every synapse and neuron by one step.
@@ -396,26 +516,25 @@ class ENUNetwork:
         Returns
         -------
         array, shape (P, B, N, C)
-            The neurons' new outputs.
+            The neurons' new outputs (a view, overwritten by the next step).
         """
-        if self._synapse_gates is None:
+        if not self._loaded:
             raise ConfigError("set_genomes() must be called before step()")
         xp, p, b, n, c = self.xp, self.n_individuals, self.n_environments, self.n_neurons, self.n_channels
         inputs = xp.asarray(input_channels, dtype=self.dtype)
-        if inputs.shape[-3:] != (b, self.n_inputs, c):
+        if inputs.shape[-3:] != (b, self.n_inputs, c) or inputs.ndim not in (3, 4):
             raise ConfigError(f"input_channels must end in shape ({b}, {self.n_inputs}, {c}), got {inputs.shape}")
-        inputs = xp.broadcast_to(inputs, (p, b, self.n_inputs, c))
-        previous = self.outputs
-        sources = xp.concatenate([inputs, previous], axis=2)  # (P, B, n_inputs + N, C)
-        presynaptic = sources[:, :, self._source] * self._mask  # (P, B, N, S, C)
-        postsynaptic = xp.broadcast_to(previous[:, :, :, None, :], presynaptic.shape)
-        synapse_inputs = xp.concatenate([presynaptic, postsynaptic], axis=-1).reshape(
-            p, self.n_synapse_units, 2 * c)
-        self.synapse_memory, self.synapse_output = enu_step(
-            self._synapse_gates, self.synapse_memory, self.synapse_output, synapse_inputs,
-            output_offset=self._synapse_offset, xp=xp)
-        integrated = (self.synapse_output.reshape(p, b, n, self.synapses_per_neuron, c) * self._mask).sum(axis=3)
-        self.neuron_memory, self.neuron_output = enu_step(
-            self._neuron_gates, self.neuron_memory, self.neuron_output, integrated.reshape(p, b * n, c),
-            output_offset=self._neuron_offset, xp=xp)
+        s = self.synapses_per_neuron
+        sources = self._sources  # (P, C, inputs + neurons + 1 zero row, B)
+        sources[:, :, :self.n_inputs] = xp.moveaxis(inputs, -1, -3).swapaxes(-1, -2)
+        previous = self.neurons.output.reshape(p, c, n, b)
+        sources[:, :, self.n_inputs:self.n_inputs + n] = previous
+        synapse_inputs = self._synapse_inputs  # (P, 2C, S, N, B)
+        synapse_inputs[:, :c] = xp.take(sources, self._source, axis=2).reshape(p, c, s, n, b)
+        synapse_inputs[:, c:] = previous[:, :, None]
+        released = self.synapses.step().reshape(p, c, s, n, b)
+        if self._mask is not None:
+            released = released * self._mask
+        xp.sum(released, axis=2, out=self.neurons.inputs.reshape(p, c, n, b))
+        self.neurons.step()
         return self.outputs

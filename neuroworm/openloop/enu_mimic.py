@@ -16,39 +16,47 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..backends.enu import ENUShape, enu_step
+from ..backends.enu import ENULayer, ENUShape
 from ..errors import ConfigError
 from ..tasks.mimic import iaf_episodes, iaf_fitness, stdp_episodes, stdp_fitness
 
 __all__ = ["MimicEvaluation", "run_single_enu"]
 
 
-def run_single_enu(genomes, inputs, *, memory_size=32, n_outputs=16, dtype=np.float32):
+def run_single_enu(genomes, inputs, *, memory_size=32, n_outputs=16, channel=None, dtype=np.float32, xp=np):
     """Outputs of P single ENUs (one genome each) on B input sequences.
+
+    All P·B units are one :class:`~neuroworm.backends.enu.ENULayer`: each
+    step is four batched products, no loop over genomes or sequences.
 
     Parameters
     ----------
     genomes : array_like, shape (P, D)
     inputs : array_like, shape (B, T, n_inputs)
         The same B sequences for every genome.
+    channel : int, optional
+        Keep only this output channel (the mimic tasks read channel 0).
+    xp : module
+        Array module (NumPy; CuPy for a GPU).
 
     Returns
     -------
-    numpy.ndarray, shape (P, B, T, n_outputs)
+    numpy.ndarray, shape (P, B, T, n_outputs), or (P, B, T) with ``channel``
     """
     genomes = np.atleast_2d(genomes)
     inputs = np.asarray(inputs, dtype=dtype)
     n_env, steps, n_inputs = inputs.shape
-    shape = ENUShape(n_inputs, memory_size, n_outputs)
-    gates = shape.unpack(genomes, dtype=dtype)
-    p = genomes.shape[0]
-    memory = np.zeros((p, n_env, memory_size), dtype=dtype)
-    output = np.zeros((p, n_env, n_outputs), dtype=dtype)
-    outputs = np.empty((p, n_env, steps, n_outputs), dtype=dtype)
+    layer = ENULayer(ENUShape(n_inputs, memory_size, n_outputs), genomes.shape[0], n_env, dtype=dtype, xp=xp)
+    layer.set_genomes(genomes)
+    by_step = xp.asarray(np.ascontiguousarray(inputs.transpose(1, 2, 0)))  # (T, n_inputs, B)
+    kept = layer.output.shape if channel is None else (genomes.shape[0], n_env)
+    outputs = xp.empty((steps,) + kept, dtype=dtype)  # (T, P, C, B) or (T, P, B)
     for t in range(steps):
-        memory, output = enu_step(gates, memory, output, np.broadcast_to(inputs[:, t], (p, n_env, n_inputs)))
-        outputs[:, :, t] = output
-    return outputs
+        layer.inputs[...] = by_step[t]
+        output = layer.step()
+        outputs[t] = output if channel is None else output[:, channel]
+    outputs = outputs.transpose(1, 3, 0, 2) if channel is None else outputs.transpose(1, 2, 0)
+    return outputs.get() if hasattr(outputs, "get") else outputs
 
 
 @dataclass
@@ -83,8 +91,8 @@ class MimicEvaluation:
 
     def outputs(self, genomes, episodes):
         """First output channel, shape (P, B, T)."""
-        return run_single_enu(genomes, episodes.inputs, memory_size=self.memory_size,
-                              n_outputs=self.n_outputs)[..., 0]
+        return run_single_enu(genomes, episodes.inputs, memory_size=self.memory_size, n_outputs=self.n_outputs,
+                              channel=0)
 
     def per_episode(self, genomes, seed):
         """Fitness of every genome on every episode, shape (P, B)."""

@@ -90,9 +90,12 @@ ITEMS = {
         "alleles": ("alleles", "Appendix Fig. 2: fraction of allele frequencies near 0 or 1 against generations"),
     }),
     "bertens2019": _items("bertens2019", "bertens2019", {
-        "iaf": ("iaf", "Fig. 6: an ENU evolved to mimic an integrate-and-fire neuron"),
-        "stdp": ("stdp", "Fig. 7: an ENU evolved to mimic neuromodulated (gated) STDP"),
-        "tmaze": ("tmaze", "Figs. 8-9: a network of ENUs learns food and poison in a T-maze"),
+        "iaf": ("iaf", "Fig. 6: an ENU evolved to mimic an integrate-and-fire neuron", (),
+                ("small", "medium", "paper")),
+        "stdp": ("stdp", "Fig. 7: an ENU evolved to mimic neuromodulated (gated) STDP", (),
+                 ("small", "medium", "paper")),
+        "tmaze": ("tmaze", "Figs. 8-9: a network of ENUs learns food and poison in a T-maze", (),
+                  ("small", "medium", "paper")),
     }),
     "bardozzo2023": _items("bardozzo2023", "bardozzo2023", {
         "fig2": ("fig2", "Fig. 2: ElegansNet against Watts-Strogatz, Erdos-Renyi and Barabasi-Albert graphs"),

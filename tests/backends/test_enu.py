@@ -3,7 +3,14 @@
 import numpy as np
 import pytest
 
-from neuroworm.backends.enu import ENUNetwork, ENUShape, enu_step, random_topology, topology_from_adjacency
+from neuroworm.backends.enu import (
+    ENULayer,
+    ENUNetwork,
+    ENUShape,
+    enu_step,
+    random_topology,
+    topology_from_adjacency,
+)
 from neuroworm.control.enu_tmaze import tmaze_topology
 from neuroworm.errors import ConfigError, GenomeError
 
@@ -41,6 +48,54 @@ def test_enu_step_is_equation_1_unit_by_unit(bias):
             expected_memory, expected_output = _one_unit(genomes[p], shape, memory[p, u], output[p, u], inputs[p, u])
             np.testing.assert_allclose(new_memory[p, u], expected_memory, rtol=1e-12, atol=1e-12)
             np.testing.assert_allclose(new_output[p, u], expected_output, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("bias", [True, False])
+def test_the_fast_layer_is_equation_1_over_many_steps(bias):
+    # the fused, in-place form (tanh for the sigmoids, the reset applied through the cell gate's memory rows)
+    # against eq. (1) as written, unit by unit through enu_step, for 3 offspring x 5 units over 8 steps
+    shape = ENUShape(3, memory_size=5, n_outputs=4, bias=bias)
+    genomes = np.stack([shape.initial_genome(seed=i, gain=2.0) for i in range(3)])
+    layer = ENULayer(shape, 3, 5, dtype=np.float64)
+    layer.set_genomes(genomes)
+    layer.output_offset = np.random.default_rng(7).normal(0, 0.1, (1, 4, 5))
+    gates = shape.unpack(genomes, dtype=np.float64)
+    memory, output = np.zeros((3, 5, 5)), np.zeros((3, 5, 4))
+    rng = np.random.default_rng(8)
+    for _ in range(8):
+        inputs = rng.normal(size=(3, 5, 3))
+        layer.inputs[...] = inputs.transpose(0, 2, 1)
+        layer.step()
+        memory, output = enu_step(gates, memory, output, inputs,
+                                  output_offset=layer.output_offset.transpose(0, 2, 1))
+        np.testing.assert_allclose(layer.memory.transpose(0, 2, 1), memory, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(layer.output.transpose(0, 2, 1), output, rtol=1e-12, atol=1e-12)
+    assert 0 < output.mean() < 1  # not trivially clipped
+
+
+def test_the_float32_layer_batched_equals_one_offspring_at_a_time():
+    shape = ENUShape(4, memory_size=32, n_outputs=16)
+    genomes = np.stack([shape.initial_genome(seed=i) for i in range(6)])
+    batched = ENULayer(shape, 6, 7)
+    batched.set_genomes(genomes)
+    singles = [ENULayer(shape, 1, 7) for _ in range(6)]
+    for single, genome in zip(singles, genomes, strict=True):
+        single.set_genomes(genome[None])
+    rng = np.random.default_rng(9)
+    for _ in range(20):
+        inputs = rng.random((6, 4, 7), dtype=np.float32)
+        batched.inputs[...] = inputs
+        together = batched.step().copy()
+        for p, single in enumerate(singles):
+            single.inputs[...] = inputs[p]
+            np.testing.assert_allclose(together[p], single.step()[0], rtol=1e-5, atol=1e-6)
+    assert batched.output.dtype == np.float32 and batched.memory.flags.c_contiguous
+    batched.reset_state()
+    assert not batched.memory.any() and not batched.output.any()
+    with pytest.raises(ConfigError, match="set_genomes"):
+        ENULayer(shape, 2, 3).step()
+    with pytest.raises(GenomeError, match="2 genomes"):
+        ENULayer(shape, 2, 3).set_genomes(genomes)
 
 
 def test_memory_decays_geometrically_with_a_fixed_update_gate():

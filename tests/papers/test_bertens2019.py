@@ -4,30 +4,43 @@ import numpy as np
 import pytest
 
 from neuroworm.control.enu_tmaze import TMazeEvaluation
+from neuroworm.openloop.enu_mimic import MimicEvaluation
 from neuroworm.papers import bertens2019
 from neuroworm.papers.reproduce import Reproduction
-from neuroworm.openloop.enu_mimic import MimicEvaluation
 
 TINY = {"population": 8, "environments": 2, "generations": 2, "memory_size": 4, "channels": 4}
 
 
 @pytest.mark.parametrize("item", ["iaf", "stdp", "tmaze"])
 def test_items_run_at_a_tiny_scale(item, tmp_path):
-    result = getattr(bertens2019, item)(scale="small", seed=0, out=tmp_path, heldout_mazes=2, **TINY)
+    result = getattr(bertens2019, item)(scale="small", seed=0, out=tmp_path, heldout_mazes=2, agent_mazes=8,
+                                        **TINY)
     assert isinstance(result, Reproduction)
-    assert len(result.table) == TINY["generations"] and result.notes
+    assert len(result.table) == TINY["generations"] and result.notes and result.deviations and result.test_data
     assert result.ours["generations"] == 2 and result.ours["measured_seconds_per_generation"] > 0
-    heldout = next(value for key, value in result.ours.items() if key.startswith("heldout_"))
-    assert np.isfinite(heldout["evolved"]["mean"]) and np.isfinite(heldout["initial"]["mean"])
-    assert (tmp_path / "checkpoint.npz").exists()
+    assert result.claims and all(np.isfinite(value) for value in result.samples.values())
+    named = {getattr(claim, key) for claim in result.claims for key in ("sample", "greater", "lesser")
+             if hasattr(claim, key)}
+    assert named <= set(result.samples)
+    assert len(result.ours["curve"]["validation_mean"]) >= 1  # the learning curve on validation episodes
+    assert not (tmp_path / "checkpoints").exists()  # a finished run removes its checkpoint
+
+
+def test_the_paper_es_settings_are_the_medium_default():
+    for item, scales in bertens2019.SETTINGS.items():
+        medium = scales["medium"]
+        assert medium["sigma"] == 0.01 and medium["learning_rate"] == 1.0, item
+        assert medium["memory_size"] == 32 and medium["channels"] == 16, item
 
 
 def test_evolution_resumes_to_the_uninterrupted_result(tmp_path):
     evaluation = MimicEvaluation("iaf", n_environments=2, steps=30, memory_size=4, n_outputs=2)
     initial = evaluation.shape.initial_genome(seed=0)
     whole, _ = bertens2019.evolve_enu(evaluation, initial, population=8, generations=4, seed=3)
-    bertens2019.evolve_enu(evaluation, initial, population=8, generations=2, seed=3, out=tmp_path)
-    resumed, _ = bertens2019.evolve_enu(evaluation, initial, population=8, generations=4, seed=3, out=tmp_path)
+    checkpoint = tmp_path / "checkpoint.npz"
+    bertens2019.evolve_enu(evaluation, initial, population=8, generations=2, seed=3, checkpoint=checkpoint)
+    resumed, _ = bertens2019.evolve_enu(evaluation, initial, population=8, generations=4, seed=3,
+                                        checkpoint=checkpoint)
     np.testing.assert_array_equal(resumed.strategy.center, whole.strategy.center)
     np.testing.assert_array_equal(resumed.logbook_frame()["mean"], whole.logbook_frame()["mean"])
 
@@ -44,7 +57,8 @@ def test_all_offspring_meet_the_same_mazes_and_evaluation_is_seeded():
 def test_evolution_improves_the_iaf_mimic_on_heldout_episodes():
     evaluation = MimicEvaluation("iaf", n_environments=8, steps=100)
     initial = evaluation.shape.initial_genome(seed=np.random.SeedSequence([0, 2]))
-    result, _ = bertens2019.evolve_enu(evaluation, initial, population=64, generations=60, seed=0)
+    result, _ = bertens2019.evolve_enu(evaluation, initial, population=64, generations=60, seed=0,
+                                       learning_rate=0.1)
     evaluation.n_environments = 32
     heldout = evaluation.per_episode(np.stack([initial, result.strategy.center_genome]), seed=12345)
     assert heldout[1].mean() > heldout[0].mean() + 2 * heldout[0].std() / np.sqrt(heldout.shape[1])
