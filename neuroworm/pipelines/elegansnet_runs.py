@@ -207,11 +207,7 @@ def unit_code(network, images, cells, *, batch_size=1024):
     blocks = []
     for start in range(0, len(images), batch_size):
         network.forward(images[start:start + batch_size])
-        parts = []
-        for cell in cells:
-            layer, columns = network.unit_columns(cell)
-            parts.append(network.layers[layer - 1].cache["a"][:, columns])
-        blocks.append(np.concatenate(parts, axis=1))
+        blocks.append(network.unit_activity(cells))
     return np.concatenate(blocks)
 
 
