@@ -77,7 +77,7 @@ ITEMS = {
         "fig4": ("fig4", "Fig. 4: connectome against its statistics network and two MLPs (architectural statistics)",
                  (), ("small", "medium", "paper")),
         "fig5": ("fig5", "Fig. 5: the locomotion circuit against an MLP on HalfCheetah and MNIST (limits of priors)",
-                 ("data",), ("small", "medium", "paper")),
+                 ("data", "task"), ("small", "medium", "paper")),
     }),
     "gorantla2019": _items("gorantla2019", "gorantla2019", {
         "table1": ("table1", "Table 1: NNE, NNE + SignSGD and SGD on MNIST 0-4 and 0-9", (),
@@ -113,8 +113,8 @@ ITEMS = {
 OPTIONS = {
     "dataset": "which dataset the item trains and tests on (bardozzo2023: mnist, fashion-mnist or cifar10)",
     "data": "folder of the dataset's files: MNIST IDX files or CIFAR-10 batches",
-    "task": "run one body only (schmidgall2023 fig3: neuroworm/Swimmer6-v0 or Swimmer-v5; default both), "
-            "so that one command per body and seed stays under an hour",
+    "task": "run one task only (schmidgall2023 fig3: neuroworm/Swimmer6-v0 or Swimmer-v5; fig5: HalfCheetah-v5 or "
+            "mnist; default all), so that one command per task and seed stays under an hour",
 }
 """Help text of every item option; ``neuroworm reproduce`` offers ``--NAME`` for each option an item declares."""
 
