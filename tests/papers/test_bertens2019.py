@@ -29,7 +29,8 @@ def test_items_run_at_a_tiny_scale(item, tmp_path):
 def test_the_paper_es_settings_are_the_medium_default():
     for item, scales in bertens2019.SETTINGS.items():
         medium = scales["medium"]
-        assert medium["sigma"] == 0.01 and medium["learning_rate"] == 1.0, item
+        assert medium["sigma"] == 0.01 and medium["learning_rate"] in (1.0, 0.01), item
+        assert item in bertens2019.LEARNING_RATE_TRIALS
         assert medium["memory_size"] == 32 and medium["channels"] == 16, item
 
 
