@@ -810,3 +810,91 @@ def alleles(*, scale="small", seed=0, out=None, **options):
     return Reproduction(paper=paper, ours=samples, table=table, figure=figure, notes=notes, samples=samples,
                         claims=claims, deviations=deviations, test_data="no test data: the figure is about p",
                         selection="nothing is chosen")
+
+
+# --------------------------------------------------------------------------------------------- pooled figures
+
+
+def _pooled_bars(axis, documents, names, labels, paper_values):
+    """Mean ± std over seeds of each sample in ``names``, with the paper's values as black ticks."""
+    values = [[document["samples"].get(name) for document in documents] for name in names]
+    values = [[v for v in column if v is not None] for column in values]
+    means = [np.mean(column) if column else np.nan for column in values]
+    spreads = [np.std(column, ddof=1) if len(column) > 1 else 0.0 for column in values]
+    x = np.arange(len(names))
+    axis.bar(x, means, 0.7, yerr=spreads, capsize=3, color="tab:blue")
+    for position, column in zip(x, values):
+        axis.scatter(np.full(len(column), position), column, color="k", s=8, zorder=3)
+    axis.scatter(x, paper_values, color="tab:red", marker="_", s=400, zorder=4, label="paper")
+    axis.set_xticks(x, labels, rotation=30, ha="right")
+    axis.set(ylabel="test accuracy (%)", ylim=(0, 100), title=f"mean ± std over {len(documents)} seeds (dots: seeds)")
+    axis.legend(loc="lower right")
+
+
+def table1_assemble(documents):
+    """Pooled Table 1 figure: every seed's NNE validation curve, and the models' test accuracy over seeds."""
+    figure, axes = _figure(2, width=5.5)
+    colours = {"0-4": "tab:blue", "0-9": "tab:orange"}
+    for document in documents:
+        for task, curve in document["ours"]["curves"].items():
+            axes[0].plot(curve["generation"], curve["validation_accuracy"], color=colours[task], alpha=0.7,
+                         label=f"MNIST {task}" if document is documents[0] else None)
+    for task, colour in colours.items():
+        axes[0].axhline(TABLE1_PAPER["NNE"][task], color=colour, ls="--", lw=0.8)
+    axes[0].set(xlabel="generation", ylabel="validation accuracy of sampled genotypes (%)", ylim=(0, 100),
+                title="NNE under weak selection, one line per seed (dashed: paper)")
+    axes[0].legend()
+    names, labels, paper = [], [], []
+    for task in ("0-4", "0-9"):
+        key = task.replace("-", "")
+        for model, sample in (("NNE", "nne"), ("NNE + SignSGD", "nne_signsgd"), ("SGD", "sgd")):
+            names.append(f"{sample}_{key}")
+            labels.append(f"{model} {task}")
+            paper.append(_number(TABLE1_PAPER[model][task]))
+    _pooled_bars(axes[1], documents, names, labels, paper)
+    figure.tight_layout()
+    return None, figure
+
+
+def table2_assemble(documents):
+    """Pooled Table 2 figure: validation curves of the chosen models per ``h`` (one line per seed), test bars."""
+    hiddens = sorted({int(name.split("h=")[1]) for document in documents for name in document["ours"]["curves"]})
+    figure, axes = _figure(len(hiddens) + 1, width=4.6)
+    colours = {"SGD": "k", "SignSGD": "tab:grey", "DNN": "tab:red"}
+    for axis, hidden in zip(axes, hiddens):
+        for document in documents:
+            for model, colour in colours.items():
+                curve = document["ours"]["curves"].get(f"{model} h={hidden}")
+                if curve:
+                    axis.plot(*np.array(curve).T, color=colour, alpha=0.7,
+                              label=model if document is documents[0] else None)
+        for model, colour in colours.items():
+            axis.axhline(TABLE2_PAPER[model]["1000" if hidden <= 1000 else "100000"], color=colour, ls="--", lw=0.8)
+        axis.set(xlabel="epoch", ylabel="validation accuracy (%)", ylim=(0, 100),
+                 title=f"h = {hidden:,}, one line per seed (dashed: paper)")
+        axis.legend(loc="lower right")
+    names, labels, paper = [], [], []
+    for hidden in hiddens:
+        for model in ("SGD", "SignSGD", "DNN"):
+            names.append(f"{model.lower()}_h{hidden}")
+            labels.append(f"{model} h={hidden:,}")
+            paper.append(TABLE2_PAPER[model]["1000" if hidden <= 1000 else "100000"])
+    _pooled_bars(axes[-1], documents, names, labels, paper)
+    figure.tight_layout()
+    return None, figure
+
+
+def theorem2_assemble(documents):
+    """Pooled Theorem 2 figure: cos(W·p, a) against generations, one line per seed and ``n``."""
+    figure, axes = _figure(1, width=6.5)
+    colours = {}
+    for document in documents:
+        for n_genes, curve in document["ours"]["curves"].items():
+            colour = colours.setdefault(n_genes, f"C{len(colours)}")
+            axes[0].plot(*np.array(curve).T, color=colour, alpha=0.7,
+                         label=f"n = {n_genes}" if document is documents[0] else None)
+    axes[0].set(xlabel="generation", ylabel="cos(W·p, a)", ylim=(-0.2, 1.02),
+                title=f"Theorem 2 under weak selection, {len(documents)} seeds")
+    axes[0].legend()
+    figure.tight_layout()
+    return None, figure
