@@ -120,3 +120,20 @@ def test_sampled_accuracy_is_deterministic_and_follows_p():
     np.testing.assert_array_equal(first, heldout(p))
     ones = heldout(np.ones(60))  # p = 1 draws the all-ones genotype three times
     assert np.all(ones == ones[0])
+
+
+def test_pooled_figures_draw_every_seed():
+    from neuroworm.papers.gorantla2019 import table1_assemble, table2_assemble, theorem2_assemble
+
+    curve = {"generation": [10, 20], "validation_accuracy": [20.0, 22.0], "mean_delta": [0.1], "selection": [0.1]}
+    table1_documents = [{"ours": {"curves": {"0-4": curve, "0-9": curve}},
+                         "samples": {"nne_04": 20.0 + seed, "sgd_09": 90.0}} for seed in range(3)]
+    table2_documents = [{"ours": {"curves": {"DNN h=1000": [[10, 70.0], [20, 75.0]], "SGD h=100000": [[2, 90.0]]}},
+                         "samples": {"dnn_h1000": 75.0 + seed}} for seed in range(2)]
+    theorem2_documents = [{"ours": {"curves": {"25": [[1, 0.1], [2, 0.5]]}}, "samples": {}}]
+    for assemble, documents, lines in ((table1_assemble, table1_documents, 6), (table2_assemble, table2_documents, 4),
+                                       (theorem2_assemble, theorem2_documents, 1)):
+        table, figure = assemble(documents)
+        assert table is None
+        drawn = sum(len([line for line in axis.get_lines() if len(line.get_xdata()) > 1]) for axis in figure.axes)
+        assert drawn >= lines
