@@ -95,8 +95,8 @@ LEARNING_RATE_TRIALS = {
            "(0.38, 0.30, 0.00; seed 100)",
     "stdp": "learning rate 0.01 chosen over 1 (paper) and 0.1 on validation MSE after 60 generations "
             "(0.0035 against 0.11 and 0.029; seed 100)",
-    "tmaze": "learning rate 1 (paper) kept: 8-generation trials at 1 and 0.1 (seed 100) left every validation "
-             "return at 0",
+    "tmaze": "learning rate 1 (paper) kept: in 8-generation trials (seed 100) the validation return on 16 mazes "
+             "stayed within 0.19 of 0 at both 1 and 0.1, no ground to leave the paper's value",
 }
 
 
