@@ -76,6 +76,18 @@ def _settings(scale, table, options):
     return settings
 
 
+#: Genotypes per Dask task when NNE's population is spread over workers (``--dask ADDRESS``).
+DASK_BATCH = 100
+
+
+def _dask_map(options):
+    """Pop the ``dask`` option (a scheduler address, or "local"): the ``map``/``batch_size`` of :func:`evolve_nne`."""
+    address = options.pop("dask", None)
+    if not address:
+        return {}
+    return {"map": "dask" if address == "local" else str(address), "batch_size": DASK_BATCH}
+
+
 def _split(digits, seed):
     from ..tasks.mnist import NNE_TRAIN_PER_CLASS, load_mnist, split_mnist
 
@@ -153,6 +165,7 @@ def table1(*, scale="small", seed=0, out=None, **options):
     from ..pipelines.nne_training import evolve_nne, nne_test_accuracy, train_masked_network, train_readout
     from .verdict import Ordering, Value
 
+    dask = _dask_map(options)
     settings = _settings(scale, {"small": _SMALL_NNE, "medium": _MEDIUM_NNE, "paper": _PAPER_NNE}, options)
     rows, curves, samples, trends = [], {}, {}, {}
     for task, digits in (("0-4", range(5)), ("0-9", range(10))):
@@ -166,7 +179,7 @@ def table1(*, scale="small", seed=0, out=None, **options):
             population_size=settings["population_size"], generations=settings["generations"], epsilon=epsilon,
             minibatch=settings["minibatch"], seed=seed, checkpoint=_checkpoint(out, f"table1_nne_{task}_seed{seed}"),
             resume=out is not None, validation=validation, validation_every=settings["record_every"],
-            threads=settings["threads"],
+            threads=settings["threads"], **dask,
         )
         seconds_per_generation = (time.perf_counter() - start) / max(settings["generations"], 1)
         frequencies = result.strategy.frequencies
@@ -702,6 +715,7 @@ def genes(*, scale="small", seed=0, out=None, **options):
     from ..pipelines.nne_training import evolve_nne, nne_test_accuracy
     from .verdict import Trend
 
+    dask = _dask_map(options)
     settings = _settings(scale, {"small": _SMALL_GENES, "paper": _PAPER_GENES}, options)
     rows, samples = [], {}
     for task in settings["tasks"]:
@@ -711,7 +725,7 @@ def genes(*, scale="small", seed=0, out=None, **options):
                 split, n_genes=n_genes, n_hidden=settings["n_hidden"], population_size=settings["population_size"],
                 generations=settings["generations"], epsilon=settings["epsilon"], minibatch=settings["minibatch"],
                 seed=seed, checkpoint=_checkpoint(out, f"genes_{task}_{n_genes}_seed{seed}"), resume=out is not None,
-                threads=settings["threads"],
+                threads=settings["threads"], **dask,
             )
             accuracy = nne_test_accuracy(network, result.strategy.frequencies, split.test_images, split.test_labels,
                                          samples=settings["samples"], seed=seed + 1)
@@ -773,6 +787,7 @@ def alleles(*, scale="small", seed=0, out=None, **options):
     from ..pipelines.nne_training import evolve_nne
     from .verdict import Trend
 
+    dask = _dask_map(options)
     settings = _settings(scale, {"small": _SMALL_ALLELES, "paper": _PAPER_ALLELES}, options)
     split = _split(_TASKS[settings["task"]], seed)
     distances = np.linspace(0.0, 0.5, 51)
@@ -784,6 +799,7 @@ def alleles(*, scale="small", seed=0, out=None, **options):
                 split, n_genes=settings["n_genes"], n_hidden=settings["n_hidden"],
                 population_size=settings["population_size"], generations=generations, epsilon=settings["epsilon"],
                 minibatch=settings["minibatch"], seed=seed, checkpoint=path, resume=True, threads=settings["threads"],
+                **dask,
             )
             curves[generations] = allele_spread(result.strategy.frequencies, distances)
             samples[f"near_fixed_t{generations}"] = 1 - float(curves[generations][5])

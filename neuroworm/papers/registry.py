@@ -80,14 +80,15 @@ ITEMS = {
                  ("data", "task"), ("small", "medium", "paper")),
     }),
     "gorantla2019": _items("gorantla2019", "gorantla2019", {
-        "table1": ("table1", "Table 1: NNE, NNE + SignSGD and SGD on MNIST 0-4 and 0-9", (),
+        "table1": ("table1", "Table 1: NNE, NNE + SignSGD and SGD on MNIST 0-4 and 0-9", ("dask",),
                    ("small", "medium", "paper")),
         "table2": ("table2", "Table 2: DNN, SGD and SignSGD with h = 1,000 and 100,000 hidden units", (),
                    ("small", "medium", "paper")),
         "theorem2": ("theorem2", "Theorem 2: NNE aligns W.p with a random linear target (cosine against generations)",
                      (), ("small", "medium", "paper")),
-        "genes": ("genes", "Appendix Fig. 1: NNE accuracy against the number of genes n"),
-        "alleles": ("alleles", "Appendix Fig. 2: fraction of allele frequencies near 0 or 1 against generations"),
+        "genes": ("genes", "Appendix Fig. 1: NNE accuracy against the number of genes n", ("dask",)),
+        "alleles": ("alleles", "Appendix Fig. 2: fraction of allele frequencies near 0 or 1 against generations",
+                    ("dask",)),
     }),
     "bertens2019": _items("bertens2019", "bertens2019", {
         "iaf": ("iaf", "Fig. 6: an ENU evolved to mimic an integrate-and-fire neuron", (),
@@ -113,6 +114,8 @@ ITEMS = {
 OPTIONS = {
     "dataset": "which dataset the item trains and tests on (bardozzo2023: mnist, fashion-mnist or cifar10)",
     "data": "folder of the dataset's files: MNIST IDX files or CIFAR-10 batches",
+    "dask": "a Dask scheduler's address (or 'local') whose workers score NNE's genotypes, 100 per task "
+            "(gorantla2019 at paper scale)",
     "task": "run one task only (schmidgall2023 fig3: neuroworm/Swimmer6-v0 or Swimmer-v5; fig5: HalfCheetah-v5 or "
             "mnist; default all), so that one command per task and seed stays under an hour",
 }

@@ -97,7 +97,7 @@ class SampledAccuracy:
 
 def evolve_nne(split, *, n_genes, n_hidden, population_size, generations, epsilon=None, minibatch=None, seed=0,
                checkpoint=None, resume=False, blas_threads=1, network_seed=None, threads=1, validation=None,
-               validation_every=10, validation_samples=5):
+               validation_every=10, validation_samples=5, map=None, batch_size=None):
     """Evolve allele frequencies on ``split``'s training digits (Sec. 3.1).
 
     Parameters
@@ -125,6 +125,14 @@ def evolve_nne(split, *, n_genes, n_hidden, population_size, generations, epsilo
         ``(images, labels)`` of held-out digits: every ``validation_every``
         generations the logbook's ``heldout_mean`` is the mean accuracy of
         ``validation_samples`` genotypes drawn from ``p`` (:class:`SampledAccuracy`).
+    map : None, "process", "dask" or str, optional
+        How the population's batches are evaluated
+        (:func:`neuroworm.evolve.run`): in process, a process pool, a local
+        Dask cluster, or a Dask scheduler's address, whose workers each
+        score ``batch_size`` genotypes at a time.  Results do not depend on
+        it for a given ``batch_size``.
+    batch_size : int, optional
+        Genotypes per evaluation batch (default: the whole population).
 
     Returns
     -------
@@ -147,7 +155,8 @@ def evolve_nne(split, *, n_genes, n_hidden, population_size, generations, epsilo
     with _blas(blas_threads):
         result = run(NNE(n_genes, population_size=population_size, epsilon=epsilon), fitness, generations,
                      seed=seed, checkpoint=checkpoint, resume=resume, progress=False, heldout=heldout,
-                     heldout_every=validation_every)
+                     heldout_every=validation_every, map=map,
+                     batch_size=population_size if batch_size is None else batch_size)
     return network, result
 
 

@@ -137,3 +137,16 @@ def test_pooled_figures_draw_every_seed():
         assert table is None
         drawn = sum(len([line for line in axis.get_lines() if len(line.get_xdata()) > 1]) for axis in figure.axes)
         assert drawn >= lines
+
+
+def test_evolve_nne_gives_the_same_run_on_a_process_pool():
+    from neuroworm.papers.gorantla2019 import _dask_map
+    from neuroworm.pipelines.nne_training import evolve_nne
+
+    split = split_mnist(train_per_class=10, test_per_class=5, digits=range(5), seed=0)
+    runs = [evolve_nne(split, n_genes=60, n_hidden=8, population_size=12, generations=2, seed=3, batch_size=4,
+                       map=spread)[1].strategy.frequencies for spread in (None, "process")]
+    np.testing.assert_array_equal(*runs)
+    options = {"dask": "tcp://10.0.0.1:8786", "generations": 3}
+    assert _dask_map(options) == {"map": "tcp://10.0.0.1:8786", "batch_size": 100} and options == {"generations": 3}
+    assert _dask_map({"dask": "local"})["map"] == "dask" and _dask_map({}) == {}
