@@ -17,7 +17,7 @@ import pandas as pd
 from ..errors import ConnectomeError
 from .model import CELL_CLASSES, Connectome
 
-__all__ = ["DEFAULT_LAYERS", "LayeredConnectome", "layered_dag"]
+__all__ = ["DEFAULT_LAYERS", "LayeredConnectome", "connection_pairs", "layered_dag", "match_connections"]
 
 DEFAULT_LAYERS = {"sensory": 0, "inter": 1, "other": 1, "motor": 2, "muscle": 3}
 """Layer of each cell class: sensory → inter (and unclassified cells) → motor → muscle."""
@@ -244,3 +244,87 @@ def layered_dag(connectome, layers=None):
     }
     dag = Connectome(connectome.neurons.copy(), kept, electrical.copy(), metadata, f"{connectome.name}[dag]")
     return LayeredConnectome(dag, layer, order, electrical_directed, dropped)
+
+
+def connection_pairs(layered):
+    """The DAG's distinct directed connections ``(pre, post)``: kept chemical edges and directed gap junctions.
+
+    A pair joined by both a chemical synapse and a gap junction is one connection.
+
+    Parameters
+    ----------
+    layered : LayeredConnectome
+
+    Returns
+    -------
+    set of (str, str)
+    """
+    tables = (layered.connectome.chemical, layered.electrical_directed)
+    return {(pre, post) for table in tables for pre, post in zip(table["pre"], table["post"], strict=True)}
+
+
+def match_connections(layered, connections, *, seed=None):
+    """The layered DAG with exactly ``connections`` distinct connections, for size-matched controls.
+
+    A random graph layered by :func:`layered_dag` loses a different number
+    of backward edges than the connectome it imitates, so after layering the
+    two differ in size. This removes connections drawn uniformly at random
+    (a removed connection loses its chemical edge and its gap junction) or
+    adds forward chemical edges (weight 1) between cells drawn uniformly
+    among the unconnected pairs whose order goes forward, until the count is
+    ``connections``; cells, layers and order are unchanged, so the result
+    is still a DAG with the same input and output cells.
+
+    Parameters
+    ----------
+    layered : LayeredConnectome
+    connections : int
+        The target count of :func:`connection_pairs`.
+    seed : None, int or numpy.random.Generator
+
+    Returns
+    -------
+    LayeredConnectome
+
+    Raises
+    ------
+    ConnectomeError
+        If ``connections`` is negative or more than the forward pairs the order allows.
+    """
+    from ..seeding import make_rng
+
+    rng = make_rng(seed)
+    pairs = connection_pairs(layered)
+    cells = len(layered.order)
+    if not 0 <= int(connections) <= cells * (cells - 1) // 2:
+        raise ConnectomeError(f"match_connections: connections must be in [0, {cells * (cells - 1) // 2}] for "
+                              f"{cells} cells, got {connections}")
+    chemical, electrical, directed = (layered.connectome.chemical, layered.connectome.electrical,
+                                      layered.electrical_directed)
+    change = int(connections) - len(pairs)
+    if change < 0:
+        ordered = sorted(pairs)
+        removed = {ordered[i] for i in rng.choice(len(ordered), size=-change, replace=False)}
+        keep_chemical = [pair not in removed for pair in zip(chemical["pre"], chemical["post"], strict=True)]
+        keep_electrical = np.array([pair not in removed for pair in zip(directed["pre"], directed["post"],
+                                                                          strict=True)], dtype=bool)
+        chemical = chemical[keep_chemical].reset_index(drop=True)
+        electrical = electrical[keep_electrical].reset_index(drop=True)
+        directed = directed[keep_electrical].reset_index(drop=True)
+    elif change > 0:
+        by_order = list(layered.order.sort_values().index)
+        added = set()
+        while len(added) < change:  # rejection sampling: the DAG is sparse, so few draws are refused
+            first, second = rng.integers(0, cells, size=2)
+            if first == second:
+                continue
+            pair = (by_order[min(first, second)], by_order[max(first, second)])
+            if pair not in pairs and pair not in added:
+                added.add(pair)
+        extra = pd.DataFrame(sorted(added), columns=["pre", "post"])
+        extra["weight"] = 1.0
+        chemical = pd.concat([chemical, extra.astype(chemical.dtypes.to_dict())], ignore_index=True)
+    metadata = dict(layered.connectome.metadata)
+    metadata["matched_connections"] = {"target": int(connections), "before": len(pairs), "change": change}
+    dag = Connectome(layered.connectome.neurons.copy(), chemical, electrical, metadata, layered.connectome.name)
+    return LayeredConnectome(dag, layered.layers, layered.order, directed, layered.dropped_chemical)

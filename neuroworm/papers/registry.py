@@ -99,10 +99,14 @@ ITEMS = {
                   ("small", "medium", "paper")),
     }),
     "bardozzo2023": _items("bardozzo2023", "bardozzo2023", {
-        "fig2": ("fig2", "Fig. 2: ElegansNet against Watts-Strogatz, Erdos-Renyi and Barabasi-Albert graphs"),
-        "rewiring": ("rewiring", "Degree-preserving rewiring sweep: accuracy against fraction rewired"),
-        "table1": ("table1", "Table I: classification accuracy against the paper's claims"),
-        "table2": ("table2", "Table II: reconstruction against the paper's claims"),
+        "fig2": ("fig2", "Fig. 2: ElegansNet against Watts-Strogatz, Erdos-Renyi and Barabasi-Albert graphs",
+                 ("dataset", "data"), ("small", "medium", "paper")),
+        "rewiring": ("rewiring", "Degree-preserving rewiring sweep: accuracy against fraction rewired",
+                     ("dataset", "data"), ("small", "medium", "paper")),
+        "table1": ("table1", "Table I: classification accuracy against the paper's claims", ("dataset", "data"),
+                   ("small", "medium", "paper")),
+        "table2": ("table2", "Table II: reconstruction against the paper's claims", ("dataset", "data"),
+                   ("small", "medium", "paper")),
     }, options=("dataset", "data")),
     "beyond": _items("beyond", "beyond", {
         "vision": ("vision", "The fly's optic-lobe connectome and the larval mushroom body on MNIST against controls",

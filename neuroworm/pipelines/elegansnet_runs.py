@@ -1,29 +1,33 @@
 """Building blocks of the ElegansNet reproductions (:mod:`neuroworm.papers.bardozzo2023`).
 
-The data (MNIST or CIFAR-10, held-out test sets), the graphs (the worm's 302
-neurons, its random-graph and rewired controls, all through the same
-:func:`~neuroworm.connectome.layering.layered_dag`), one seeded training run,
-the equal-parameter MLP and the leak checks. Every accuracy here is measured
-on test images that no training step saw; the test curve is recorded every
-epoch but never used to choose an epoch or a model (the last epoch is
-reported).
+The data (embedded MNIST, Fashion-MNIST or CIFAR-10; a validation split
+carved from the training images, a held-out test set), the graphs (the
+worm's 302 neurons, its random-graph and rewired controls, all through the
+same :func:`~neuroworm.connectome.layering.layered_dag` and matched to the
+worm's connection count after layering), one seeded training run that stops
+when validation accuracy has stopped rising and keeps the best-validated
+parameters, the equal-parameter MLP and the leak checks. The test set is
+read once per network, after training; nothing is chosen on it.
 """
 
 from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import ConfigError
+from ..errors import ConfigError, DatasetFileError
 from ..seeding import make_rng
 
 __all__ = [
     "CONTROL_FAMILIES",
+    "DATASETS",
+    "FASHION_MNIST_FOLDERS",
     "SCALE_SETTINGS",
     "ImageTask",
     "clustering_accuracy",
     "control_graph",
     "duplicate_count",
     "equal_parameter_mlp",
+    "fashion_mnist_folder",
     "load_task",
     "settings_for",
     "tensor_network",
@@ -32,18 +36,34 @@ __all__ = [
     "worm_neurons",
 ]
 
+_COMMON = {"channels": 4, "batch_size": 64, "learning_rate": 1e-3, "match_connections": True,
+           "graphs_per_family": 1, "worm_inits": 1}
 SCALE_SETTINGS = {
-    "small": {"channels": 4, "epochs": 5, "batch_size": 64, "learning_rate": 1e-3, "train_per_class": 200,
-              "test_per_class": 100, "graphs_per_family": 3, "worm_seeds": 3,
-              "rewiring_fractions": (0.0, 0.25, 0.5, 0.75, 1.0), "rewiring_seeds": 2},
-    "paper": {"channels": 4, "epochs": 20, "batch_size": 64, "learning_rate": 1e-3, "train_per_class": 400,
-              "test_per_class": None, "graphs_per_family": 10, "worm_seeds": 5,
-              "rewiring_fractions": tuple(np.round(np.linspace(0, 1, 11), 2)), "rewiring_seeds": 3},
+    "small": {**_COMMON, "max_epochs": 5, "patience": 5, "train_per_class": 200, "validation_per_class": 20,
+              "test_per_class": 100, "rewiring_fractions": (0.0, 0.5, 1.0), "full_train_table1": False},
+    "medium": {**_COMMON, "max_epochs": 20, "patience": 3, "train_per_class": 360, "validation_per_class": 40,
+               "test_per_class": None, "large_train_per_class": 500, "rewiring_fractions": (0.0, 0.25, 0.5, 0.75, 1.0),
+               "full_train_table1": False},
+    "paper": {**_COMMON, "max_epochs": 50, "patience": 5, "train_per_class": 360, "validation_per_class": 40,
+              "test_per_class": None, "large_train_per_class": None,
+              "rewiring_fractions": tuple(np.round(np.linspace(0, 1, 11), 2)), "full_train_table1": True},
 }
-"""Sizes of each scale. The paper gives none (no epochs, channels, optimiser or split);
-``paper`` uses its 30 random graphs (10 per family), the rest is ours. On a folder of
-full MNIST IDX files or CIFAR-10 batches, ``paper`` trains on every training image
-(``train_per_class`` applies to the embedded 5,000 digits and to ``small``)."""
+"""Sizes of each scale, per seed. The paper gives none (no epochs, channels, optimiser or split).
+Every seed trains ``worm_inits`` worm networks and ``graphs_per_family`` graphs of each family
+(ten seeds give the paper's 30 random graphs, 10 per family) or one network per rewiring
+fraction. ``train_per_class`` applies to the embedded 5,000 MNIST digits (``None``: all but the
+held-out 100 per class); ``large_train_per_class`` to sets with an official split (Fashion-MNIST,
+full MNIST, CIFAR-10; ``None``: every training image), and ``full_train_table1`` gives table1
+every training image of those. ``validation_per_class`` images per class are held out of training
+for the stopping rule (``patience`` epochs without a better validation score, at most
+``max_epochs``)."""
+
+DATASETS = ("mnist", "fashion-mnist", "cifar10")
+"""The datasets :func:`load_task` names."""
+
+FASHION_MNIST_FOLDERS = ("/usr/share/datasets/fashion-mnist",)
+"""Where Fashion-MNIST's IDX files are looked for when no folder is given (after the environment variable
+``NEUROWORM_FASHION_MNIST``): Debian's ``dataset-fashion-mnist`` package installs them in the first."""
 
 CONTROL_FAMILIES = {
     "Watts-Strogatz": "watts_strogatz_like",
@@ -87,7 +107,8 @@ def control_graph(neurons, family, *, seed=None):
 
 @dataclass(eq=False)
 class ImageTask:
-    """Flattened images in [0, 1] with integer labels; ``test_*`` are held out from every training step."""
+    """Flattened images in [0, 1] with integer labels: training, validation (carved from the training
+    images, for the stopping rule) and test (held out from every training step and every choice)."""
 
     name: str
     train_images: np.ndarray
@@ -95,6 +116,8 @@ class ImageTask:
     test_images: np.ndarray
     test_labels: np.ndarray
     test_set: str
+    validation_images: np.ndarray = None
+    validation_labels: np.ndarray = None
 
     @property
     def input_size(self):
@@ -111,54 +134,124 @@ def _stratified(labels, per_class, rng):
     return rng.permutation(np.concatenate(rows))
 
 
-def load_task(dataset="mnist", data=None, *, train_per_class=200, test_per_class=None, seed=0):
-    """Training and held-out test images of ``dataset``.
+def fashion_mnist_folder(data=None):
+    """The folder of Fashion-MNIST's four IDX files: ``data``, ``$NEUROWORM_FASHION_MNIST`` or Debian's.
+
+    Raises
+    ------
+    DatasetFileError
+        If none holds the files, saying how to install them.
+    """
+    import os
+    from pathlib import Path
+
+    candidates = [data] if data is not None else [os.environ.get("NEUROWORM_FASHION_MNIST"), *FASHION_MNIST_FOLDERS]
+    for candidate in candidates:
+        if candidate and (Path(candidate) / "train-images-idx3-ubyte.gz").is_file():
+            return Path(candidate)
+        if candidate and (Path(candidate) / "train-images-idx3-ubyte").is_file():
+            return Path(candidate)
+    raise DatasetFileError(
+        data if data is not None else FASHION_MNIST_FOLDERS[0],
+        "holds no Fashion-MNIST IDX files: on Debian or Ubuntu run `apt-get install dataset-fashion-mnist`, or "
+        "pass data=FOLDER (or set NEUROWORM_FASHION_MNIST) for a folder of the four files from "
+        "github.com/zalandoresearch/fashion-mnist")
+
+
+def _hold_out(images, labels, per_class, rng):
+    """Split ``per_class`` images of every class off the training images (the validation set)."""
+    validation = np.sort(_stratified(labels, per_class, rng))
+    keep = np.ones(len(labels), bool)
+    keep[validation] = False
+    return images[keep], labels[keep], images[validation], labels[validation]
+
+
+def load_task(dataset="mnist", data=None, *, train_per_class=200, validation_per_class=0, test_per_class=None,
+              seed=0):
+    """Training, validation and held-out test images of ``dataset``.
 
     Parameters
     ----------
-    dataset : {"mnist", "cifar10"}
+    dataset : {"mnist", "fashion-mnist", "cifar10"}
     data : str or path-like, optional
         MNIST: a folder of the four IDX files (default: the embedded 5,000
-        digits). CIFAR-10: the folder of python batches (required).
+        digits). Fashion-MNIST: its IDX folder (default: see
+        :func:`fashion_mnist_folder`). CIFAR-10: the folder of python batches
+        (required).
     train_per_class, test_per_class : int or None
         Stratified sub-samples; ``None`` keeps every image (for MNIST's
-        embedded set the test set is then every digit not drawn for training).
+        embedded set the test set is then every digit not drawn for
+        training). ``train_per_class`` counts the training images proper.
+    validation_per_class : int
+        Further images per class drawn from the training pool (never from
+        the test set) for the stopping rule; 0 for none.
     seed : int
 
     Returns
     -------
     ImageTask
+
+    Raises
+    ------
+    ConfigError
+        For an unknown dataset, or CIFAR-10 without a folder.
+    DatasetFileError
+        If Fashion-MNIST's files are not installed.
     """
     rng = make_rng(seed)
-    if dataset == "mnist":
+    validation_per_class = int(validation_per_class or 0)
+    if dataset in ("mnist", "fashion-mnist"):
         from ..tasks.mnist import load_mnist, split_mnist
 
-        mnist = load_mnist(data)
+        mnist = load_mnist(data if dataset == "mnist" else fashion_mnist_folder(data))
+        pool = train_per_class
         if train_per_class is None:
-            train_per_class = int(np.bincount(mnist.labels[~mnist.official_test]).min()) - (100 if mnist.embedded else 0)
-        split = split_mnist(mnist, train_per_class=train_per_class, test_per_class=test_per_class, seed=rng)
-        return ImageTask("mnist", split.train_images, split.train_labels, split.test_images, split.test_labels,
-                         split.test_set)
-    if dataset == "cifar10":
+            pool = int(np.bincount(mnist.labels[~mnist.official_test]).min()) - (100 if mnist.embedded else 0)
+        else:
+            pool = train_per_class + validation_per_class
+        split = split_mnist(mnist, train_per_class=pool, test_per_class=test_per_class, seed=rng)
+        train_images, train_labels, test_images, test_labels = (split.train_images, split.train_labels,
+                                                                split.test_images, split.test_labels)
+        test_set = split.test_set if dataset == "mnist" else (
+            f"{len(test_labels)} images of Fashion-MNIST's official 10,000-image test set")
+    elif dataset == "cifar10":
         from ..tasks.cifar10 import load_cifar10
 
         if data is None:
             raise ConfigError("dataset 'cifar10' needs data=FOLDER (cifar-10-batches-py); CIFAR-10 is not bundled")
         cifar = load_cifar10(data)
-        train = _stratified(cifar.train_labels, train_per_class, rng)
+        per_class = None if train_per_class is None else train_per_class + validation_per_class
+        train = _stratified(cifar.train_labels, per_class, rng)
         test = np.sort(_stratified(cifar.test_labels, test_per_class, rng))
-        return ImageTask("cifar10", cifar.train_images[train], cifar.train_labels[train], cifar.test_images[test],
-                         cifar.test_labels[test], f"{len(test)} images of CIFAR-10's official test_batch")
-    raise ConfigError(f"dataset must be 'mnist' or 'cifar10', got {dataset!r}")
+        train_images, train_labels = cifar.train_images[train], cifar.train_labels[train]
+        test_images, test_labels = cifar.test_images[test], cifar.test_labels[test]
+        test_set = f"{len(test)} images of CIFAR-10's official test_batch"
+    else:
+        raise ConfigError(f"dataset must be one of {', '.join(DATASETS)}, got {dataset!r}")
+    validation_images = validation_labels = None
+    if validation_per_class:
+        train_images, train_labels, validation_images, validation_labels = _hold_out(
+            train_images, train_labels, validation_per_class, rng)
+    return ImageTask(dataset, train_images, train_labels, test_images, test_labels, test_set, validation_images,
+                     validation_labels)
 
 
-def tensor_network(graph, input_size, output_size, settings, *, seed, output_activation="identity"):
-    """ElegansNet's tensor network of ``graph`` (a Connectome), through :func:`layered_dag`."""
-    from ..connectome import layered_dag
+def tensor_network(graph, input_size, output_size, settings, *, seed, output_activation="identity",
+                   connections=None):
+    """ElegansNet's tensor network of ``graph`` (a Connectome, or an already layered one).
+
+    ``connections``: match the layered DAG to this many connections first
+    (:func:`~neuroworm.connectome.layering.match_connections`, seeded by ``seed``).
+    """
+    from ..connectome.layering import LayeredConnectome, layered_dag, match_connections
     from ..nn.tensor_network import TensorNetwork
 
-    return TensorNetwork(layered_dag(graph), input_size, output_size, channels=settings["channels"],
-                         output_activation=output_activation, dtype="float32", seed=seed)
+    rng = make_rng(seed)
+    dag = graph if isinstance(graph, LayeredConnectome) else layered_dag(graph)
+    if connections is not None:
+        dag = match_connections(dag, connections, seed=rng)
+    return TensorNetwork(dag, input_size, output_size, channels=settings["channels"],
+                         output_activation=output_activation, dtype="float32", seed=rng)
 
 
 def equal_parameter_mlp(parameters, input_size, output_size, *, seed, output_activation="identity"):
@@ -169,31 +262,64 @@ def equal_parameter_mlp(parameters, input_size, output_size, *, seed, output_act
     return mlp([input_size, hidden, output_size], output_activation=output_activation, dtype="float32", seed=seed)
 
 
-def train(network, task, settings, *, seed, loss="cross_entropy", targets=None, test_targets=None):
-    """Train ``network`` on ``task`` with Adam; the held-out curve is recorded every epoch.
+def train(network, task, settings, *, seed, loss="cross_entropy", targets=None, validation_targets=None,
+          test_targets=None):
+    """Train ``network`` on ``task`` with Adam until validation stops improving; test once at the end.
 
-    ``targets`` / ``test_targets`` replace the labels (images for
-    reconstruction, permuted labels for the leak check).
+    After every epoch the validation set is scored (accuracy for labels,
+    loss otherwise); training stops after ``settings["patience"]`` epochs
+    without a better score (at most ``settings["max_epochs"]``) and the
+    best-validated parameters are kept. Only then is the test set read.
+    ``targets`` / ``validation_targets`` / ``test_targets`` replace the
+    labels (images for reconstruction, permuted labels for the leak check).
 
     Returns
     -------
-    pandas.DataFrame
+    curve : pandas.DataFrame
         One row per epoch (0 = before training): ``train_loss``,
-        ``test_loss``, ``test_accuracy`` (held out) and ``train_accuracy``
-        (last epoch only; NaN for reconstruction).
+        ``validation_loss``, ``validation_accuracy``.
+    result : dict
+        ``test_accuracy``, ``test_loss``, ``train_accuracy`` (NaN for
+        reconstruction), ``best_epoch``, ``epochs``.
     """
-    from ..nn import Adam, evaluate, fit
+    import pandas as pd
+    from threadpoolctl import threadpool_limits
 
+    from ..nn import LOSSES, Adam, evaluate, minibatches
+
+    if task.validation_images is None:
+        raise ConfigError("train needs a task with a validation split (load_task(validation_per_class=...))")
     targets = task.train_labels if targets is None else targets
+    validation_targets = task.validation_labels if validation_targets is None else validation_targets
     test_targets = task.test_labels if test_targets is None else test_targets
-    history = fit(network, task.train_images, targets, loss=loss, optimizer=Adam(settings["learning_rate"]),
-                  epochs=settings["epochs"], batch_size=settings["batch_size"], seed=seed,
-                  validation=(task.test_images, test_targets))
-    frame = history.to_frame().rename(columns={"validation_loss": "test_loss", "validation_accuracy": "test_accuracy"})
-    frame["train_accuracy"] = np.nan
-    if loss == "cross_entropy":
-        frame.loc[frame.index[-1], "train_accuracy"] = evaluate(network, task.train_images, targets)[1]
-    return frame
+    loss_function, labels = LOSSES[loss], loss == "cross_entropy"
+    rng, optimizer = make_rng(seed), Adam(settings["learning_rate"])
+    rows = []
+    with threadpool_limits(1):  # small products: one BLAS thread is fastest on a loaded machine
+        def score(epoch, train_loss):
+            value, accuracy = evaluate(network, task.validation_images, validation_targets, loss=loss)
+            rows.append({"epoch": epoch, "train_loss": train_loss, "validation_loss": value,
+                         "validation_accuracy": accuracy})
+            return accuracy if labels else -value
+
+        best, best_epoch, best_parameters = score(0, np.nan), 0, network.get_parameter_vector()
+        for epoch in range(1, settings["max_epochs"] + 1):
+            losses = []
+            for batch in minibatches(len(targets), settings["batch_size"], seed=rng):
+                value, gradient = loss_function(network.forward(task.train_images[batch]), targets[batch])
+                network.backward(gradient)
+                optimizer.step(network.parameters(), network.gradients())
+                losses.append(value * len(batch))
+            current = score(epoch, float(np.sum(losses) / len(targets)))
+            if current > best:
+                best, best_epoch, best_parameters = current, epoch, network.get_parameter_vector()
+            elif epoch - best_epoch >= settings["patience"]:
+                break
+        network.set_parameter_vector(best_parameters)
+        test_loss, test_accuracy = evaluate(network, task.test_images, test_targets, loss=loss)
+        train_accuracy = evaluate(network, task.train_images, targets)[1] if labels else float("nan")
+    return pd.DataFrame(rows), {"test_accuracy": test_accuracy, "test_loss": test_loss,
+                                "train_accuracy": train_accuracy, "best_epoch": best_epoch, "epochs": epoch}
 
 
 def duplicate_count(train_images, test_images):

@@ -115,3 +115,42 @@ def test_cook2019_layering_if_present():
     assert result.layers[worm.neurons["cell_class"] == "sensory"].eq(0).all()
     assert len(result.connectome.electrical) == len(worm.electrical)
     assert len(result.connectome.chemical) > len(worm.chemical) / 2
+
+
+@pytest.mark.parametrize("change", [-40, 0, 35])
+def test_match_connections_sets_the_count_and_keeps_a_dag(change):
+    from neuroworm.connectome.layering import connection_pairs, match_connections
+
+    result = layered_dag(random_worm(3))
+    before = connection_pairs(result)
+    matched = match_connections(result, len(before) + change, seed=1)
+    after = connection_pairs(matched)
+    assert len(after) == len(before) + change
+    assert (after <= before) if change <= 0 else (after >= before)  # only removed, or only added
+    graph = matched.to_networkx()
+    assert nx.is_directed_acyclic_graph(graph) and graph.number_of_nodes() == len(result.order)
+    assert all(matched.order[pre] < matched.order[post] for pre, post in after)
+    pd.testing.assert_series_equal(matched.layers, result.layers)
+    # a removed pair loses its gap junction too: the stored pairs and the directed ones agree
+    assert len(matched.connectome.electrical) == len(matched.electrical_directed)
+    again = connection_pairs(match_connections(result, len(before) + change, seed=1))
+    assert again == after  # seeded
+
+
+def test_worm_controls_match_the_worm_after_layering():
+    """Every random-graph family and a rewired worm: 302 cells and the worm's 3,098 connections once layered."""
+    from neuroworm.connectome import degree_preserving_rewire
+    from neuroworm.connectome.layering import connection_pairs, match_connections
+    from neuroworm.pipelines.elegansnet_runs import control_graph, worm_neurons
+
+    worm = worm_neurons()
+    target = len(connection_pairs(layered_dag(worm)))
+    assert target == 3098
+    graphs = [control_graph(worm, family, seed=2) for family in ("Watts-Strogatz", "Erdos-Renyi", "Barabasi-Albert")]
+    for graph in graphs + [degree_preserving_rewire(worm, 0.5, seed=2)]:
+        layered = layered_dag(graph)
+        assert len(connection_pairs(layered)) != target  # unmatched, layering leaves them off by tens
+        matched = match_connections(layered, target, seed=3)
+        assert len(connection_pairs(matched)) == target and len(matched.order) == 302
+    with pytest.raises(ConnectomeError, match="connections must be"):
+        match_connections(layered_dag(worm), -1)
