@@ -19,8 +19,8 @@ from neuroworm.pipelines.elegansnet_runs import (
 )
 from neuroworm.papers.reproduce import reproduce
 
-TINY = {"channels": 2, "epochs": 1, "train_per_class": 8, "test_per_class": 4, "graphs_per_family": 1,
-        "worm_seeds": 2, "rewiring_fractions": (0.0, 1.0), "rewiring_seeds": 1}
+TINY = {"channels": 2, "max_epochs": 1, "patience": 1, "train_per_class": 8, "validation_per_class": 2,
+        "test_per_class": 4, "large_train_per_class": 8, "rewiring_fractions": (0.0, 1.0)}
 
 
 @pytest.fixture
@@ -28,31 +28,73 @@ def tiny(monkeypatch):
     monkeypatch.setitem(elegansnet_runs.SCALE_SETTINGS, "small", {**elegansnet_runs.SCALE_SETTINGS["small"], **TINY})
 
 
-def test_table1_runs_and_reports_leak_checks(tiny, tmp_path, monkeypatch):
-    monkeypatch.setitem(elegansnet_runs.SCALE_SETTINGS["small"], "worm_seeds", 1)  # keep the default suite quick
+def test_table1_runs_and_reports_leak_checks(tiny, tmp_path):
     document = reproduce("bardozzo2023", "table1", scale="small", seed=0, out=tmp_path)
     assert {p.name for p in tmp_path.iterdir()} >= {"table1.csv", "table1.png", "table1.json"}
-    assert json.loads((tmp_path / "table1.json").read_text())["details"] == document["details"]
-    ours = document["details"]
+    assert json.loads((tmp_path / "table1.json").read_text())["ours"] == document["ours"]
+    ours = document["details"]  # the seed's own record
     assert ours["train_images"] == 80 and ours["leak_checks"]["test_images_identical_to_a_training_image"] == 0
-    assert set(ours["test_top1"]) == {"ElegansNet", "MLP (equal parameters)", "ElegansNet, permuted training labels"}
-    worm, mlp = ours["parameters"]["ElegansNet"], ours["parameters"]["MLP (equal parameters)"]
+    assert ours["networks"]["model"] == ["ElegansNet", "MLP (equal parameters)", "ElegansNet, permuted training labels"]
+    worm, mlp = ours["networks"]["parameters"][:2]
     assert abs(worm - mlp) <= 784 + 10 + 1  # one hidden unit's worth
     assert document["paper_value"]["cifar10_top1"]["ElegansNet M1"] == 99.99
+    verdicts = {claim["text"][:20]: claim["verdict"] for claim in document["claims"]}
+    assert set(verdicts.values()) <= {"not tested at this scale", "not tested (no data)"}
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("item", ["fig2", "rewiring", "table2"])
 def test_other_items_run_end_to_end(tiny, tmp_path, item):
-    document = reproduce("bardozzo2023", item, scale="small", seed=0, out=tmp_path)
+    document = reproduce("bardozzo2023", item, scale="small", seed=0, seeds=2, out=tmp_path)
     assert (tmp_path / f"{item}.png").stat().st_size > 0
-    assert document["notes"]
+    assert document["deviations"] and document["selection"] and document["test_data"]
     if item == "fig2":
-        assert set(document["details"]["final_test_accuracy"]) == {"ElegansNet", "Watts-Strogatz", "Erdos-Renyi",
-                                                                 "Barabasi-Albert"}
+        details = document["details"]
+        assert set(details["connections"]) == {"ElegansNet", "Watts-Strogatz", "Erdos-Renyi", "Barabasi-Albert"}
+        assert set(details["connections"].values()) == {3098}  # every control matched after layering
+        k = TINY["channels"]  # the graph's share: edge blocks and unit biases over every parameter
+        assert details["graph_parameter_share"] == pytest.approx((3098 * k * k + 302 * k) / details["parameters"])
+
+
+def test_training_stops_on_validation_and_keeps_the_best(monkeypatch):
+    """The stopping rule: patience epochs without a better validation score, best-validated parameters kept."""
+    from neuroworm.nn import evaluate, mlp
+
+    task = load_task("mnist", train_per_class=20, validation_per_class=10, test_per_class=10, seed=0)
+    assert len(task.validation_labels) == 100 and len(task.train_labels) == 200
+    train_rows = {row.tobytes() for row in task.train_images}
+    assert not any(row.tobytes() in train_rows for row in task.validation_images)
+    settings = settings_for("small", max_epochs=6, patience=2, learning_rate=0.05)
+    network = mlp([784, 32, 10], dtype="float32", seed=0)
+    curve, result = elegansnet_runs.train(network, task, settings, seed=1)
+    accuracy = curve["validation_accuracy"].to_numpy()
+    assert result["best_epoch"] == int(np.argmax(accuracy))  # first best
+    assert result["epochs"] == min(6, max(result["best_epoch"] + 2, result["epochs"]))
+    assert evaluate(network, task.validation_images, task.validation_labels)[1] == pytest.approx(accuracy.max())
+    assert result["test_accuracy"] == pytest.approx(evaluate(network, task.test_images, task.test_labels)[1])
+
+
+def test_fashion_mnist_is_a_named_dataset(tmp_path, monkeypatch):
+    """Read from Debian's dataset-fashion-mnist where installed; a missing folder names the apt package."""
+    from neuroworm.errors import DatasetFileError
+    from neuroworm.pipelines.elegansnet_runs import fashion_mnist_folder
+
+    monkeypatch.delenv("NEUROWORM_FASHION_MNIST", raising=False)
+    with pytest.raises(DatasetFileError, match="apt-get install dataset-fashion-mnist"):
+        fashion_mnist_folder(tmp_path)
+    try:
+        fashion_mnist_folder()
+    except DatasetFileError:
+        pytest.skip("Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist)")
+    task = load_task("fashion-mnist", train_per_class=5, validation_per_class=2, test_per_class=None, seed=0)
+    assert task.name == "fashion-mnist" and len(task.test_labels) == 10_000  # the official test set, whole
+    assert len(task.train_labels) == 50 and len(task.validation_labels) == 20
+    assert "Fashion-MNIST" in task.test_set and duplicate_count(task.train_images, task.test_images) == 0
 
 
 def test_items_reject_bad_options(tiny, tmp_path):
+    with pytest.raises(ConfigError, match="dataset must be one of"):
+        load_task("imagenet")
     with pytest.raises(ConfigError, match="cifar10.*needs data"):
         reproduce("bardozzo2023", "table1", scale="small", out=tmp_path, dataset="cifar10")
     with pytest.raises(ConfigError, match="table2 is MNIST"):
@@ -95,7 +137,7 @@ def test_leak_check_helpers():
 
 
 def test_settings_reject_unknown_keys_and_scales():
-    assert settings_for("paper")["graphs_per_family"] == 10  # the paper's 30 random graphs
+    assert settings_for("medium")["graphs_per_family"] == 1  # per seed: ten seeds give the paper's 30 graphs
     with pytest.raises(ConfigError, match="unknown ElegansNet setting"):
         settings_for("small", layers=3)
     with pytest.raises(ConfigError, match="scale"):
@@ -132,4 +174,5 @@ def test_table1_on_a_cifar10_folder(tiny, tmp_path):
     document = reproduce("bardozzo2023", "table1", scale="small", out=tmp_path / "out", dataset="cifar10",
                          data=str(tmp_path))
     assert document["details"]["dataset"] == "cifar10" and document["details"]["train_images"] == 80
-    assert document["details"]["parameters"]["ElegansNet"] > 3072 * 83 * 2  # the encoder reads 3072 values
+    assert document["details"]["networks"]["parameters"][0] > 3072 * 83 * 2  # the encoder reads 3072 values
+    assert document["ours"]["cifar10_top1"]["n"] == 1  # the value claim has data here
