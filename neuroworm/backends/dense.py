@@ -25,6 +25,7 @@ all B images at once, so that no population of P·B networks is built.
 import numpy as np
 
 from ..errors import ConfigError
+from ..neurons.models import ReLU
 from .relu import ReLUNetwork
 
 __all__ = ["DenseReLUNetwork", "dense_relu_activity", "dense_relu_matrices"]
@@ -132,7 +133,7 @@ class DenseReLUNetwork(ReLUNetwork):
         ConfigError
             For a layout of a spiking model.
         """
-        if getattr(layout, "model_name", None) not in ("relu", "artificial"):
+        if not isinstance(getattr(layout, "model", None), ReLU):
             raise ConfigError(f"backend 'dense' computes ReLU networks only, not model "
                               f"{getattr(layout, 'model_name', layout)!r}")
         circuit = layout.circuit

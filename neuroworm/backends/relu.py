@@ -38,6 +38,7 @@ import numpy as np
 import scipy.sparse
 
 from ..errors import ConfigError, GenomeError
+from ..neurons.models import ReLU
 from ..validation import check_positive_int
 from .protocol import NetworkPopulation
 
@@ -84,7 +85,7 @@ class ReLUNetwork(NetworkPopulation):
     """
 
     def __init__(self, layout, n_individuals=1, genomes=None, *, gap_junctions=True, dt=1.0, seed=None):
-        if getattr(layout, "model_name", None) not in ("relu", "artificial"):
+        if not isinstance(getattr(layout, "model", None), ReLU):
             raise ConfigError(
                 f"ReLUNetwork needs a GenomeLayout of model 'relu', got {getattr(layout, 'model_name', layout)!r}"
             )
