@@ -214,14 +214,14 @@ def fig2(*, scale="small", seed=0, out=None, **options):
     axis.set(xlabel="epoch", ylabel="validation accuracy", title=f"Fig. 2 analogue, {task.name}, seed {seed}")
     axis.legend(fontsize=8)
     axis.grid(alpha=0.3)
-    claims = [Ordering(f"ElegansNet above {family} graphs (Fig. 2)", greater="ElegansNet", lesser=family)
+    claims = [Ordering(f"{task.name}: ElegansNet above {family} graphs (Fig. 2)", greater="ElegansNet", lesser=family)
               for family in CONTROL_FAMILIES]
     claims += [
-        Ordering("ElegansNet above every random graph: above the best of each seed's three", greater="ElegansNet",
+        Ordering(f"{task.name}: ElegansNet above every random graph (the best of each seed's three)", greater="ElegansNet",
                  lesser="best_control"),
-        Ordering("Watts-Strogatz slightly better than Erdos-Renyi on average", greater="Watts-Strogatz",
+        Ordering(f"{task.name}: Watts-Strogatz slightly better than Erdos-Renyi on average", greater="Watts-Strogatz",
                  lesser="Erdos-Renyi"),
-        Ordering("Watts-Strogatz slightly better than Barabasi-Albert on average", greater="Watts-Strogatz",
+        Ordering(f"{task.name}: Watts-Strogatz slightly better than Barabasi-Albert on average", greater="Watts-Strogatz",
                  lesser="Barabasi-Albert"),
     ]
     deviations = _common_deviations(task, settings, scale) + [
@@ -311,7 +311,7 @@ def rewiring(*, scale="small", seed=0, out=None, **options):
     axis.set(xlabel="fraction of chemical synapses rewired (degree-preserving)", ylabel="held-out top-1 (%)",
              title=f"Rewiring sweep, {task.name}, seed {seed}")
     axis.grid(alpha=0.3)
-    claims = [Trend("held-out accuracy falls as more synapses are rewired (Sec. II-A)", x=tuple(fractions),
+    claims = [Trend(f"{task.name}: held-out accuracy falls as more synapses are rewired (Sec. II-A)", x=tuple(fractions),
                     samples=tuple(names), direction="decreasing")]
     deviations = _common_deviations(task, settings, scale) + [
         f"one network per fraction ({', '.join(f'{f:g}' for f in fractions)}) and seed; the paper gives no fractions",
@@ -399,7 +399,7 @@ def table1(*, scale="small", seed=0, out=None, **options):
     axis.legend(fontsize=8)
     claims = [Value("ElegansNet M1 reaches 99.99 % top-1 on CIFAR-10 (Table I; the table prints 99.9)",
                     sample="cifar10_top1", paper=0.9999),
-              Ordering("ElegansNet above an MLP with as many parameters (Table I ranks it above far larger models)",
+              Ordering(f"{task.name}: ElegansNet above an MLP with as many parameters (Table I ranks it above larger models)",
                        greater="ElegansNet", lesser="MLP")]
     deviations = _common_deviations(task, settings, scale) + [
         (f"{network.parameter_count:,} parameters (k = {settings['channels']}) against the paper's 107M for "
