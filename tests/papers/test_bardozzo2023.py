@@ -153,7 +153,8 @@ def test_readme_example_runs(tmp_path, monkeypatch):
     text = (Path(__file__).resolve().parents[2] / "docs" / "papers" / "bardozzo2023.md").read_text()
     start = text.index("## ElegansNet: the connectome as a trained tensor network")
     source = re.compile(r"```python\n(.*?)```", re.DOTALL).search(text, start).group(1)
-    source = source.replace("train_per_class=200, test_per_class=100", "train_per_class=5, test_per_class=3")
+    source = source.replace("train_per_class=200, validation_per_class=20, test_per_class=100",
+                            "train_per_class=5, validation_per_class=2, test_per_class=3")
     source = source.replace("epochs=5", "epochs=1")
     script = tmp_path / "example.py"
     script.write_text(source + "\nassert net.parameter_breakdown == {'encoder': 260288, 'connectome': 50776, "
