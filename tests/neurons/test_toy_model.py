@@ -76,6 +76,22 @@ def test_the_registry_reads_the_toy_models_facts(toy_model, small_circuit):
     assert np.all(genomes[:, -small_circuit.n_neurons:] == 0.8)
 
 
+def test_pretraining_tunes_the_toy_models_constants_and_refuses_an_unknown_model(toy_model, small_circuit):
+    from neuroworm.pipelines.pretraining import PRETRAINED_NEURON_CONSTANTS, pretraining_layout
+
+    assert pretraining_layout(small_circuit, toy_model, 2, 1).per_neuron == ("v_threshold",)
+    assert PRETRAINED_NEURON_CONSTANTS["toy"] == ("v_threshold",) and PRETRAINED_NEURON_CONSTANTS["relu"] == ()
+    with pytest.raises(ConfigError, match="unknown neuron model 'hodgkin'"):
+        pretraining_layout(small_circuit, "hodgkin", 2, 1)  # no silent fall-back to tuning nothing
+
+
+def test_saved_genomes_run_on_their_models_backend(toy_model):
+    from neuroworm.analysis.swim import _default_backend
+
+    assert _default_backend(toy_model) == "reference" and _default_backend("toy", "brian2") == "brian2"
+    assert _default_backend("artificial", "brian2") == "relu"  # a rate model runs on its own backend
+
+
 def test_unregistering_forgets_the_model(toy_model):
     unregister_model(toy_model)
     assert toy_model not in model_names() and "toy" not in model_names(aliases=True)
@@ -135,3 +151,17 @@ def test_the_toy_model_runs_the_closed_loop_on_both_backends(toy_model, small_ci
         evaluator.close()
     assert np.isfinite(returns["reference"]).all() and np.ptp(returns["reference"]) > 0
     np.testing.assert_array_equal(returns["brian2"], returns["reference"])
+
+
+def test_the_toy_model_runs_the_open_loop_with_its_own_steps(toy_model, small_circuit):
+    from neuroworm.openloop import OpenLoopEvaluator
+
+    rng = np.random.default_rng(0)
+    images, labels = rng.uniform(0, 1, (6, 5)), np.arange(6) % 3
+    evaluator = OpenLoopEvaluator(small_circuit, "toy", images, labels, input_gain=3.0)
+    assert (evaluator.steps, evaluator.backend) == (7, "reference")
+    genomes = evaluator.layout.random(2, seed=0)
+    rates = evaluator.output_rates(genomes, images)
+    assert rates.shape == (2, 6, len(small_circuit.output_index))
+    counts = rates * 7  # spike counts over T = 7 steps
+    assert np.isfinite(rates).all() and np.allclose(counts, np.round(counts)) and rates.max() > 0
