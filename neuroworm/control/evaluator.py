@@ -97,12 +97,12 @@ def environment_seeds(seed, n_individuals):
 
 # ---------------------------------------------------------------- the evaluator
 def _resolve_model(model):
-    """A neuron model name becomes its :class:`~neuroworm.neurons.NeuronModel`; other names stay for the layout."""
-    from ..neurons import MODEL_NAMES, NeuronModel, get_model
+    """A spiking model's name becomes its :class:`~neuroworm.neurons.NeuronModel`; other names stay for the layout."""
+    from ..neurons import NeuronModel, get_model, model_names
 
     if isinstance(model, NeuronModel):
         return model
-    if str(model).lower() in MODEL_NAMES:
+    if str(model).lower() in model_names(spiking=True, aliases=True):
         return get_model(model)
     return str(model).lower()  # e.g. "relu": GenomeLayout knows it, or says which names it knows
 
