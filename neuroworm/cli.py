@@ -238,7 +238,7 @@ def build_parser():
 
     from .backends import backend_names
     from .pipelines.evolve import CIRCUITS, STRATEGIES
-    from .neurons import MODEL_NAMES
+    from .neurons.models import model_names
 
     evolve = commands.add_parser(
         "evolve", help="evolve a connectome controller on a task",
@@ -248,7 +248,7 @@ def build_parser():
     )
     evolve.add_argument("--connectome", default="cook2019_hermaphrodite", help="bundled connectome id")
     evolve.add_argument("--circuit", default="locomotion", choices=list(CIRCUITS))
-    evolve.add_argument("--model", default="alif", choices=list(MODEL_NAMES))
+    evolve.add_argument("--model", default="alif", choices=list(model_names(spiking=True)))
     evolve.add_argument("--task", default="Swimmer-v5", help="gymnasium id, e.g. Swimmer-v5, neuroworm/Swimmer6-v0")
     evolve.add_argument("--strategy", default="ga", choices=list(STRATEGIES))
     evolve.add_argument("--population", type=int, default=64, help="individuals per generation (paper: 750)")
@@ -278,7 +278,7 @@ def build_parser():
     )
     pretrain.add_argument("--connectome", default="cook2019_hermaphrodite", help="bundled connectome id")
     pretrain.add_argument("--circuit", default="locomotion", choices=list(CIRCUITS))
-    pretrain.add_argument("--model", default="alif", choices=list(MODEL_NAMES))
+    pretrain.add_argument("--model", default="alif", choices=list(model_names(spiking=True)))
     pretrain.add_argument("--task", default="Swimmer-v5", help="e.g. Swimmer-v5, neuroworm/Swimmer6-v0")
     pretrain.add_argument("--es-epochs", type=int, default=300, help="ES epochs (paper: 1000)")
     pretrain.add_argument("--es-population", type=int, default=200, help="ES population (paper: 200)")
