@@ -244,8 +244,7 @@ def fig3(*, scale="small", seed=0, out=None, models=("izhikevich", "alif", "relu
         Run this body only (``neuroworm reproduce ... --task``): one command
         per (body, seed) stays under an hour at ``medium``; a later command
         without it finds this body's runs in ``work`` and runs the other.
-        The claims of every body in ``tasks`` are declared either way (those
-        without samples are "not tested").
+        Only the bodies run have samples and claims.
     gap_junctions : bool, optional
         Default :func:`paper_gap_junctions` (false: the paper has none).
     work : pathlib.Path, optional
@@ -276,15 +275,14 @@ def fig3(*, scale="small", seed=0, out=None, models=("izhikevich", "alif", "relu
     table, finals, curves = _run_networks(entries, sizes, "varying_biophysical_realism", seed,
                                           _work_folder(work, scale, "fig3"), gap_junctions)
     samples, claims = {}, []
-    for task in tasks:
+    for task in run_tasks:
         label = TASK_LABELS.get(task, task)
         part = finals[finals["task"] == task].set_index("network")
-        if len(part):
-            for model in models:
-                samples[f"{label}_{model}_pretrained"] = part.loc[model, "pretrained_test_mean"]
-                samples[f"{label}_{model}"] = part.loc[model, "final_test_mean"]
-            samples[f"{label}_pretrained_range"] = float(np.ptp(part["pretrained_test_mean"]))
-            samples[f"{label}_final_range"] = float(np.ptp(part["final_test_mean"]))
+        for model in models:
+            samples[f"{label}_{model}_pretrained"] = part.loc[model, "pretrained_test_mean"]
+            samples[f"{label}_{model}"] = part.loc[model, "final_test_mean"]
+        samples[f"{label}_pretrained_range"] = float(np.ptp(part["pretrained_test_mean"]))
+        samples[f"{label}_final_range"] = float(np.ptp(part["final_test_mean"]))
         claims += [
             Ordering(f"{task}: after pre-training Izhikevich > ALIF", greater=f"{label}_izhikevich_pretrained",
                      lesser=f"{label}_alif_pretrained"),
