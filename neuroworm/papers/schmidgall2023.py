@@ -444,7 +444,7 @@ def _curves_figure(documents, title, marks=None):
             ax.set_title(f"{task}: {'pre-training' if stage == 'es' else 'GA'}", fontsize=10)
             ax.set_xlabel(label)
             ax.set_ylabel("validation return (mean ± std over seeds)")
-            if marks:
+            if (marks or {}).get(stage):
                 ax.plot([], [], color="grey", ls=":", lw=1, label="the paper's value (dotted)")
             ax.legend(fontsize=7, frameon=False)
     figure.suptitle(title, fontsize=10)
