@@ -22,6 +22,7 @@ any other arrays
 """
 
 import json
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,6 +30,7 @@ import numpy as np
 
 from .connectome.circuits import NAMED_CIRCUITS
 from .errors import ConfigError
+from .limits import check_input_file, check_npz_members, load_json, max_decompressed_bytes
 
 __all__ = ["WormRecord", "read_worm_file", "write_worm_file"]
 
@@ -108,17 +110,25 @@ def read_worm_file(path):
     from .tasks import task_dimensions
 
     path = Path(path)
+
+    def error(message):
+        return ConfigError(f"{path}: {message}")
+
+    check_input_file(path, error)
     try:
+        check_npz_members(path, error, max_bytes=max_decompressed_bytes(), what="its arrays")
         with np.load(path, allow_pickle=False) as data:
             contents = {key: np.array(data[key]) for key in data.files}
-    except (OSError, ValueError) as error:
-        raise ConfigError(f"{path}: not a readable .npz file ({error})") from None
+    except ConfigError:
+        raise
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zipfile.LargeZipFile) as failure:
+        raise ConfigError(f"{path}: not a readable .npz file ({failure})") from None
     missing = [key for key in ("genome", "settings", "layout") if key not in contents]
     if missing:
         raise ConfigError(f"{path}: not a neuroworm worm file, missing {missing}")
     try:
-        settings = json.loads(str(contents.pop("settings")))
-        description = json.loads(str(contents.pop("layout")))
+        settings = load_json(str(contents.pop("settings")), error, what="its settings")
+        description = load_json(str(contents.pop("layout")), error, what="its layout")
         stored = {name: list(bounds) for name, bounds in description["slices"].items()}
         per_neuron = tuple(description.get("per_neuron", ()))
         names = {key: settings[key] for key in ("connectome", "circuit", "model", "task")}

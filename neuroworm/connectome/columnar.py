@@ -47,18 +47,16 @@ imported libraries are 0.74 times the file and the finished connectome (two
 int32 code columns and the float64 weights) 0.9 times.
 """
 
-import gzip
-import io
-import os
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from ..errors import ConnectomeFileError
+from ..limits import check_input_file, expanded_size, is_gzip, open_input, require_memory
 from . import strict as strict_readers
 from .flywire_format import CONTROL_CHARACTERS, FLYWIRE_CLASSES, FLYWIRE_NEUROTRANSMITTERS, FLYWIRE_UNKNOWN_NT, ROOT_ID
-from .textfiles import MAX_DECOMPRESSED_BYTES, _as_path, _sniff_delimiter
+from .textfiles import _as_path, _sniff_delimiter, file_error
 
 __all__ = ["read_edge_list_columnar", "read_flywire_codex_columnar"]
 
@@ -67,40 +65,33 @@ _PARSE_BLOCK_BYTES = 1 << 24
 """Bytes of text pyarrow parses per block (one chunk, with its own dictionaries, per block)."""
 _ROWS_PER_BLOCK = 1 << 20
 """Rows handled at once where a step works block by block to bound its temporary memory."""
-
-
-class _LimitedReader(io.RawIOBase):
-    """A decompressed stream that raises once more than ``max_bytes`` have come out of it."""
-
-    def __init__(self, path, stream, max_bytes, compressed_size):
-        self.path, self.stream, self.max_bytes, self.compressed_size = path, stream, max_bytes, compressed_size
-        self.total = 0
-
-    def readable(self):
-        return True
-
-    def readinto(self, buffer):
-        count = self.stream.readinto(buffer)
-        self.total += count
-        if self.total > self.max_bytes:
-            raise ConnectomeFileError(
-                self.path, f"expands to more than {self.max_bytes:,} bytes when decompressed "
-                f"({self.compressed_size:,} bytes compressed); if the file is genuine, pass a larger max_bytes"
-            )
-        return count
+_MAX_HEADER_BYTES = 1 << 20
+"""Longest header line the columnar reader looks for (a longer one goes to the strict reader)."""
+COLUMNAR_BYTES_PER_TEXT_BYTE = 3.5
+"""Peak memory of the columnar parse per byte of text (measured 1.5 for FlyWire, 2.8 for edge lists; see above)."""
 
 
 class _Fallback(Exception):
     """The typed parse cannot vouch for the file: let the strict reader find the line at fault."""
 
 
-def _open(path, max_bytes):
-    with open(path, "rb") as stream:
-        magic = stream.read(2)
-    if magic == b"\x1f\x8b" or path.suffix.lower() == ".gz":
-        limit = MAX_DECOMPRESSED_BYTES if max_bytes is None else int(max_bytes)
-        return _LimitedReader(path, gzip.open(path, "rb"), limit, os.path.getsize(path))
-    return str(path)
+def _open(path, max_bytes, *, count=True):
+    """What pyarrow parses: the path, or a stream gunzipping the file that stops at the limit.
+
+    With ``count``, a gzip file is first decompressed into a 1 MiB buffer
+    only to count its size (refused at the limit, whatever it would expand
+    to), and the parse's memory (:data:`COLUMNAR_BYTES_PER_TEXT_BYTE` per
+    byte of text) is checked against the memory available, before anything
+    is parsed.
+    """
+    error = file_error(path)
+    check_input_file(path, error)
+    gzipped = is_gzip(path, error) or path.suffix.lower() == ".gz"
+    if count:
+        size = expanded_size(path, error, max_bytes=max_bytes, gzipped=gzipped)
+        require_memory(int(size * COLUMNAR_BYTES_PER_TEXT_BYTE), f"parsing {size / 2**20:,.1f} MiB of text",
+                       error=error, advice="read a smaller file, or read it on a machine with more memory")
+    return open_input(path, error, max_bytes=max_bytes, gzipped=True) if gzipped else str(path)
 
 
 def _read_typed(path, max_bytes):
@@ -474,12 +465,16 @@ def read_flywire_codex_columnar(path, neurons=None, name=None, max_bytes=None):
 
 
 def _first_line(path, max_bytes):
-    """(text of the header line, number of lines before it) of a possibly gzipped file, or _Fallback."""
-    source = _open(path, max_bytes)
+    """(text of the header line, number of lines before it) of a possibly gzipped file, or _Fallback.
+
+    Reads at most 1,000 lines of at most 1 MiB each, whatever the file holds.
+    """
+    source = _open(path, max_bytes, count=False)
     try:
-        with open(source, "rb") if isinstance(source, str) else io.BufferedReader(source) as stream:
-            for number, raw in enumerate(stream):
-                if number > 1000:
+        with open(source, "rb") if isinstance(source, str) else source as stream:
+            for number in range(1000):
+                raw = stream.readline(_MAX_HEADER_BYTES)
+                if not raw or (len(raw) == _MAX_HEADER_BYTES and not raw.endswith(b"\n")):
                     break
                 text = raw.decode("utf-8-sig" if number == 0 else "utf-8")
                 if text.strip():

@@ -9,21 +9,30 @@ naming the file and, where there is one, the line.
 """
 
 import csv
-import gzip
 import io
 import os
-import zlib
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from ..errors import ConnectomeError, ConnectomeFileError
+from ..limits import (
+    DEFAULT_MAX_DECOMPRESSED_BYTES,
+    check_input_file,
+    expanded_size,
+    is_gzip,
+    read_input_bytes,
+    require_memory,
+)
 
-__all__ = ["MAX_DECOMPRESSED_BYTES", "decompress_limited"]
+__all__ = ["MAX_DECOMPRESSED_BYTES", "STRICT_BYTES_PER_TEXT_BYTE", "file_error"]
 
-MAX_DECOMPRESSED_BYTES = 4 * 2**30
-"""Default limit on the text a compressed connectome file may expand to (bytes); readers take ``max_bytes``."""
+MAX_DECOMPRESSED_BYTES = DEFAULT_MAX_DECOMPRESSED_BYTES
+"""Default limit on the text a compressed connectome file may expand to (bytes); readers take ``max_bytes``,
+and the environment variable ``NEUROWORM_MAX_DECOMPRESSED_BYTES`` replaces the default."""
+STRICT_BYTES_PER_TEXT_BYTE = 40
+"""Memory the strict parse takes per byte of text (a Python string per field, measured at 27-33 on edge lists)."""
 
 
 def _as_path(path):
@@ -33,51 +42,30 @@ def _as_path(path):
         raise ConnectomeError(f"expected a file path, got {type(path).__name__}: {path!r}") from error
 
 
-def decompress_limited(path, raw, max_bytes):
-    """Gunzip ``raw`` (every member), refusing output larger than ``max_bytes``.
+def file_error(path):
+    """The error maker of :mod:`neuroworm.limits` for a connectome file: a message -> ConnectomeFileError."""
+    return lambda message: ConnectomeFileError(path, message)
 
-    Raises
-    ------
-    ConnectomeFileError
-        For corrupt data, or when the text would exceed ``max_bytes`` (the
-        message says how to raise the limit).
-    """
-    max_bytes = MAX_DECOMPRESSED_BYTES if max_bytes is None else int(max_bytes)
-    chunks, total = [], 0
-    try:
-        with gzip.GzipFile(fileobj=io.BytesIO(raw)) as stream:
-            while chunk := stream.read(min(1 << 24, max_bytes - total + 1)):
-                total += len(chunk)
-                if total > max_bytes:
-                    raise ConnectomeFileError(
-                        path, f"expands to more than {max_bytes:,} bytes when decompressed "
-                        f"({len(raw):,} bytes compressed); if the file is genuine, pass a larger max_bytes"
-                    )
-                chunks.append(chunk)
-    except (OSError, EOFError, zlib.error) as error:
-        raise ConnectomeFileError(path, f"cannot decompress: corrupt or truncated gzip data ({error})") from error
-    return b"".join(chunks)
+
+_MEMORY_ADVICE = "read a smaller file, or read it on a machine with more memory"
 
 
 def _read_text(path, max_bytes=None):
-    """The file's text: existence, gzip (with a size limit) and UTF-8 checked, errors with the line."""
-    if not path.exists():
-        raise ConnectomeFileError(path, "no such file")
-    if path.is_dir():
-        raise ConnectomeFileError(path, "is a folder, not a file")
-    try:
-        raw = path.read_bytes()
-    except OSError as error:
-        raise ConnectomeFileError(path, f"cannot read the file: {error.strerror or error}") from error
-    if raw[:2] == b"\x1f\x8b" or path.suffix.lower() == ".gz":
-        raw = decompress_limited(path, raw, max_bytes)
+    """The file's text: a regular file, gzip (with a size limit, memory checked) and UTF-8 checked."""
+    error = file_error(path)
+    check_input_file(path, error)
+    gzipped = is_gzip(path, error) or path.suffix.lower() == ".gz"
+    size = expanded_size(path, error, max_bytes=max_bytes, gzipped=gzipped)
+    require_memory(size * STRICT_BYTES_PER_TEXT_BYTE, f"reading {size / 2**20:,.1f} MiB of text with the strict reader",
+                   error=error, advice=_MEMORY_ADVICE)
+    raw = read_input_bytes(path, error, max_bytes=max_bytes, gzipped=gzipped, size=size)
     try:
         text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        line = raw.count(b"\n", 0, error.start) + 1
+    except UnicodeDecodeError as failure:
+        line = raw.count(b"\n", 0, failure.start) + 1
         raise ConnectomeFileError(
-            path, f"not UTF-8 text (byte 0x{raw[error.start]:02x}); save the file as UTF-8", row=line
-        ) from error
+            path, f"not UTF-8 text (byte 0x{raw[failure.start]:02x}); save the file as UTF-8", row=line
+        ) from failure
     if not text.strip():
         raise ConnectomeFileError(path, "the file is empty")
     return text

@@ -47,6 +47,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import CheckpointError
+from ..limits import check_input_file, check_npz_members, load_json
 
 __all__ = [
     "FORMAT",
@@ -192,6 +193,11 @@ def read_checkpoint(path, *, max_bytes=MAX_CHECKPOINT_BYTES):
         Python objects, or is too large.
     """
     path = Path(path)
+
+    def error(message):
+        return CheckpointError(f"checkpoint {path}: {message}")
+
+    check_input_file(path, error)
     try:
         with open(path, "rb") as stream:
             head = stream.read(len(LEGACY_PICKLE_MAGIC))
@@ -208,14 +214,7 @@ def read_checkpoint(path, *, max_bytes=MAX_CHECKPOINT_BYTES):
             f"got {len(head)} bytes starting {head[:8]!r})" if head else f"checkpoint {path}: empty file (truncated)"
         )
     try:
-        with zipfile.ZipFile(path) as archive:
-            infos = archive.infolist()
-        declared = sum(info.file_size for info in infos)
-        if declared > max_bytes:
-            raise CheckpointError(
-                f"checkpoint {path}: its arrays would take {declared / 2**30:.1f} GiB, more than the "
-                f"{max_bytes / 2**30:.1f} GiB limit (max_bytes)"
-            )
+        check_npz_members(path, error, max_bytes=max_bytes)  # sized from the headers, before any allocation
         arrays = {}
         with np.load(path, allow_pickle=False) as archive:
             for name in archive.files:
@@ -234,9 +233,10 @@ def read_checkpoint(path, *, max_bytes=MAX_CHECKPOINT_BYTES):
     try:
         if encoded.dtype != np.uint8 or encoded.ndim != 1:
             raise ValueError(f"{_FIELDS} has dtype {encoded.dtype} and shape {encoded.shape}")
-        fields = json.loads(encoded.tobytes().decode("utf-8"))
-    except (ValueError, UnicodeDecodeError) as error:
-        raise CheckpointError(f"checkpoint {path}: its fields are not valid JSON ({error})") from error
+        text = encoded.tobytes().decode("utf-8")
+    except (ValueError, UnicodeDecodeError) as failure:
+        raise CheckpointError(f"checkpoint {path}: its fields are not valid JSON ({failure})") from failure
+    fields = load_json(text, error, what="its fields")
     if not isinstance(fields, dict) or fields.get("format") != FORMAT:
         found = fields.get("format") if isinstance(fields, dict) else type(fields).__name__
         raise CheckpointError(f"checkpoint {path}: field 'format' must be {FORMAT!r}, got {found!r}")

@@ -23,6 +23,7 @@ import tempfile
 from pathlib import Path
 
 from ..errors import ConfigError
+from ..limits import available_memory, require_memory  # one estimate before every allocation (neuroworm.limits)
 
 __all__ = ["LOCK_NAME", "SETTINGS_NAME", "RunFolder", "available_memory", "check_output_folder", "folder_lock",
            "require_memory"]
@@ -220,43 +221,3 @@ def folder_lock(out):
         yield path
     finally:
         lock.release()
-
-
-def available_memory():
-    """Bytes of memory available to a new allocation (``MemAvailable`` on Linux), or None if unknown."""
-    try:
-        with open("/proc/meminfo") as stream:
-            for line in stream:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    try:
-        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (OSError, ValueError, AttributeError):
-        return None
-
-
-def require_memory(needed, what, *, available=None):
-    """Refuse work that needs more memory than the machine has available.
-
-    Parameters
-    ----------
-    needed : int
-        Estimated bytes.
-    what : str
-        What needs it, for the message (e.g. ``"a population of 10000000"``).
-    available : int, optional
-        Bytes available (default: :func:`available_memory`).
-
-    Raises
-    ------
-    ConfigError
-        Saying how much is needed and how much there is.
-    """
-    available = available_memory() if available is None else available
-    if available is not None and needed > available:
-        raise ConfigError(
-            f"{what} needs about {needed / 2**30:.3g} GiB of memory, but only {available / 2**30:.3g} GiB "
-            "is available; use a smaller population or split it over machines (--dask)"
-        )

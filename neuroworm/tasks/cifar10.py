@@ -32,6 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DatasetFileError
+from ..limits import check_input_file, expanded_size, is_gzip, open_input, require_memory
 
 __all__ = ["CIFAR10_CLASSES", "CIFAR10Data", "load_cifar10", "read_batch"]
 
@@ -80,12 +81,15 @@ def _key(batch, name):
     return None
 
 
-def read_batch(path):
+def read_batch(path, max_bytes=None):
     """One CIFAR-10 batch file: its images and labels.
 
     Parameters
     ----------
     path : str or path-like
+        The batch, as unpacked, or gzipped (decompressed up to ``max_bytes``).
+    max_bytes : int, optional
+        Largest size a gzipped batch may expand to (see :mod:`neuroworm.limits`).
 
     Returns
     -------
@@ -96,15 +100,25 @@ def read_batch(path):
     Raises
     ------
     DatasetFileError
-        If the file is missing, is not a pickle, asks for any other class
+        If the file is missing or not a regular file, expands past the
+        limit or the memory, is not a pickle, asks for any other class
         than the allowed ones, or does not hold ``data`` (n × 3072 uint8) and
         ``labels`` (n ints in 0-9).
     """
     path = Path(path)
-    if not path.is_file():
+
+    def error(message):
+        return DatasetFileError(path, message)
+
+    if not path.exists():
         raise DatasetFileError(path, "no such file (expected a CIFAR-10 python batch: data_batch_1..5, test_batch)")
+    check_input_file(path, error)
+    gzipped = is_gzip(path, error)
+    size = expanded_size(path, error, max_bytes=max_bytes, gzipped=gzipped)
+    require_memory(2 * size, f"unpickling {size / 2**20:,.1f} MiB", error=error,
+                   advice="the file may be damaged, or read it on a machine with more memory")
     try:
-        with path.open("rb") as file:
+        with open_input(path, error, max_bytes=max_bytes, gzipped=gzipped) as file:
             batch = _RestrictedUnpickler(file, path).load()
     except DatasetFileError:
         raise
@@ -117,9 +131,12 @@ def read_batch(path):
         raise DatasetFileError(path, f"key 'data' must be a uint8 array of shape (n, {_PIXELS}), "
                                      f"found {getattr(data, 'dtype', type(data).__name__)} {getattr(data, 'shape', '')}")
     try:
-        labels = np.asarray(labels, dtype=np.int64)
-    except (TypeError, ValueError) as error:
-        raise DatasetFileError(path, "key 'labels' must be a list of ints") from error
+        labels = np.asarray(labels)
+    except (TypeError, ValueError) as failure:
+        raise DatasetFileError(path, "key 'labels' must be a list of ints") from failure
+    if labels.size and labels.dtype.kind not in "iu":  # 1.5 or True is not a class: refused, not truncated
+        raise DatasetFileError(path, f"key 'labels' must be a list of ints, found {labels.dtype} values")
+    labels = labels.astype(np.int64)
     if labels.shape != (len(data),):
         raise DatasetFileError(path, f"key 'labels' has {labels.size} entries for {len(data)} images")
     if len(labels) and (labels.min() < 0 or labels.max() > 9):

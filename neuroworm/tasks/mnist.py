@@ -40,6 +40,7 @@ Examples
 import functools
 import gzip
 import io
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,6 +48,13 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DatasetFileError, TaskError
+from ..limits import (
+    MAX_DECOMPRESSED_BYTES_VARIABLE,
+    check_input_file,
+    max_decompressed_bytes,
+    open_input,
+    require_memory,
+)
 from ..seeding import make_rng
 from ..validation import check_positive_int
 
@@ -183,24 +191,7 @@ def read_idx_bytes(data, name="<bytes>"):
         bytes left over after the data.
     """
     data = bytes(data)
-    if len(data) < 4:
-        raise DatasetFileError(name, f"truncated: {len(data)} bytes, an IDX header needs at least 4")
-    magic = int.from_bytes(data[:4], "big")
-    zeros, type_byte, n_dims = data[:2], data[2], data[3]
-    if zeros != b"\x00\x00" or type_byte not in _IDX_TYPES or n_dims == 0:
-        raise DatasetFileError(
-            name,
-            f"wrong magic number 0x{magic:08X}: expected 0x0000TTDD with type TT in "
-            f"{{08, 09, 0B, 0C, 0D, 0E}} and DD >= 1 dimensions (MNIST uses 0x00000801 and 0x00000803)",
-        )
-    header_end = 4 + 4 * n_dims
-    if len(data) < header_end:
-        raise DatasetFileError(
-            name, f"truncated header: {n_dims} dimensions need {header_end} bytes, the file has {len(data)}"
-        )
-    shape = tuple(int.from_bytes(data[4 + 4 * k : 8 + 4 * k], "big") for k in range(n_dims))
-    dtype = _IDX_TYPES[type_byte]
-    expected = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    dtype, shape, header_end, expected = _idx_header(data[:4], data[4:], name)
     payload = len(data) - header_end
     if payload < expected:
         raise DatasetFileError(
@@ -214,12 +205,46 @@ def read_idx_bytes(data, name="<bytes>"):
     return array.reshape(shape).astype(dtype.newbyteorder("="))
 
 
-def read_idx(path):
+def _idx_header(magic_bytes, rest, name):
+    """(dtype, shape, header length, data bytes) from an IDX file's first 4 bytes and those after them.
+
+    The data size is computed in Python integers, so dimensions whose product
+    overflows 64 bits give a size, not a wrapped-around number.
+    """
+    if len(magic_bytes) < 4:
+        raise DatasetFileError(name, f"truncated: {len(magic_bytes)} bytes, an IDX header needs at least 4")
+    magic = int.from_bytes(magic_bytes[:4], "big")
+    zeros, type_byte, n_dims = magic_bytes[:2], magic_bytes[2], magic_bytes[3]
+    if zeros != b"\x00\x00" or type_byte not in _IDX_TYPES or n_dims == 0:
+        raise DatasetFileError(
+            name,
+            f"wrong magic number 0x{magic:08X}: expected 0x0000TTDD with type TT in "
+            f"{{08, 09, 0B, 0C, 0D, 0E}} and DD >= 1 dimensions (MNIST uses 0x00000801 and 0x00000803)",
+        )
+    header_end = 4 + 4 * n_dims
+    if 4 + len(rest) < header_end:
+        raise DatasetFileError(
+            name, f"truncated header: {n_dims} dimensions need {header_end} bytes, the file has {4 + len(rest)}"
+        )
+    shape = tuple(int.from_bytes(rest[4 * k : 4 + 4 * k], "big") for k in range(n_dims))
+    dtype = _IDX_TYPES[type_byte]
+    return dtype, shape, header_end, math.prod(shape) * dtype.itemsize
+
+
+def read_idx(path, max_bytes=None):
     """Read one IDX file (``.gz`` or not) into an array.
+
+    The header is read first; the array it declares is checked against
+    ``max_bytes`` and the memory available before it is allocated, and a
+    gzip file is decompressed straight into it, never past the limit.
 
     Parameters
     ----------
     path : str or path-like
+    max_bytes : int, optional
+        Largest array accepted, in bytes (default 4 GiB, or the environment
+        variable ``NEUROWORM_MAX_DECOMPRESSED_BYTES``; see
+        :mod:`neuroworm.limits`).
 
     Returns
     -------
@@ -228,19 +253,36 @@ def read_idx(path):
     Raises
     ------
     DatasetFileError
-        Missing file, corrupt gzip, or any problem of :func:`read_idx_bytes`.
+        Missing or non-regular file, corrupt gzip, an array larger than the
+        limit or the memory, or any problem of :func:`read_idx_bytes`; the
+        message names the file.
     """
     path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as error:
-        raise DatasetFileError(path, f"cannot be read: {error.strerror or error}") from error
-    if raw[:2] == b"\x1f\x8b":
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError) as error:
-            raise DatasetFileError(path, f"corrupt gzip data: {error}") from error
-    return read_idx_bytes(raw, name=str(path))
+
+    def error(message):
+        return DatasetFileError(path, message)
+
+    check_input_file(path, error)
+    limit = max_decompressed_bytes(max_bytes)
+    with open_input(path, error, max_bytes=limit + 1024) as stream:
+        head = stream.read(4)
+        rest = stream.read(4 * head[3]) if len(head) == 4 else b""
+        dtype, shape, _, expected = _idx_header(head, rest, str(path))
+        if expected > limit:
+            raise error(f"the header declares shape {shape} ({expected:,} bytes), more than the {limit:,}-byte "
+                        f"limit; if the file is genuine, pass a larger max_bytes or set {MAX_DECOMPRESSED_BYTES_VARIABLE}")
+        require_memory(expected, f"the array of shape {shape}", error=error,
+                       advice="the file may be damaged, or read it on a machine with more memory")
+        array = np.empty(expected // dtype.itemsize, dtype=dtype)
+        view, filled = memoryview(array).cast("B"), 0
+        while filled < expected and (count := stream.readinto(view[filled:])):
+            filled += count
+        view.release()
+        if filled < expected:
+            raise error(f"truncated data: the header declares shape {shape} ({expected} bytes), only {filled} follow")
+        if stream.read(1 << 16):
+            raise error(f"unexpected bytes after the {expected} bytes of shape {shape}")
+    return array.reshape(shape).astype(dtype.newbyteorder("="), copy=False)
 
 
 def _find_idx(folder, stem):
