@@ -116,10 +116,11 @@ def _task(options, settings, seed, *, full_train=False):
     dataset = options.get("dataset") or "mnist"
     data = options.get("data")
     official_split = dataset != "mnist" or data is not None
-    per_class = settings["train_per_class"]
+    per_class, validation = settings["train_per_class"], settings["validation_per_class"]
     if official_split:
         per_class = None if full_train else settings.get("large_train_per_class", per_class)
-    return load_task(dataset, data, train_per_class=per_class, validation_per_class=settings["validation_per_class"],
+        validation = settings.get("large_validation_per_class", validation)
+    return load_task(dataset, data, train_per_class=per_class, validation_per_class=validation,
                      test_per_class=settings["test_per_class"], seed=seed)
 
 

@@ -41,11 +41,11 @@ _COMMON = {"channels": 4, "batch_size": 64, "learning_rate": 1e-3, "match_connec
 SCALE_SETTINGS = {
     "small": {**_COMMON, "max_epochs": 5, "patience": 5, "train_per_class": 200, "validation_per_class": 20,
               "test_per_class": 100, "rewiring_fractions": (0.0, 0.5, 1.0), "full_train_table1": False},
-    "medium": {**_COMMON, "max_epochs": 20, "patience": 3, "train_per_class": 360, "validation_per_class": 40,
-               "test_per_class": None, "large_train_per_class": 500, "rewiring_fractions": (0.0, 0.25, 0.5, 0.75, 1.0),
-               "full_train_table1": False},
-    "paper": {**_COMMON, "max_epochs": 50, "patience": 5, "train_per_class": 360, "validation_per_class": 40,
-              "test_per_class": None, "large_train_per_class": None,
+    "medium": {**_COMMON, "max_epochs": 30, "patience": 5, "train_per_class": 300, "validation_per_class": 100,
+               "test_per_class": None, "large_train_per_class": 1000, "large_validation_per_class": 200,
+               "rewiring_fractions": (0.0, 0.25, 0.5, 0.75, 1.0), "full_train_table1": False},
+    "paper": {**_COMMON, "max_epochs": 50, "patience": 5, "train_per_class": 300, "validation_per_class": 100,
+              "test_per_class": None, "large_train_per_class": None, "large_validation_per_class": 500,
               "rewiring_fractions": tuple(np.round(np.linspace(0, 1, 11), 2)), "full_train_table1": True},
 }
 """Sizes of each scale, per seed. The paper gives none (no epochs, channels, optimiser or split).
@@ -54,9 +54,9 @@ Every seed trains ``worm_inits`` worm networks and ``graphs_per_family`` graphs 
 fraction. ``train_per_class`` applies to the embedded 5,000 MNIST digits (``None``: all but the
 held-out 100 per class); ``large_train_per_class`` to sets with an official split (Fashion-MNIST,
 full MNIST, CIFAR-10; ``None``: every training image), and ``full_train_table1`` gives table1
-every training image of those. ``validation_per_class`` images per class are held out of training
-for the stopping rule (``patience`` epochs without a better validation score, at most
-``max_epochs``)."""
+every training image of those. ``validation_per_class`` (``large_validation_per_class`` on sets
+with an official split) images per class are held out of the training pool for the stopping rule
+(``patience`` epochs without a better validation score, at most ``max_epochs``)."""
 
 DATASETS = ("mnist", "fashion-mnist", "cifar10")
 """The datasets :func:`load_task` names."""
