@@ -252,7 +252,11 @@ def fig2_assemble(documents):
         for name, curve in document["ours"]["curves"].items():
             model = name.split("#")[0]
             axes[0].plot(curve, color=_COLOURS[model], lw=1.5 if model == "ElegansNet" else 0.6, alpha=0.8)
+    for model, colour in _COLOURS.items():
+        if model in set(table["model"]):
+            axes[0].plot([], [], color=colour, label=model)
     axes[0].set(xlabel="epoch", ylabel="validation accuracy", title="every network's validation curve")
+    axes[0].legend(fontsize=8, loc="lower right")
     axes[0].grid(alpha=0.3)
     models = list(dict.fromkeys(table["model"]))
     for position, model in enumerate(models):
