@@ -664,7 +664,7 @@ def theorem2(*, scale="small", seed=0, out=None, **options):
         curves[str(n_genes)] = [[g + 1, round(float(c), 4)] for g, c in enumerate(cosines) if g % every == 0 or
                                 g == len(cosines) - 1]
         rows += [{"n_genes": n_genes, "generation": g + 1, "cosine": float(c), "epsilon": epsilon}
-                 for g, c in enumerate(cosines)]
+                 for g, c in enumerate(cosines) if g % every == 0 or g == len(cosines) - 1]
     table = pd.DataFrame(rows)
     figure, axes = _figure(1, width=6.0)
     for n_genes, part in table.groupby("n_genes"):
