@@ -101,6 +101,8 @@ ITEMS = {
     "bardozzo2023": _items("bardozzo2023", "bardozzo2023", {
         "fig2": ("fig2", "Fig. 2: ElegansNet against Watts-Strogatz, Erdos-Renyi and Barabasi-Albert graphs",
                  ("dataset", "data"), ("small", "medium", "paper")),
+        "fig2pooled": ("fig2pooled", "Fig. 2 on 7x7 pooled images, where the graph holds 70 % of the parameters",
+                       ("dataset", "data"), ("small", "medium", "paper")),
         "rewiring": ("rewiring", "Degree-preserving rewiring sweep: accuracy against fraction rewired",
                      ("dataset", "data"), ("small", "medium", "paper")),
         "table1": ("table1", "Table I: classification accuracy against the paper's claims", ("dataset", "data"),

@@ -29,6 +29,7 @@ __all__ = [
     "equal_parameter_mlp",
     "fashion_mnist_folder",
     "load_task",
+    "pool_images",
     "settings_for",
     "tensor_network",
     "train",
@@ -166,8 +167,24 @@ def _hold_out(images, labels, per_class, rng):
     return images[keep], labels[keep], images[validation], labels[validation]
 
 
+def pool_images(images, size):
+    """Average-pool square one-channel images over ``size`` × ``size`` blocks: (n, s²) → (n, (s / size)²).
+
+    Raises
+    ------
+    ConfigError
+        If the images are not square or their side is not a multiple of ``size``.
+    """
+    images = np.asarray(images)
+    side = round(float(np.sqrt(images.shape[1])))
+    if side * side != images.shape[1] or side % int(size):
+        raise ConfigError(f"pool: {images.shape[1]} pixels are not a square whose side is a multiple of {size}")
+    blocks = images.reshape(len(images), side // size, size, side // size, size)
+    return blocks.mean(axis=(2, 4)).reshape(len(images), -1).astype(images.dtype)
+
+
 def load_task(dataset="mnist", data=None, *, train_per_class=200, validation_per_class=0, test_per_class=None,
-              seed=0):
+              seed=0, pool=1):
     """Training, validation and held-out test images of ``dataset``.
 
     Parameters
@@ -186,6 +203,9 @@ def load_task(dataset="mnist", data=None, *, train_per_class=200, validation_per
         Further images per class drawn from the training pool (never from
         the test set) for the stopping rule; 0 for none.
     seed : int
+    pool : int
+        Average-pool every image over ``pool`` × ``pool`` blocks (MNIST-like
+        images only; 4 gives 7 × 7 = 49 inputs).
 
     Returns
     -------
@@ -204,12 +224,11 @@ def load_task(dataset="mnist", data=None, *, train_per_class=200, validation_per
         from ..tasks.mnist import load_mnist, split_mnist
 
         mnist = load_mnist(data if dataset == "mnist" else fashion_mnist_folder(data))
-        pool = train_per_class
         if train_per_class is None:
-            pool = int(np.bincount(mnist.labels[~mnist.official_test]).min()) - (100 if mnist.embedded else 0)
+            per_class = int(np.bincount(mnist.labels[~mnist.official_test]).min()) - (100 if mnist.embedded else 0)
         else:
-            pool = train_per_class + validation_per_class
-        split = split_mnist(mnist, train_per_class=pool, test_per_class=test_per_class, seed=rng)
+            per_class = train_per_class + validation_per_class
+        split = split_mnist(mnist, train_per_class=per_class, test_per_class=test_per_class, seed=rng)
         train_images, train_labels, test_images, test_labels = (split.train_images, split.train_labels,
                                                                 split.test_images, split.test_labels)
         test_set = split.test_set if dataset == "mnist" else (
@@ -232,6 +251,9 @@ def load_task(dataset="mnist", data=None, *, train_per_class=200, validation_per
     if validation_per_class:
         train_images, train_labels, validation_images, validation_labels = _hold_out(
             train_images, train_labels, validation_per_class, rng)
+    if int(pool) > 1:
+        train_images, test_images = pool_images(train_images, pool), pool_images(test_images, pool)
+        validation_images = None if validation_images is None else pool_images(validation_images, pool)
     return ImageTask(dataset, train_images, train_labels, test_images, test_labels, test_set, validation_images,
                      validation_labels)
 

@@ -43,7 +43,7 @@ def test_table1_runs_and_reports_leak_checks(tiny, tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("item", ["fig2", "rewiring", "table2"])
+@pytest.mark.parametrize("item", ["fig2", "fig2pooled", "rewiring", "table2"])
 def test_other_items_run_end_to_end(tiny, tmp_path, item):
     document = reproduce("bardozzo2023", item, scale="small", seed=0, seeds=2, out=tmp_path)
     assert (tmp_path / f"{item}.png").stat().st_size > 0
@@ -54,6 +54,24 @@ def test_other_items_run_end_to_end(tiny, tmp_path, item):
         assert set(details["connections"].values()) == {3098}  # every control matched after layering
         k = TINY["channels"]  # the graph's share: edge blocks and unit biases over every parameter
         assert details["graph_parameter_share"] == pytest.approx((3098 * k * k + 302 * k) / details["parameters"])
+    if item == "fig2pooled":  # 49 inputs: the graph holds most of the parameters
+        k = TINY["channels"]
+        assert document["details"]["parameters"] == 49 * 83 * k + 3098 * k * k + 302 * k + 128 * k * 10 + 10
+        assert document["details"]["graph_parameter_share"] > 0.5 and "pooled to 7x7" in document["claims"][0]["text"]
+
+
+def test_pool_images_averages_blocks():
+    from neuroworm.pipelines.elegansnet_runs import pool_images
+
+    images = np.arange(2 * 16, dtype=np.float32).reshape(2, 16)  # two 4 x 4 images
+    pooled = pool_images(images, 2)
+    assert pooled.shape == (2, 4) and pooled.dtype == np.float32
+    np.testing.assert_allclose(pooled[0], [(0 + 1 + 4 + 5) / 4, (2 + 3 + 6 + 7) / 4, (8 + 9 + 12 + 13) / 4,
+                                           (10 + 11 + 14 + 15) / 4])
+    with pytest.raises(ConfigError, match="multiple of 3"):
+        pool_images(images, 3)
+    task = load_task("mnist", train_per_class=3, validation_per_class=1, test_per_class=2, seed=0, pool=4)
+    assert task.input_size == 49 and task.validation_images.shape == (10, 49)
 
 
 def test_training_stops_on_validation_and_keeps_the_best(monkeypatch):
