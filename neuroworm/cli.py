@@ -105,7 +105,7 @@ def command_pretrain(args):
         ga_generations=args.ga_generations, ga_population=args.ga_population, finetune_epochs=args.finetune_epochs,
         episode_steps=args.episode_steps, ga_episode_steps=args.episode_steps, seed=args.seed,
         processes=args.processes, common_seeds=args.common_seeds,
-        **({"episodes_per_individual": args.episodes} if args.episodes else {}),
+        **({"episodes_per_individual": args.episodes} if args.episodes is not None else {}),
     )
     summary = pretrain(settings, args.out, resume=args.resume, progress=not args.quiet, log=sys.stdout)
     print(f"worm: {summary['worm']}  test return over {len(summary['test_returns'])} held-out seeds: "
@@ -159,6 +159,7 @@ def command_demo(args):
     from . import plot
     from .connectome import list_connectomes, load_connectome, locomotion_circuit
 
+    _check_demo(args)  # before the folder is made: a refused demo leaves nothing
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     print("Bundled connectomes:")
@@ -181,6 +182,35 @@ def command_demo(args):
     swimming_demo(out / "swimming_worm", worm=args.worm, generations=args.generations, population=args.population,
                   test_episodes=args.test_episodes, episode_steps=args.episode_steps)
     return 0
+
+
+def _check_demo(args):
+    """Every number and the worm file of ``neuroworm demo``, checked before anything is written."""
+    from .validation import check_integer
+
+    generations = check_integer("--generations", args.generations, minimum=0)
+    if generations == 0:
+        return
+    check_integer("--population", args.population, minimum=2)
+    check_integer("--test-episodes", args.test_episodes, minimum=1)
+    if args.episode_steps is not None:
+        check_integer("--episode-steps", args.episode_steps, minimum=1)
+    from .pipelines.evolve import _bytes_per_individual
+    from .pipelines.pretraining import load_worm
+    from .pipelines.run_folder import require_memory
+
+    if args.worm is not None:
+        _, _, _, layout = load_worm(args.worm)
+        require_memory(args.population * _bytes_per_individual(layout), f"a population of {args.population}")
+
+
+def _check_paths(args):
+    """Refuse an empty path (``--out ""`` would write into the working directory)."""
+    for name in ("out", "worm", "genome", "video", "data"):
+        value = getattr(args, name, None)
+        if value is not None and not str(value).strip():
+            raise ConfigError(f"{'--' if name in ('out', 'video', 'data') else ''}{name} must name a path, "
+                              "got an empty string")
 
 
 def command_reproduce(args):
@@ -388,16 +418,36 @@ def build_parser():
 
 
 def main(argv=None):
-    """Entry point of the ``neuroworm`` console script; returns the exit status."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if not getattr(args, "handler", None):
-        parser.print_help()
-        return 0
-    return _run_reporting_errors(args.handler, args)
+    """Entry point of the ``neuroworm`` console script; returns the exit status.
+
+    Ctrl-C at any moment, start-up and argument parsing included, prints one
+    line (with the command that resumes a resumable run) and returns 130.
+    """
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = None
+    try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        if not getattr(args, "handler", None):
+            parser.print_help()
+            return 0
+        return _run_reporting_errors(args.handler, args, argv)
+    except KeyboardInterrupt:
+        print(_interrupted(args, argv), file=sys.stderr)
+        return 130
 
 
-def _run_reporting_errors(handler, args):
+def _interrupted(args, argv):
+    """The one line printed on Ctrl-C: how to resume, where the command can."""
+    import shlex
+
+    if getattr(args, "command", None) in ("evolve", "pretrain", "finetune"):
+        again = argv if "--resume" in argv else [*argv, "--resume"]
+        return f"neuroworm: interrupted; resume with: {shlex.join(['neuroworm', *again])}"
+    return f"neuroworm: interrupted; run it again with: {shlex.join(['neuroworm', *argv])}"
+
+
+def _run_reporting_errors(handler, args, argv=None):
     """Run a subcommand; errors a user can cause become one line on stderr and a non-zero exit status.
 
     Every subcommand gets this, including ones added later: ``NeuroWormError``
@@ -408,6 +458,7 @@ def _run_reporting_errors(handler, args):
     traceback still shows for anything else: that is a bug to report.
     """
     try:
+        _check_paths(args)
         return handler(args)
     except NeuroWormError as error:
         print(f"neuroworm: error: {error}", file=sys.stderr)
@@ -421,7 +472,7 @@ def _run_reporting_errors(handler, args):
         print(f"neuroworm: error:{where} {error.strerror or error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print("neuroworm: interrupted", file=sys.stderr)
+        print(_interrupted(args, sys.argv[1:] if argv is None else argv), file=sys.stderr)
         return 130
 
 

@@ -11,7 +11,7 @@ import numpy as np
 
 from .errors import ConfigError
 
-__all__ = ["check_count", "check_integer", "check_nonnegative_int", "check_positive_int"]
+__all__ = ["check_count", "check_integer", "check_nonnegative_int", "check_positive_int", "check_real"]
 
 
 def check_integer(name, value, minimum=None, error=ConfigError):
@@ -67,3 +67,48 @@ def check_nonnegative_int(name, value, error=ConfigError):
 def check_count(name, value, minimum=0, error=ConfigError):
     """``value`` as an ``int`` ≥ ``minimum`` (default 0), or an error naming ``name``."""
     return check_integer(name, value, minimum=minimum, error=error)
+
+
+def check_real(name, value, *, minimum=None, maximum=None, above=None, error=ConfigError):
+    """Return ``value`` as a finite ``float`` in range, or an error naming ``name``.
+
+    Parameters
+    ----------
+    name : str
+        The setting's name, used in the error message.
+    value : object
+        What the user gave: a Python or NumPy integer or float (never a bool,
+        a complex number or a string).
+    minimum, maximum : float, optional
+        Inclusive bounds.
+    above : float, optional
+        Exclusive lower bound (``above=0`` for a standard deviation or a rate).
+    error : type
+        The :class:`~neuroworm.errors.NeuroWormError` subclass to raise.
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    ConfigError (or ``error``)
+        For a non-number, NaN, ±inf or a value outside the bounds.
+
+    Examples
+    --------
+    >>> check_real("sigma", float("inf"), above=0)
+    Traceback (most recent call last):
+    ...
+    neuroworm.errors.ConfigError: sigma must be a finite number > 0, got inf
+    """
+    bounds = [f"> {above}" if above is not None else "", f">= {minimum}" if minimum is not None else "",
+              f"<= {maximum}" if maximum is not None else ""]
+    wanted = f"{name} must be a finite number" + "".join(f" {bound}" for bound in bounds if bound)
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise error(f"{wanted}, got {value!r}")
+    number = float(value)
+    if not np.isfinite(number) or (above is not None and not number > above) or (
+            minimum is not None and number < minimum) or (maximum is not None and number > maximum):
+        raise error(f"{wanted}, got {value!r}")
+    return number

@@ -57,8 +57,9 @@ import numpy as np
 from ..errors import ConfigError
 from ..neurons.models import ModelTable, model_class
 from ..seeding import TEST_SEED_BASE, TRAINING_SEED_LIMIT, VALIDATION_SEED_BASE
+from ..validation import check_integer, check_real
 from .config import load_experiment_config
-from .run_folder import RunFolder
+from .run_folder import RunFolder, require_memory
 
 __all__ = [
     "PRETRAINED_NEURON_CONSTANTS",
@@ -327,11 +328,12 @@ class PretrainSettings:
         for name in ("episode_steps", "episodes_per_individual", "es_population", "es_episode_steps",
                      "ga_population", "ga_episode_steps", "validation_episodes", "heldout_every",
                      "test_episodes", "processes"):
-            if int(getattr(self, name)) < 1:
-                raise ConfigError(f"pre-training setting {name} must be at least 1, got {getattr(self, name)!r}")
-        for name in ("es_epochs", "ga_generations", "finetune_epochs"):
-            if int(getattr(self, name)) < 0:
-                raise ConfigError(f"pre-training setting {name} must be >= 0, got {getattr(self, name)!r}")
+            check_integer(f"pre-training setting {name}", getattr(self, name), minimum=1)
+        for name in ("es_epochs", "ga_generations", "finetune_epochs", "es_transient_steps", "es_windows",
+                     "ga_elites", "seed"):
+            check_integer(f"pre-training setting {name}", getattr(self, name), minimum=0)
+        for name in ("finetune_sigma", "finetune_learning_rate"):
+            check_real(f"pre-training setting {name}", getattr(self, name), above=0)
         if not 1 <= self.es_windows <= self.es_episode_steps - self.es_transient_steps:
             raise ConfigError(f"es_windows must be in [1, es_episode_steps - es_transient_steps], got {self.es_windows}")
         if not 0 <= self.es_transient_steps < self.es_episode_steps:
@@ -445,11 +447,27 @@ def pretrain(settings, out, resume=False, progress=False, log=None):
         Invalid settings, or ``resume`` with different settings.
     """
     settings.validate()
+    _preflight(settings)
     # a setting added after the run was saved reads as its default, which is what that run did
     folder = RunFolder(out, grows={"es_epochs", "ga_generations", "finetune_epochs", "processes"},
                        defaults=asdict(PretrainSettings()))
     with folder.open(asdict(settings), resume):
         return _pretrain(settings, folder.path, progress, log)
+
+
+def _preflight(settings):
+    """Every check that can refuse a pre-training run, made before its folder is touched.
+
+    The connectome, circuit, model and task are resolved (an unknown task id
+    is refused here, not after ``settings.json`` is written), and the larger
+    population's memory is estimated as ``neuroworm evolve`` does.
+    """
+    from ..tasks import task_dimensions
+    from .evolve import _bytes_per_individual
+
+    layout = pretraining_layout(_circuit(settings), settings.model, *task_dimensions(settings.task))
+    population = max(settings.es_population, settings.ga_population)
+    require_memory(population * _bytes_per_individual(layout), f"a population of {population}")
 
 
 def _pretrain(settings, out, progress, log):
@@ -753,18 +771,24 @@ def finetune(worm, out, epochs, *, population=200, sigma=0.02, learning_rate=0.0
         An unreadable worm, invalid settings, an existing run without
         ``resume``, or a resume with other settings or another worm.
     """
+    # every number checked before the worm is read and before the folder is touched
+    for name, value in (("epochs", epochs), ("population", population), ("processes", processes)):
+        check_integer(f"fine-tuning setting {name}", value, minimum=1)
+    check_integer("fine-tuning setting seed", seed, minimum=0)
+    if episodes is not None:
+        check_integer("fine-tuning setting episodes", episodes, minimum=1)
+    check_real("fine-tuning setting sigma", sigma, above=0)
+    check_real("fine-tuning setting learning_rate", learning_rate, above=0)
+    if population % 2:
+        raise ConfigError(f"fine-tuning population must be even (antithetic sampling), got {population}")
     genome, source, circuit, layout = load_worm(worm)
+    from .evolve import _bytes_per_individual
+
+    require_memory(int(population) * _bytes_per_individual(layout), f"a population of {population}")
     run_settings = {"worm_sha256": _sha256(worm), "epochs": int(epochs), "population": int(population),
                     "sigma": float(sigma), "learning_rate": float(learning_rate),
                     "episodes_per_individual": int(source.episodes_per_individual if episodes is None else episodes),
                     "common_seeds": bool(common_seeds), "seed": int(seed), "processes": int(processes)}
-    for name in ("epochs", "population", "episodes_per_individual", "processes"):
-        if run_settings[name] < 1:
-            raise ConfigError(f"fine-tuning setting {name} must be at least 1, got {run_settings[name]}")
-    if population % 2:
-        raise ConfigError(f"fine-tuning population must be even (antithetic sampling), got {population}")
-    if not (sigma > 0 and learning_rate > 0):
-        raise ConfigError(f"fine-tuning sigma and learning_rate must be > 0, got {sigma}, {learning_rate}")
     folder = RunFolder(out, grows={"epochs", "processes"})
     with folder.open(run_settings, resume, extra={"worm": str(worm)}):
         return _finetune(worm, folder.path, genome, source, circuit, layout, run_settings, progress, log)
