@@ -77,7 +77,7 @@ ITEMS = {
         "fig4": ("fig4", "Fig. 4: connectome against its statistics network and two MLPs (architectural statistics)",
                  (), ("small", "medium", "paper")),
         "fig5": ("fig5", "Fig. 5: the locomotion circuit against an MLP on HalfCheetah and MNIST (limits of priors)",
-                 ("data", "task"), ("small", "medium", "paper")),
+                 ("data", "task", "networks"), ("small", "medium", "paper")),
     }),
     "gorantla2019": _items("gorantla2019", "gorantla2019", {
         "table1": ("table1", "Table 1: NNE, NNE + SignSGD and SGD on MNIST 0-4 and 0-9", ("dask",),
@@ -124,6 +124,8 @@ OPTIONS = {
             "(gorantla2019 at paper scale)",
     "task": "run one task only (schmidgall2023 fig3: neuroworm/Swimmer6-v0 or Swimmer-v5; fig5: HalfCheetah-v5 or "
             "mnist; default all), so that one command per task and seed stays under an hour",
+    "networks": "comma-separated networks to run (schmidgall2023 fig5: connectome_alif, connectome_relu, mlp; "
+                "default all)",
 }
 """Help text of every item option; ``neuroworm reproduce`` offers ``--NAME`` for each option an item declares."""
 

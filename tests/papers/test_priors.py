@@ -46,9 +46,10 @@ def test_fig5_mnist_toy_run_resumes_to_the_same_numbers(tmp_path):
 
 
 def test_fig5_runs_one_task_when_asked_and_declares_every_claim(tmp_path):
-    one = priors.fig5(scale="small", seed=0, work=tmp_path, task="mnist", networks=("connectome_relu", "mlp"), **TOY)
+    one = priors.fig5(scale="small", seed=0, work=tmp_path, task="mnist", networks="connectome_relu,mlp", **TOY)
     assert {name.split("_")[0] for name in one.samples} == {"mnist"}
     assert all(claim.text.startswith("mnist") for claim in one.claims)  # the runner refuses claims without samples
+    assert not any("alif" in claim.text for claim in one.claims)
     with pytest.raises(ConfigError, match="task"):
         priors.fig5(scale="small", task="Swimmer-v5")
 
