@@ -95,15 +95,21 @@ def _split(digits, seed):
 
 
 def _checkpoint(out, name):
-    """A checkpoint path under ``runs/`` (git-ignored), named after ``out``; None without ``out``."""
+    """A checkpoint path for ``out``: under ``runs/`` (git-ignored) for the committed ``reproductions/`` folders,
+    else ``out/checkpoints``; None without ``out``."""
     if out is None:
         return None
     from pathlib import Path
 
-    folder = Path("runs") / "gorantla2019-checkpoints" / Path(out).resolve().name
+    from .reproduce import REPRODUCTIONS
+
+    out = Path(out).resolve()
+    if out.is_relative_to(Path(REPRODUCTIONS).resolve()):
+        folder = Path("runs") / "gorantla2019-checkpoints" / out.name
+    else:
+        folder = out / "checkpoints"
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{name}.ckpt"
-    return path
+    return folder / f"{name}.ckpt"
 
 
 def _figure(columns=2, width=5.0):
