@@ -32,7 +32,7 @@ import numpy as np
 from .errors import ConfigError, GenomeError
 from .resources import bundled_path
 from .seeding import make_rng
-from .validation import check_count, check_positive_int
+from .validation import check_count, check_positive_int, check_real_array
 
 __all__ = ["INITIAL_LOG_CONDUCTANCE", "INITIAL_LOG_WEIGHTS", "GenomeLayout", "LayeredLayout", "VectorLayout",
            "paper_initial_values"]
@@ -221,7 +221,7 @@ class VectorLayout:
             two axes, or a value is NaN or infinite; the message names the
             individual, the slice and the position in it.
         """
-        array = np.asarray(genomes, dtype=float)
+        array = check_real_array("a genome", genomes, error=GenomeError)  # a complex genome is refused, not cut
         if array.ndim not in (1, 2):
             raise GenomeError(f"a genome must be a vector (D,) or a population (P, D); got shape {array.shape}")
         if array.shape[-1] != self.size:

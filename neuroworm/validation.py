@@ -11,7 +11,8 @@ import numpy as np
 
 from .errors import ConfigError
 
-__all__ = ["check_count", "check_integer", "check_nonnegative_int", "check_positive_int", "check_real"]
+__all__ = ["check_count", "check_integer", "check_nonnegative_int", "check_positive_int", "check_real",
+           "check_real_array"]
 
 
 def check_integer(name, value, minimum=None, error=ConfigError):
@@ -112,3 +113,21 @@ def check_real(name, value, *, minimum=None, maximum=None, above=None, error=Con
             minimum is not None and number < minimum) or (maximum is not None and number > maximum):
         raise error(f"{wanted}, got {value!r}")
     return number
+
+
+def check_real_array(name, values, error=ConfigError):
+    """``values`` as a float64 array, refusing complex numbers, strings, objects and bools.
+
+    ``numpy.asarray(z, dtype=float)`` drops a complex number's imaginary
+    part with only a warning; genomes, actions and centres go through this
+    instead. Finiteness is left to the caller, whose message can say where.
+
+    Raises
+    ------
+    ConfigError (or ``error``)
+        Naming ``name`` and the dtype found.
+    """
+    array = np.asarray(values)
+    if array.dtype.kind not in "iuf":
+        raise error(f"{name} must hold real numbers, got {array.dtype} values")
+    return array.astype(np.float64, copy=False)

@@ -31,6 +31,7 @@ import numpy as np
 from .connectome.circuits import NAMED_CIRCUITS
 from .errors import ConfigError
 from .limits import check_input_file, check_npz_members, load_json, max_decompressed_bytes
+from .validation import check_integer, check_real_array
 
 __all__ = ["WormRecord", "read_worm_file", "write_worm_file"]
 
@@ -91,6 +92,28 @@ def write_worm_file(path, genome, settings, layout, **arrays):
     return path
 
 
+_TEXT_SETTINGS = ("connectome", "circuit", "model", "task", "backend")
+_BOOLEAN_SETTINGS = ("gap_junctions", "common_seeds")
+_COUNT_SETTINGS = ("episode_steps", "neural_steps_per_env_step", "episodes_per_individual", "validation_episodes",
+                   "test_episodes", "es_episode_steps", "ga_episode_steps", "es_population", "ga_population",
+                   "processes", "heldout_every")
+
+
+def _check_settings(path, settings):
+    """The stored settings by type, with the command line's rules; a message naming the file and the setting."""
+    if not isinstance(settings, dict):
+        raise ConfigError(f"{path}: settings must be a JSON object, got {type(settings).__name__}")
+    for name in _TEXT_SETTINGS:
+        if settings.get(name) is not None and not isinstance(settings[name], str):
+            raise ConfigError(f"{path}: setting {name!r} must be a string, got {settings[name]!r}")
+    for name in _BOOLEAN_SETTINGS:  # "no" is a string, and a true one: refused, not read as on
+        if name in settings and not isinstance(settings[name], bool):
+            raise ConfigError(f"{path}: setting {name!r} must be true or false, got {settings[name]!r}")
+    for name in _COUNT_SETTINGS:
+        if settings.get(name) is not None:
+            check_integer(f"{path}: setting {name!r}", settings[name], minimum=1)
+
+
 def read_worm_file(path):
     """Read a worm file and rebuild its circuit and genome layout.
 
@@ -134,9 +157,10 @@ def read_worm_file(path):
         names = {key: settings[key] for key in ("connectome", "circuit", "model", "task")}
     except (TypeError, KeyError, AttributeError, json.JSONDecodeError) as error:
         raise ConfigError(f"{path}: malformed settings or layout ({type(error).__name__}: {error})") from None
+    _check_settings(path, settings)
     if names["circuit"] not in NAMED_CIRCUITS:
         raise ConfigError(f"{path}: unknown circuit {names['circuit']!r}; known: {', '.join(NAMED_CIRCUITS)}")
-    genome = np.asarray(contents.pop("genome"), dtype=np.float64).ravel()
+    genome = check_real_array(f"{path}: genome", contents.pop("genome")).ravel()  # complex: refused, not cut
     circuit = named_circuit(load_connectome(names["connectome"]), names["circuit"])
     layout = GenomeLayout(circuit, names["model"], *task_dimensions(names["task"]), per_neuron=per_neuron)
     rebuilt = {name: [part.start, part.stop] for name, part in layout.slices.items()}

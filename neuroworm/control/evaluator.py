@@ -52,6 +52,15 @@ def _check_env_id(env_id):
         raise TaskError(f"unknown environment id {env_id!r}: {error}") from None
 
 
+def _time_limit(env_id):
+    """(registered time limit or None, whether the id is one of neuroworm's batched environments)."""
+    import gymnasium
+
+    spec = gymnasium.spec(env_id)
+    entry = spec.vector_entry_point
+    return spec.max_episode_steps, isinstance(entry, str) and entry.startswith("neuroworm.")
+
+
 def _make_envs(env_id, n_individuals, env_kwargs):
     from ..tasks import make_vec
 
@@ -191,6 +200,8 @@ class ClosedLoopEvaluator:
         self.input_gain = input_gain
         self.codegen = codegen
         self.dt = dt
+        if gap_junctions is not None and not isinstance(gap_junctions, (bool, np.bool_)):
+            raise ConfigError(f"gap_junctions must be true, false or None, got {gap_junctions!r}")  # "no" is truthy
         self.gap_junctions = gap_junctions
         self.env_kwargs = dict(env_kwargs or {})
         self.backend_options = dict(backend_options or {})
@@ -198,12 +209,23 @@ class ClosedLoopEvaluator:
             if value is not None:
                 self.backend_options[name] = value
         _check_env_id(task)
+        self._honour_episode_steps()
         self._layout = layout
         self._action_bounds = None
         self._envs = None
         self._network = None
         self._controller = None
         self._probe_spaces(layout)
+
+    def _honour_episode_steps(self):
+        """An episode longer than the task's time limit is simulated in full, or refused; never cut at the limit."""
+        limit, batched = _time_limit(self.task)
+        if limit is None or self.episode_steps <= limit or "max_episode_steps" in self.env_kwargs:
+            return
+        if not batched:
+            raise ConfigError(f"episode_steps={self.episode_steps} is longer than {self.task}'s time limit of {limit} "
+                              f"steps, where gymnasium would end every episode; use at most {limit}")
+        self.env_kwargs["max_episode_steps"] = self.episode_steps  # neuroworm's bodies take the longer limit
 
     def _probe_spaces(self, layout):
         """Read the environment's spaces (from one environment) and make or check the layout."""

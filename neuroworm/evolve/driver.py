@@ -31,6 +31,7 @@ import numpy as np
 
 from ..errors import CheckpointError, ConfigError
 from ..seeding import make_rng
+from ..validation import check_integer
 from .checkpoint import compare_fingerprints, generator_state, read_checkpoint, write_checkpoint
 from .individual import Individual, assign_fitness, population_fitness, population_genomes
 from .parallel import accepts_seeds, open_map
@@ -533,10 +534,8 @@ def run(
     >>> result.logbook_frame().shape[0]
     10
     """
-    generations = int(generations)
-    checkpoint_every = int(checkpoint_every)
-    if generations < 0 or checkpoint_every < 1:
-        raise ConfigError(f"generations must be >= 0 and checkpoint_every >= 1, got {generations}, {checkpoint_every}")
+    generations = check_integer("generations", generations, minimum=0)  # 1.5 is refused, not cut to 1
+    checkpoint_every = check_integer("checkpoint_every", checkpoint_every, minimum=1)
     if resume and checkpoint is None:
         raise ConfigError("resume=True needs a checkpoint path")
     strategy = copy.deepcopy(strategy)

@@ -25,6 +25,7 @@ References
 import numpy as np
 
 from ..errors import ConfigError
+from ..validation import check_integer, check_real_array
 from .groups import GenomeGroups, decayed
 from .individual import Individual, population_fitness, population_genomes
 from .strategy import Strategy, array_digest
@@ -153,15 +154,15 @@ class EliteGA(Strategy):
         seed=None,
     ):
         super().__init__(seed)
-        initial = np.array(initial, dtype=np.float64)
+        initial = np.array(check_real_array("initial", initial), dtype=np.float64)
         if initial.ndim == 1:
             initial = initial[None, :]
         if initial.ndim != 2 or initial.shape[1] == 0:
             raise ConfigError(f"initial must have shape (D,) or (k, D), got {initial.shape}")
         if not np.all(np.isfinite(initial)):
             raise ConfigError("initial genomes contain NaN or infinite values")
-        self.population_size = int(population_size)
-        self.n_elites = int(n_elites)
+        self.population_size = check_integer("population_size", population_size)
+        self.n_elites = check_integer("n_elites", n_elites)
         if not 1 <= self.n_elites < self.population_size:
             raise ConfigError(
                 f"n_elites must be in [1, population_size); got n_elites={n_elites}, "

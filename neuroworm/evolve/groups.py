@@ -21,6 +21,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from ..errors import ConfigError
+from ..validation import check_real
 
 __all__ = ["WHOLE_GENOME", "GenomeGroups"]
 
@@ -133,8 +134,8 @@ class GenomeGroups:
                     f"{parameter} must give one value per genome group {list(self.names)}; "
                     f"unknown: {unknown}, missing: {missing}"
                 )
-            return {name: float(value[name]) for name in self.names}
-        return {name: float(value) for name in self.names}
+            return {name: check_real(f"{parameter}[{name!r}]", value[name]) for name in self.names}
+        return {name: check_real(parameter, value) for name in self.names}
 
     def per_gene(self, values, parameter="value", frozen_value=0.0):
         """A vector of length D holding each gene's group value.

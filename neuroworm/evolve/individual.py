@@ -16,6 +16,9 @@ import copy
 import numpy as np
 from deap import base
 
+from ..errors import ConfigError
+from ..validation import check_real_array
+
 __all__ = [
     "FitnessMax",
     "Individual",
@@ -124,7 +127,7 @@ def population_fitness(population):
 
 
 def clean_fitness(values):
-    """Map failed evaluations (NaN, -inf, +inf is kept) to ``-inf``.
+    """Map failed evaluations (NaN, -inf) to ``-inf``; refuse +inf, which would become the best individual.
 
     Parameters
     ----------
@@ -137,7 +140,11 @@ def clean_fitness(values):
         Float64 copy where every NaN is ``-inf``: a failed individual ranks
         below every individual that was evaluated successfully.
     """
-    cleaned = np.array(values, dtype=np.float64)
+    cleaned = np.array(check_real_array("fitness", values), dtype=np.float64)
+    if np.isposinf(cleaned).any():
+        raise ConfigError(f"the evaluate function returned +inf fitness for individual "
+                          f"{int(np.flatnonzero(np.isposinf(cleaned))[0])}; a fitness must be finite, or NaN/-inf "
+                          "for a failed evaluation")
     cleaned[np.isnan(cleaned)] = -np.inf
     return cleaned
 

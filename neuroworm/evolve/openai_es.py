@@ -25,6 +25,7 @@ References
 import numpy as np
 
 from ..errors import ConfigError
+from ..validation import check_integer, check_real, check_real_array
 from .expansion import as_expansion
 from .groups import GenomeGroups, decayed
 from .individual import Individual, population_fitness
@@ -129,12 +130,12 @@ class OpenAIES(Strategy):
         seed=None,
     ):
         super().__init__(seed)
-        center = np.array(center, dtype=np.float64)
+        center = np.array(check_real_array("center", center), dtype=np.float64)
         if center.ndim != 1 or center.size == 0:
             raise ConfigError(f"center must be a non-empty vector, got shape {center.shape}")
         if not np.all(np.isfinite(center)):
             raise ConfigError("center contains NaN or infinite values")
-        self.population_size = int(population_size)
+        self.population_size = check_integer("population_size", population_size)
         self.antithetic = bool(antithetic)
         if self.population_size < 2 or (self.antithetic and self.population_size % 2):
             raise ConfigError(
@@ -143,8 +144,8 @@ class OpenAIES(Strategy):
         if shaping not in SHAPINGS:
             raise ConfigError(f"shaping must be one of {sorted(SHAPINGS)}, got {shaping!r}")
         self.shaping = shaping
-        self.rank_power = float(rank_power)
-        self.weight_decay = float(weight_decay)
+        self.rank_power = check_real("rank_power", rank_power, above=0)
+        self.weight_decay = check_real("weight_decay", weight_decay, minimum=0)
         self.search_size = center.size
         self.expansion = as_expansion(expand, self.search_size)
         self.genome_size = self.expansion.genome_size

@@ -33,8 +33,9 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
 from neuroworm.errors import TaskError
+from neuroworm.limits import require_memory
 from neuroworm.tasks.physics import make_physics
-from neuroworm.validation import check_positive_int
+from neuroworm.validation import check_positive_int, check_real_array
 
 __all__ = ["BatchedHalfCheetah", "BatchedMujocoEnv", "BatchedSwimmer"]
 
@@ -115,6 +116,9 @@ class BatchedMujocoEnv(VectorEnv):
             raise TaskError(f"physics_backend={physics_backend!r}: the keyword is now 'stepper' "
                             f"(stepper={physics_backend!r})")
         self.num_envs = _positive_int("num_envs", num_envs)
+        # measured 15 KiB of simulator state per Swimmer-v5 body; 32 KiB leaves room for longer bodies
+        require_memory(self.num_envs * 32 * 2**10, f"{self.num_envs} simulated bodies", error=TaskError,
+                       advice="simulate fewer bodies at once")
         self.frame_skip = _positive_int("frame_skip", frame_skip)
         self.max_episode_steps = (
             None if max_episode_steps is None else _positive_int("max_episode_steps", max_episode_steps)
@@ -256,7 +260,9 @@ class BatchedMujocoEnv(VectorEnv):
         ----------
         actions : array_like, shape (num_envs, nu)
             Controls; values outside the control range are clipped by MuJoCo
-            but pay the control cost as given, as in gymnasium.
+            but pay the control cost as given, as in gymnasium. NaN, ±inf
+            and complex values raise :class:`~neuroworm.errors.TaskError`
+            (gymnasium would return NaN rewards).
 
         Returns
         -------
@@ -274,6 +280,10 @@ class BatchedMujocoEnv(VectorEnv):
         expected = (self.num_envs, self.model.nu)
         if actions.shape != expected:
             raise TaskError(f"actions must have shape {expected} (num_envs, nu), got {actions.shape}")
+        check_real_array("actions", actions, error=TaskError)  # checked, not cast: the dtype sets the reward's
+        if not np.isfinite(actions).all():  # gymnasium passes NaN to MuJoCo and returns NaN rewards; we refuse
+            body = int(np.flatnonzero(~np.isfinite(actions).all(axis=1))[0])
+            raise TaskError(f"actions must be finite; body {body} got {actions[body].tolist()}")
 
         reset_ids = np.flatnonzero(self._autoreset_envs)
         stepped = ~self._autoreset_envs

@@ -22,6 +22,7 @@ from gymnasium import spaces
 from gymnasium.vector import AutoresetMode, VectorEnv
 
 from ..errors import ConfigError
+from ..limits import require_memory
 from ..validation import check_count, check_positive_int
 
 __all__ = ["ACTIONS", "SENSORS", "TMazeCore", "TMazeEnv", "TMazeVectorEnv"]
@@ -72,6 +73,7 @@ class TMazeCore:
         self.grid[1, 1:width - 1] = 0
         self.grid[2:2 + self.corridor_length, self.junction[1]] = 0
         self.start = np.array([1 + self.corridor_length, self.junction[1]])
+        require_memory(self.n * (self.grid.size + 16 * 8), f"{self.n} T-mazes")  # visited maps + 8 int64 states
         self.ends = np.array([[1, 1], [1, width - 2]])  # left end, right end
         self.position = np.zeros((self.n, 2), dtype=np.int64)
         self.heading = np.zeros(self.n, dtype=np.int64)
@@ -127,7 +129,11 @@ class TMazeCore:
         died : numpy.ndarray of bool, shape (n,)
             Agents whose energy ran out at this step.
         """
-        actions = np.asarray(actions, dtype=np.int64).reshape(self.n)
+        actions = np.asarray(actions)
+        if actions.dtype.kind not in "iu":  # 1.5 is no action: refused, not truncated to 1
+            raise ConfigError(f"actions must be integers in 0..{len(ACTIONS) - 1} ({', '.join(ACTIONS)}), "
+                              f"got {actions.dtype} values {actions}")
+        actions = actions.astype(np.int64).reshape(self.n)
         if np.any((actions < 0) | (actions >= len(ACTIONS))):
             raise ConfigError(f"actions must be in 0..{len(ACTIONS) - 1} ({', '.join(ACTIONS)}), got {actions}")
         acting = self.alive
