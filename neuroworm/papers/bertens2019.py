@@ -232,8 +232,8 @@ def _es_deviations(settings, item):
     return found
 
 
-def _pooled_curves(documents, axis, ylabel, transform=None):
-    """Draw every seed's training and validation curves on ``axis``."""
+def _pooled_curves(documents, axis, ylabel, transform=None, training=False):
+    """Draw every seed's validation curve (and, with ``training``, its population mean) on ``axis``."""
     for number, document in enumerate(documents):
         curve = document["ours"]["curve"]
         colour = f"C{number % 10}"
@@ -241,11 +241,12 @@ def _pooled_curves(documents, axis, ylabel, transform=None):
         validation = np.asarray(curve["validation_mean"], dtype=float)
         if transform is not None:
             train, validation = transform(train), transform(validation)
-        axis.plot(curve["generation"], train, color=colour, alpha=0.35, lw=0.8)
+        if training:
+            axis.plot(curve["generation"], train, color=colour, alpha=0.35, lw=0.8)
         axis.plot(curve["validation_generation"], validation, "o-", color=colour, ms=3,
-                  label=f"seed {document.get('seed', number)}: validation")
+                  label=f"seed {document.get('seed', number)}")
     axis.set(xlabel="generation", ylabel=ylabel)
-    axis.legend(fontsize=7, title="faint: population mean (training)", title_fontsize=7)
+    axis.legend(fontsize=7, title="faint: population mean (training)" if training else None, title_fontsize=7)
 
 
 def _pooled_table(documents):
@@ -319,7 +320,8 @@ def iaf(*, scale="small", seed=0, out=None, **options):
             "graded_channel": graded, "graded_channel_validation_r": scores[graded],
             "spike_count_correlation": _correlation((output[1] >= 0.5).sum(-1), episodes.target.sum(-1)),
             "curve": _curve(logbook), **settings, **_timing(timing, "iaf", settings)}
-    figure = _iaf_figure(episodes, membrane, test[1], graded, logbook)
+    ours["figure"] = _iaf_figure_data(episodes, membrane, test[1], graded)
+    figure = _iaf_figure(ours["figure"], [{"seed": seed, "ours": ours}])
     claims = [Threshold("held-out spike F1 (within 1 step) >= 0.8", sample="spike_f1", target=0.8),
               Threshold("the ENU's graded channel follows the IAF membrane, r >= 0.8 (it integrates)",
                         sample="membrane_correlation", target=0.8)]
@@ -339,45 +341,54 @@ def iaf(*, scale="small", seed=0, out=None, **options):
                              + LEARNING_RATE_TRIALS["iaf"])
 
 
-def _iaf_figure(episodes, membrane, channels, graded, logbook):
-    """Fig. 6 as the paper draws it: input, IAF membrane and spikes against the ENU's channels."""
+def _iaf_figure_data(episodes, membrane, channels, graded):
+    """What Fig. 6 shows, as lists: one mid-rate test input in full, and the spikes of ten inputs."""
+    order = np.argsort(episodes.rate)
+    example = int(order[len(order) // 2])
+    shown = order[:: max(1, len(order) // 10)][:10]
+    return {"rate": float(episodes.rate[example]), "graded_channel": int(graded),
+            "input": episodes.inputs[example, :, 0].tolist(), "membrane": membrane[example].tolist(),
+            "iaf_spikes": np.flatnonzero(episodes.target[example]).tolist(),
+            "enu_spike_channel": channels[example, :, 0].tolist(), "enu_graded": channels[example, :, graded].tolist(),
+            "raster_iaf": [np.flatnonzero(episodes.target[b]).tolist() for b in shown],
+            "raster_enu": [np.flatnonzero(channels[b, :, 0] >= 0.5).tolist() for b in shown]}
+
+
+def _iaf_figure(data, documents):
+    """Fig. 6 as the paper draws it (input, IAF membrane and spikes against the ENU's channels; spikes of
+    slow to fast inputs), beside every seed's learning curve."""
     import matplotlib.pyplot as plt
 
-    figure, axes = plt.subplots(1, 3, figsize=(16, 4))
-    axes[0].plot(logbook["gen"], logbook["mean"], color="0.6", lw=0.8)
-    axes[0].set(xlabel="generation", ylabel="population mean fitness (training, grey)", title="evolution")
-    if "heldout_mean" in logbook:
-        points = logbook.dropna(subset=["heldout_mean"])
-        twin = axes[0].twinx()
-        twin.plot(points["gen"], points["heldout_mean"], "o-", color="C1", ms=3)
-        twin.set(ylabel="centre's spike F1 on validation (orange)", ylim=(0, 1))
-    order = np.argsort(episodes.rate)
-    example = order[len(order) // 2]
-    steps = np.arange(episodes.target.shape[1])
-    axes[1].plot(steps, episodes.inputs[example, :, 0], color="0.75", label="graded input")
-    axes[1].plot(steps, membrane[example], "k", lw=1, label="IAF membrane (eq. 2)")
-    axes[1].vlines(np.flatnonzero(episodes.target[example]), 1.05, 1.35, color="k", label="IAF spikes")
-    axes[1].plot(steps, channels[example, :, 0] + 1.5, "C1", drawstyle="steps-mid", label="ENU channel 0 (spikes)")
-    axes[1].plot(steps, channels[example, :, graded], "C0", lw=1, label=f"ENU channel {graded} (graded)")
-    axes[1].set(xlabel="step", title=f"one test input (rate {episodes.rate[example]:.2f})")
+    figure, axes = plt.subplots(1, 3, figsize=(17, 4))
+    _pooled_curves(documents, axes[0], "centre's spike F1 on validation")
+    axes[0].axhline(0.8, color="k", ls=":", lw=1)
+    axes[0].set(ylim=(0, 1), title="evolution (dotted: target F1 0.8)")
+    steps = np.arange(len(data["input"]))
+    axes[1].plot(steps, data["input"], color="0.75", label="graded input")
+    axes[1].plot(steps, data["membrane"], "k", lw=1, label="IAF membrane (eq. 2)")
+    axes[1].vlines(data["iaf_spikes"], 1.05, 1.35, color="k", label="IAF spikes")
+    axes[1].plot(steps, np.asarray(data["enu_spike_channel"]) + 1.5, "C1", drawstyle="steps-mid",
+                 label="ENU channel 0 (spikes)")
+    axes[1].plot(steps, data["enu_graded"], "C0", lw=1, label=f"ENU channel {data['graded_channel']} (graded)")
+    axes[1].set(xlabel="step", title=f"one test input (rate {data['rate']:.2f})")
     axes[1].legend(loc="upper right", fontsize=6, ncol=2)
-    for row, b in enumerate(order[:: max(1, len(order) // 10)][:10]):
-        axes[2].eventplot([np.flatnonzero(episodes.target[b])], lineoffsets=row + 0.2, linelengths=0.35, colors="k")
-        axes[2].eventplot([np.flatnonzero(channels[b, :, 0] >= 0.5)], lineoffsets=row - 0.2, linelengths=0.35,
-                          colors="C1")
+    for row, (iaf_spikes, enu_spikes) in enumerate(zip(data["raster_iaf"], data["raster_enu"], strict=True)):
+        axes[2].eventplot([iaf_spikes], lineoffsets=row + 0.2, linelengths=0.35, colors="k")
+        axes[2].eventplot([enu_spikes], lineoffsets=row - 0.2, linelengths=0.35, colors="C1")
     axes[2].set(xlabel="step", ylabel="test input (slow → fast)", title="spikes: IAF (black), ENU (orange)")
     figure.tight_layout()
     return figure
 
 
 def iaf_assemble(documents):
-    """Pooled learning curves of every seed (validation spike F1) and the table of curves."""
+    """Fig. 6 from the last seed that stored its figure data, beside every seed's learning curve."""
     import matplotlib.pyplot as plt
 
+    drawn = [document for document in documents if "figure" in document["ours"]]
+    if drawn:
+        return _pooled_table(documents), _iaf_figure(drawn[-1]["ours"]["figure"], documents)
     figure, axis = plt.subplots(figsize=(7, 4))
-    _pooled_curves(documents, axis, "spike F1 (validation) / fitness (training)")
-    axis.axhline(0.8, color="k", ls=":", lw=1)
-    axis.set_title("IAF mimic: learning curves of every seed (target F1 0.8 dotted)")
+    _pooled_curves(documents, axis, "centre's spike F1 on validation")
     figure.tight_layout()
     return _pooled_table(documents), figure
 
@@ -512,7 +523,7 @@ def stdp_assemble(documents):
     from ..tasks.mimic import stdp_curve
 
     figure, axes = plt.subplots(1, 2, figsize=(13, 4))
-    _pooled_curves(documents, axes[0], "MSE", transform=np.abs)
+    _pooled_curves(documents, axes[0], "MSE", transform=np.abs, training=True)
     axes[0].set(yscale="log", title="STDP mimic: learning curves (validation MSE)")
     grid = np.linspace(-25, 25, 201)
     axes[1].plot(grid, stdp_curve(grid), "k", label="eq. 3 (target)")
@@ -582,7 +593,8 @@ def tmaze(*, scale="small", seed=0, out=None, **options):
             "poison_meals": _mean_std((record.rewards[1] < 0).sum(-1)),
             "after_poison": {"cases": cases, "switched": switched, "food_next": fed_next},
             "curve": _curve(logbook), **settings, **_timing(timing, "tmaze", settings)}
-    figure = _tmaze_figure(record, returns, agents, logbook)
+    ours["figure"] = _tmaze_figure_data(record, returns)
+    figure = _tmaze_figure(ours["figure"], [{"seed": seed, "ours": ours, "samples": samples}])
     claims = [Ordering("the evolved network's held-out return is above the always-left agent's",
                        greater="enu_return", lesser="always_left_return"),
               Threshold("after a poison meal the next meal is at the other arm in >= 70 % of held-out cases",
@@ -607,87 +619,95 @@ def tmaze(*, scale="small", seed=0, out=None, **options):
                              + LEARNING_RATE_TRIALS["tmaze"])
 
 
-def _maze_path(axis, record, maze):
-    """The evolved network's cells in one test maze: how often it stood on each, and the two ends."""
+def _tmaze_figure_data(record, returns, window=240):
+    """What Figs. 8-9 show, as lists: the evolved network's test maze with the most meals (poison first)."""
     from ..tasks.tmaze import TMazeCore
 
-    core = TMazeCore(1)
-    visits = np.zeros(core.grid.shape)
-    np.add.at(visits, (record.position[1, maze, :, 0], record.position[1, maze, :, 1]), 1)
-    shown = np.where(core.grid == 1, np.nan, visits)
-    image = axis.imshow(shown, cmap="viridis")
-    axis.figure.colorbar(image, ax=axis, fraction=0.046, label="actions spent there")
-    for (row, column), side in zip(core.ends, (0, 1), strict=True):
-        first_food = record.food_side[1, maze, 0] == side
-        axis.text(column, row, "G" if first_food else "R", ha="center", va="center",
-                  color="lime" if first_food else "red", fontsize=12, weight="bold")
-    axis.set(xticks=[], yticks=[], title="cells visited (letters: start colours)")
-
-
-def _tmaze_figure(record, returns, agents, logbook):
-    """Figs. 8-9 as the paper draws them: fitness curve, a test episode's meals and the network's activity."""
-    import matplotlib.pyplot as plt
-
-    figure = plt.figure(figsize=(17, 7.5))
-    grid = figure.add_gridspec(2, 4, width_ratios=[1.2, 0.8, 1, 1])
-    curve = figure.add_subplot(grid[0, 0])
-    curve.plot(logbook["gen"], logbook["mean"], color="0.6", lw=0.8, label="population mean (training fitness)")
-    if "heldout_mean" in logbook:
-        points = logbook.dropna(subset=["heldout_mean"])
-        curve.plot(points["gen"], points["heldout_mean"], "o-", color="C1", ms=3, label="centre, validation return")
-    for (name, rollout), style in zip(agents.items(), (":", "--", "-.", "-"), strict=True):
-        curve.axhline(rollout.returns.mean(), color="k", ls=style, lw=0.8, label=f"{name} (test)")
-    curve.set(xlabel="generation", ylabel="return (food − poison)", title="evolution (Fig. 8)")
-    curve.legend(fontsize=6)
     meals = (record.rewards[1] != 0).sum(-1)
     maze = int(np.argmax(meals + 0.5 * (record.rewards[1] < 0).any(-1)))
-    steps = record.outputs.shape[2]
-    window = slice(0, min(240, steps))
-    time_axis = np.arange(steps)[window]
+    grid = TMazeCore(1).grid
+    visits = np.zeros(grid.shape)
+    np.add.at(visits, (record.position[1, maze, :, 0], record.position[1, maze, :, 1]), 1)
+    shown = slice(0, min(window, record.outputs.shape[2]))
+    return {"maze": maze, "return": float(returns[1, maze]), "visits": np.where(grid == 1, -1, visits).tolist(),
+            "outputs": record.outputs[1, maze, shown].tolist(),
+            "inputs": np.concatenate([record.sensors[1, maze, shown], record.reward_input[1, maze, shown]],
+                                     axis=-1).tolist(),
+            "food_side": record.food_side[1, maze].tolist(), "rewards": record.rewards[1, maze].tolist()}
+
+
+def _tmaze_figure(data, documents):
+    """Figs. 8-9 as the paper draws them (a test maze: the cells visited, the meals and swaps, the output
+    neurons and the inputs), beside every seed's learning curve and the test returns of the agents."""
+    import matplotlib.pyplot as plt
+
+    from ..tasks.tmaze import TMazeCore
+
+    figure = plt.figure(figsize=(18, 8))
+    grid = figure.add_gridspec(2, 4, width_ratios=[1.1, 1.1, 1, 1])
+    curve = figure.add_subplot(grid[0, 0])
+    _pooled_curves(documents, curve, "centre's return on 16 validation mazes")
+    samples = documents[-1]["samples"]
+    for name, style in zip(("random", "always_left", "taste_then_switch", "oracle"), (":", "--", "-.", "-"),
+                           strict=True):
+        curve.axhline(samples[f"{name}_return"], color="k", ls=style, lw=0.8)
+    curve.set(title="evolution (Fig. 8); black: the four agents")
+    bars = figure.add_subplot(grid[0, 1])
+    names = ["initial", "enu", "random", "always_left", "taste_then_switch", "oracle"]
+    values = np.array([[document["samples"][f"{name}_return"] for name in names] for document in documents])
+    for number, row in enumerate(values):
+        bars.scatter(range(len(names)), row, color=f"C{number}", s=16, zorder=2)
+    bars.bar(range(len(names)), values.mean(axis=0), color="0.85")
+    bars.set_xticks(range(len(names)), ["initial\nnetwork", "evolved\nnetwork", "random", "always\nleft",
+                                        "taste then\nswitch", "oracle"], fontsize=7)
+    bars.set(ylabel="test return", title="test mazes, one dot per seed (bars: mean)")
+    outputs, inputs = np.asarray(data["outputs"]), np.asarray(data["inputs"])
+    time_axis = np.arange(len(outputs))
     activity = figure.add_subplot(grid[0, 2:])
-    for k, name in enumerate(("forward", "left", "right")):
-        activity.plot(time_axis, record.outputs[1, maze, window, k] + 1.2 * k, lw=0.8, label=name)
+    for k in range(3):
+        activity.plot(time_axis, outputs[:, k] + 1.2 * k, lw=0.8)
     activity.set(yticks=[0, 1.2, 2.4], yticklabels=["forward", "left", "right"], xlabel="network step",
-                 title=f"output neurons, channel 0, in test maze {maze} (Fig. 8, top)")
-    inputs = figure.add_subplot(grid[1, 2:])
-    shown = np.concatenate([record.sensors[1, maze, window], record.reward_input[1, maze, window]], axis=-1)
-    inputs.imshow(shown.T, aspect="auto", interpolation="nearest", cmap="Greys", vmin=0, vmax=1,
-                  extent=(time_axis[0] - 0.5, time_axis[-1] + 0.5, 4.5, -0.5))
-    inputs.set(yticks=range(5), yticklabels=["wall", "green", "red", "food +", "poison −"], xlabel="network step",
-               title="inputs (Fig. 8, bottom)")
-    _maze_path(figure.add_subplot(grid[0, 1]), record, maze)
-    path = figure.add_subplot(grid[1, :2])
-    actions = np.arange(record.actions.shape[2])
-    sides = _meal_sides(record.rewards[1, maze], record.food_side[1, maze])
-    path.plot(actions, record.food_side[1, maze], "k", drawstyle="steps-post", lw=0.8, label="food side")
-    food = np.flatnonzero(record.rewards[1, maze] > 0)
-    poison = np.flatnonzero(record.rewards[1, maze] < 0)
+                 title=f"output neurons, channel 0, test maze {data['maze']} (Fig. 8, top)")
+    shown = figure.add_subplot(grid[1, 2:])
+    shown.imshow(inputs.T, aspect="auto", interpolation="nearest", cmap="Greys", vmin=0, vmax=1,
+                 extent=(-0.5, len(inputs) - 0.5, 4.5, -0.5))
+    shown.set(yticks=range(5), yticklabels=["wall", "green", "red", "food +", "poison −"], xlabel="network step",
+              title="inputs (Fig. 8, bottom)")
+    maze = figure.add_subplot(grid[1, 0])
+    visits = np.asarray(data["visits"], dtype=float)
+    image = maze.imshow(np.where(visits < 0, np.nan, visits), cmap="viridis")
+    figure.colorbar(image, ax=maze, fraction=0.046, label="actions spent there")
+    food_side = np.asarray(data["food_side"])
+    for (row, column), side in zip(TMazeCore(1).ends, (0, 1), strict=True):
+        food = food_side[0] == side
+        maze.text(column, row, "G" if food else "R", ha="center", va="center", color="lime" if food else "red",
+                  fontsize=12, weight="bold")
+    maze.set(xticks=[], yticks=[], title="cells visited (letters: colours at the start)")
+    path = figure.add_subplot(grid[1, 1])
+    rewards = np.asarray(data["rewards"])
+    sides = _meal_sides(rewards, food_side)
+    actions = np.arange(len(rewards))
+    path.plot(actions, food_side, "k", drawstyle="steps-post", lw=0.8, label="food side")
+    food, poison = np.flatnonzero(rewards > 0), np.flatnonzero(rewards < 0)
     path.scatter(food, sides[food], c="green", label="ate food")
     path.scatter(poison, sides[poison], c="red", marker="x", label="ate poison")
-    switches = np.flatnonzero(np.diff(record.food_side[1, maze]) != 0) + 1
-    for step in switches:
+    for step in np.flatnonzero(np.diff(food_side) != 0) + 1:
         path.axvline(step, color="0.5", ls=":", lw=1)
     path.set(xlabel="action", yticks=[0, 1], yticklabels=["left", "right"], ylim=(-0.5, 1.5),
-             title=f"meals in test maze {maze}, return {returns[1, maze]:.0f} (Fig. 9; dotted: food and poison swap)")
+             title=f"meals, return {data['return']:.0f} (Fig. 9; dotted: swap)")
     path.legend(fontsize=7)
     figure.tight_layout()
     return figure
 
 
 def tmaze_assemble(documents):
-    """Every seed's learning curve beside the scripted agents' test returns."""
+    """Figs. 8-9 from the last seed, beside every seed's learning curve and the agents' test returns."""
     import matplotlib.pyplot as plt
 
-    figure, axes = plt.subplots(1, 2, figsize=(13, 4), gridspec_kw={"width_ratios": [2, 1]})
-    _pooled_curves(documents, axes[0], "return")
-    axes[0].set_title("T-maze: learning curves (validation return on 16 mazes)")
-    names = ["initial", "enu", "random", "always_left", "taste_then_switch", "oracle"]
-    values = np.array([[document["samples"][f"{name}_return"] for name in names] for document in documents])
-    for number, row in enumerate(values):
-        axes[1].scatter(range(len(names)), row, color=f"C{number}", s=18)
-    axes[1].bar(range(len(names)), values.mean(axis=0), color="0.85", zorder=0)
-    axes[1].set_xticks(range(len(names)), ["initial\nnetwork", "evolved\nnetwork", "random", "always\nleft",
-                                           "taste then\nswitch", "oracle"], fontsize=7)
-    axes[1].set(ylabel="test return", title="test mazes, per seed (bars: mean)")
+    drawn = [document for document in documents if "figure" in document["ours"]]
+    if drawn:
+        return _pooled_table(documents), _tmaze_figure(drawn[-1]["ours"]["figure"], documents)
+    figure, axis = plt.subplots(figsize=(7, 4))
+    _pooled_curves(documents, axis, "centre's return on 16 validation mazes")
     figure.tight_layout()
     return _pooled_table(documents), figure
