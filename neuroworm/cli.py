@@ -132,7 +132,14 @@ def command_evaluate(args):
     import json
 
     from .analysis.swim import evaluate_genome
+    from .limits import require_memory
+    from .validation import check_integer
 
+    episodes = check_integer("--episodes", args.episodes, minimum=1)
+    steps = 1000 if args.episode_steps is None else check_integer("--episode-steps", args.episode_steps, minimum=1)
+    # measured 1.2 KiB per step of a recorded Swimmer-v5 episode, plus the body and the network
+    require_memory(episodes * (2048 * steps + 65536), f"{episodes} episodes of {steps} steps",
+                   advice="evaluate fewer episodes")
     result = evaluate_genome(args.genome, episodes=args.episodes, seed=args.seed, backend=args.backend,
                              episode_steps=args.episode_steps)
     summary = result.to_dict()
@@ -195,13 +202,13 @@ def _check_demo(args):
     check_integer("--test-episodes", args.test_episodes, minimum=1)
     if args.episode_steps is not None:
         check_integer("--episode-steps", args.episode_steps, minimum=1)
+    from .pipelines.demo import bundled_worm
     from .pipelines.evolve import _bytes_per_individual
     from .pipelines.pretraining import load_worm
     from .pipelines.run_folder import require_memory
 
-    if args.worm is not None:
-        _, _, _, layout = load_worm(args.worm)
-        require_memory(args.population * _bytes_per_individual(layout), f"a population of {args.population}")
+    _, _, _, layout = load_worm(bundled_worm() if args.worm is None else args.worm)
+    require_memory(args.population * _bytes_per_individual(layout), f"a population of {args.population}")
 
 
 def _check_paths(args):

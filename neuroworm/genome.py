@@ -30,6 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import ConfigError, GenomeError
+from .limits import require_memory
 from .resources import bundled_path
 from .seeding import make_rng
 from .validation import check_count, check_positive_int, check_real_array
@@ -422,6 +423,7 @@ class GenomeLayout(VectorLayout):
         numpy.ndarray, shape (n, size)
         """
         n = check_positive_int("n", n)
+        require_memory(2 * n * self.size * 8, f"{n} random genomes of {self.size} genes", advice="ask for fewer")
         rng = make_rng(seed)
         genomes = np.empty((n, self.size))
         excitatory, inhibitory = self._initial["log_weights"]
@@ -517,6 +519,7 @@ class LayeredLayout(VectorLayout):
         Extra slices start at 0.
         """
         n = check_positive_int("n", n)
+        require_memory(2 * n * self.size * 8, f"{n} random genomes of {self.size} genes", advice="ask for fewer")
         rng = make_rng(seed)
         genomes = np.zeros((n, self.size))
         s = self.slices

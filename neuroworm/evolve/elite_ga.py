@@ -25,6 +25,7 @@ References
 import numpy as np
 
 from ..errors import ConfigError
+from ..limits import require_memory
 from ..validation import check_integer, check_real_array
 from .groups import GenomeGroups, decayed
 from .individual import Individual, population_fitness, population_genomes
@@ -173,6 +174,7 @@ class EliteGA(Strategy):
                 f"{initial.shape[0]} initial genomes do not fit a population of {self.population_size}"
             )
         self.genome_size = initial.shape[1]
+        require_memory(self.population_size * 8 * 3 * self.genome_size, f"a population of {self.population_size}")
         self.groups = GenomeGroups(self.genome_size, groups)
         self.mutation_rate = self.groups.scalars(mutation_rate, "mutation_rate")
         self.mutation_decay = self.groups.scalars(mutation_decay, "mutation_decay")

@@ -25,6 +25,7 @@ References
 import numpy as np
 
 from ..errors import ConfigError
+from ..limits import require_memory
 from ..validation import check_integer, check_real, check_real_array
 from .expansion import as_expansion
 from .groups import GenomeGroups, decayed
@@ -149,6 +150,9 @@ class OpenAIES(Strategy):
         self.search_size = center.size
         self.expansion = as_expansion(expand, self.search_size)
         self.genome_size = self.expansion.genome_size
+        # noise and population genomes (search and expanded), with their fitness: the same estimate as evolve's
+        require_memory(self.population_size * 8 * (2 * self.search_size + 2 * self.genome_size),
+                       f"a population of {self.population_size}")
         self.groups = GenomeGroups(self.search_size, groups)
         self.sigma = self.groups.scalars(sigma, "sigma")
         self.learning_rate = self.groups.scalars(learning_rate, "learning_rate")

@@ -57,6 +57,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import ConfigError, TaskError
+from ..limits import require_memory
 from .functional import Activation, get_activation, kaiming_uniform
 from .network import LayeredNetwork
 
@@ -250,6 +251,11 @@ class TensorNetwork(_DagUnits):
         self._options = {"channels": channels, "activation": activation, "norm": norm,
                          "output_activation": output_activation, "electrical": electrical}
         k = self.channels
+        parameters = (self.input_size * len(self.input_cells) * k + len(self.edges) * k * k
+                      + sum(len(cells) for cells in self.cells_by_depth) * k
+                      + len(self.output_cells) * k * self._output_size)
+        require_memory(3 * parameters * np.dtype(self.dtype).itemsize,  # parameters, gradients, level structures
+                       f"a tensor network of {k} channels", advice="use fewer channels")
         self.units = [cell for cells in self.cells_by_depth for cell in cells]
         self.position = {cell: index for index, cell in enumerate(self.units)}
         self._input_set = set(self.input_cells)
