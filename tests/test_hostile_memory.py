@@ -32,9 +32,8 @@ def test_constructors_sized_by_a_number_refuse_with_gib_before_allocating(small_
 
 
 def test_a_tensor_network_with_too_many_channels_is_refused():
-    from tests.nn.test_tensor_network import toy_dag
-
     from neuroworm.nn.tensor_network import TensorNetwork
+    from tests.nn.test_tensor_network import toy_dag
 
     with pytest.raises(ConfigError, match="a tensor network of 1000000 channels " + GIB):
         TensorNetwork(toy_dag(), 4, 3, channels=10**6)

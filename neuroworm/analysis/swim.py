@@ -24,7 +24,6 @@ training seeds lie below ``2^30``), as N copies of the genome in one batched
 closed loop, and measures each episode's gait (:mod:`neuroworm.analysis.gait`).
 """
 
-import json
 import math
 import zipfile
 from dataclasses import dataclass, field
@@ -33,6 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ConfigError
+from ..limits import check_input_file, check_npz_members, load_json, max_decompressed_bytes
 from ..neurons.models import model_class
 from ..seeding import TEST_SEED_BASE
 
@@ -101,13 +101,15 @@ def find_genome_file(path):
             if (path / name).is_file():
                 return path / name
         raise ConfigError(f"{path}: no genome file in this folder (looked for {', '.join(RUN_FOLDER_FILES)})")
-    if not path.is_file():
+    if not path.exists():
         raise ConfigError(f"{path}: no such genome file or run folder")
+    check_input_file(path, lambda message: ConfigError(f"{path}: {message}"))  # FIFOs, devices, long paths
     return path
 
 
 def _read_npz(path):
     try:
+        check_npz_members(path, lambda message: ConfigError(f"{path}: {message}"), max_bytes=max_decompressed_bytes())
         with np.load(path, allow_pickle=False) as data:
             return {key: data[key] for key in data.files}
     except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:  # ValueError: a pickled array
@@ -116,8 +118,8 @@ def _read_npz(path):
 
 def _json_field(path, arrays, key):
     try:
-        return json.loads(str(arrays[key]))
-    except (KeyError, json.JSONDecodeError) as error:
+        return load_json(str(arrays[key]), lambda message: ConfigError(f"{path}: field {key!r}: {message}"))
+    except KeyError as error:
         raise ConfigError(f"{path}: field {key!r} is missing or not JSON ({error})") from None
 
 

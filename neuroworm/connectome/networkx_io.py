@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ConnectomeError
+from .flywire_format import CONTROL_CHARACTERS
 from .strict import CLASS_WORDS, KIND_WORDS, SIGN_WORDS, assemble, numeric_sign
 
 __all__ = ["from_networkx"]
@@ -55,7 +56,13 @@ def from_networkx(graph, weight="weight", name=None):
     if graph.number_of_nodes() == 0:
         raise ConnectomeError("from_networkx: the graph has no nodes")
     label = name or graph.graph.get("name") or "networkx"
-    names = [str(node) for node in graph.nodes]
+    # the file readers' name rules: text stripped, never empty, no control characters
+    cell_name = {node: str(node).strip() for node in graph.nodes}
+    for node, text in cell_name.items():
+        if not text or CONTROL_CHARACTERS.search(text):
+            raise ConnectomeError(f"{label}: node {node!r} is not a usable cell name (empty, or a control character); "
+                                  "names must be printable text")
+    names = list(cell_name.values())
     if len(set(names)) != len(names):
         raise ConnectomeError(f"{label}: two nodes have the same name once converted to str")
     rows = []
@@ -90,8 +97,8 @@ def from_networkx(graph, weight="weight", name=None):
         sign = _graph_sign(data.get("sign"), where)
         directions = [(u, v)] if graph.is_directed() or kind == "electrical" or u == v else [(u, v), (v, u)]
         for a, b in directions:
-            pre.append(str(a))
-            post.append(str(b))
+            pre.append(cell_name[a])
+            post.append(cell_name[b])
             weights.append(value)
             electrical.append(kind == "electrical")
             signs.append(sign)

@@ -116,6 +116,10 @@ def _unpack_state(state, strategy, hall_of_fame_size):
         seeds = state.array("pending_seeds", shape=(None,), kind="i")
     if pending and population is None:
         state.invalid("has_population", "true for a checkpoint of a pending generation", False)
+    fingerprint = state.fields.get("fingerprint")
+    if pending and seeds is None and isinstance(fingerprint, dict) and fingerprint.get("seeded_evaluation"):
+        # without its seeds the pending generation would be evaluated on new ones: another result
+        state.invalid("has_pending_seeds", "true for a pending generation of a seeded evaluation", False)
     if pending and seeds is not None:
         waiting = sum(not individual.fitness.valid for individual in population)
         if len(seeds) != waiting:

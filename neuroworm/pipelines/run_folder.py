@@ -23,7 +23,7 @@ import tempfile
 from pathlib import Path
 
 from ..errors import ConfigError
-from ..limits import available_memory, require_memory  # one estimate before every allocation (neuroworm.limits)
+from ..limits import available_memory, load_json, require_memory  # one memory estimate for every allocation
 
 __all__ = ["LOCK_NAME", "SETTINGS_NAME", "RunFolder", "available_memory", "check_output_folder", "folder_lock",
            "require_memory"]
@@ -78,7 +78,7 @@ class RunFolder:
             If the file cannot be read as a JSON object.
         """
         try:
-            saved = json.loads(self.settings_path.read_text())
+            saved = load_json(self.settings_path.read_text(), ConfigError)  # depth bounded; wrapped below
         except (OSError, ValueError) as error:
             raise ConfigError(f"{self.settings_path}: cannot be read as a run's settings ({error})") from error
         if not isinstance(saved, dict):
