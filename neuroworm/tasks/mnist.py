@@ -400,8 +400,9 @@ def split_mnist(data=None, *, train_per_class=NNE_TRAIN_PER_CLASS, test_per_clas
 
     Parameters
     ----------
-    data : MNISTData, optional
-        Default: :func:`load_mnist` ``()`` (the embedded 5,000 digits).
+    data : MNISTData, str or path-like, optional
+        Default: :func:`load_mnist` ``()`` (the embedded 5,000 digits); a
+        folder is read with :func:`load_mnist` (its four IDX files).
     train_per_class : int
         Training digits drawn at random per class (default 200, Gorantla et
         al. Sec. 3.1).  On the IDX set they come from the 60,000 training
@@ -426,7 +427,10 @@ def split_mnist(data=None, *, train_per_class=NNE_TRAIN_PER_CLASS, test_per_clas
         Unknown digits, non-positive counts, or more digits asked for than a
         class holds.
     """
-    data = load_mnist() if data is None else data
+    if data is None or isinstance(data, (str, os.PathLike)):  # a folder, as `reproduce ... --data DIR` passes
+        data = load_mnist(data)
+    elif not isinstance(data, MNISTData):
+        raise TaskError(f"data must be MNISTData or a folder of MNIST IDX files, got {type(data).__name__}")
     digits = tuple(range(10)) if digits is None else tuple(int(d) for d in digits)
     if not digits or len(set(digits)) != len(digits) or any(d < 0 or d > 9 for d in digits):
         raise TaskError(f"digits must be distinct values in 0-9, got {digits}")
