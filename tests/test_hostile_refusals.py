@@ -115,3 +115,10 @@ def test_ctrl_c_prints_one_line_with_the_resuming_command_and_exits_130(tmp_path
     monkeypatch.setattr(cli, "build_parser", interrupt)  # Ctrl-C during start-up (imports, parsing)
     assert main(["evaluate", "x.npz"]) == 130
     assert capsys.readouterr().err == "neuroworm: interrupted; run it again with: neuroworm evaluate x.npz\n"
+
+
+def test_a_neural_step_count_that_would_never_finish_is_refused(tmp_path, capsys):
+    out = tmp_path / "run"
+    _refused(capsys, ["evolve", "--neural-steps", str(2**40), "--out", str(out), "--quiet"],
+             "neural_steps_per_env_step must be at most 10,000")
+    assert not out.exists()

@@ -91,9 +91,21 @@ def default_neural_steps(model):
     return model_class(model).neural_steps_per_env_step
 
 
+MAX_NEURAL_STEPS = 10_000
+"""Largest K accepted: the papers use 4-10; 10,000 neural steps per environment step is already a 4 µs step."""
+
+
 def check_neural_steps(neural_steps_per_env_step):
-    """``neural_steps_per_env_step`` as an int ≥ 1, or raise :class:`ConfigError`."""
-    return check_positive_int("neural_steps_per_env_step", neural_steps_per_env_step)
+    """``neural_steps_per_env_step`` as an int in [1, :data:`MAX_NEURAL_STEPS`], or raise :class:`ConfigError`.
+
+    The upper bound turns a mistyped K (``2**40``) into an error instead of
+    a run that would not end.
+    """
+    steps = check_positive_int("neural_steps_per_env_step", neural_steps_per_env_step)
+    if steps > MAX_NEURAL_STEPS:
+        raise ConfigError(f"neural_steps_per_env_step must be at most {MAX_NEURAL_STEPS:,} (the papers use 4-10), "
+                          f"got {steps:,}")
+    return steps
 
 
 class Controller:

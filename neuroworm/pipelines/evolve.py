@@ -77,7 +77,9 @@ class EvolutionSettings:
         for name in ("population", "generations", "episode_steps"):
             check_positive_int(name, getattr(self, name))
         if self.neural_steps_per_env_step is not None:
-            check_positive_int("neural_steps_per_env_step", self.neural_steps_per_env_step)
+            from ..control.controller import check_neural_steps
+
+            check_neural_steps(self.neural_steps_per_env_step)  # with its upper bound, before the folder is made
         check_nonnegative_int("seed", self.seed)
         STRATEGIES[self.strategy].check(self)
         return self

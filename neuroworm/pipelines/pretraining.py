@@ -334,6 +334,10 @@ class PretrainSettings:
             check_integer(f"pre-training setting {name}", getattr(self, name), minimum=0)
         for name in ("finetune_sigma", "finetune_learning_rate"):
             check_real(f"pre-training setting {name}", getattr(self, name), above=0)
+        if self.neural_steps_per_env_step is not None:
+            from ..control.controller import check_neural_steps
+
+            check_neural_steps(self.neural_steps_per_env_step)
         if not 1 <= self.es_windows <= self.es_episode_steps - self.es_transient_steps:
             raise ConfigError(f"es_windows must be in [1, es_episode_steps - es_transient_steps], got {self.es_windows}")
         if not 0 <= self.es_transient_steps < self.es_episode_steps:
