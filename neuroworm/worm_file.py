@@ -103,8 +103,9 @@ def _check_settings(path, settings):
     """The stored settings by type, with the command line's rules; a message naming the file and the setting."""
     if not isinstance(settings, dict):
         raise ConfigError(f"{path}: settings must be a JSON object, got {type(settings).__name__}")
-    for name in _TEXT_SETTINGS:
-        if settings.get(name) is not None and not isinstance(settings[name], str):
+    for name in _TEXT_SETTINGS:  # the first four are required (a missing one is reported by the caller)
+        if name in settings and not isinstance(settings[name], str) and not (name == "backend" and
+                                                                              settings[name] is None):
             raise ConfigError(f"{path}: setting {name!r} must be a string, got {settings[name]!r}")
     for name in _BOOLEAN_SETTINGS:  # "no" is a string, and a true one: refused, not read as on
         if name in settings and not isinstance(settings[name], bool):
