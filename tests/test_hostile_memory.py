@@ -15,7 +15,7 @@ from neuroworm.errors import ConfigError, NeuroWormError
 from neuroworm.resources import bundled_path
 
 HUGE = 10**12
-GIB = r"needs about [0-9.e+]+ GiB of memory, but only [0-9.e+]+ GiB is available"
+GIB = r"needs about [0-9.e+-]+ GiB of memory, but only [0-9.e+-]+ GiB is available"
 
 
 @pytest.mark.parametrize("make", [
@@ -61,3 +61,13 @@ def test_the_memory_left_under_ulimit_is_what_require_memory_compares(monkeypatc
     limits.require_memory(2 * 2**30, "a thing")
     with pytest.raises(ConfigError, match="a thing needs about 4 GiB of memory, but only 3 GiB is available"):
         limits.require_memory(4 * 2**30, "a thing")
+
+
+def test_the_open_loop_evaluator_refuses_a_population_that_does_not_fit(small_circuit, monkeypatch):
+    from neuroworm.openloop import OpenLoopEvaluator
+
+    rng = np.random.default_rng(0)
+    evaluator = OpenLoopEvaluator(small_circuit, "relu", rng.random((30, 4)), rng.integers(0, 2, 30), n_classes=2)
+    monkeypatch.setattr(limits, "available_memory", lambda: 2**16)
+    with pytest.raises(ConfigError, match="500 networks on 30 images " + GIB):
+        evaluator(np.zeros((500, evaluator.layout.size)))

@@ -52,6 +52,7 @@ import math
 import numpy as np
 
 from ..errors import ConfigError, TaskError
+from ..limits import require_memory
 from ..neurons.models import ModelTable
 from ..validation import check_positive_int
 
@@ -292,6 +293,11 @@ class OpenLoopEvaluator:
 
         encoder = self.layout.decode(genomes)["encoder"]
         network = genomes[:, self._network_genes]
+        population, n_images, n_outputs = genomes.shape[0], images.shape[0], len(self.circuit.output_index)
+        per_chunk = min(self.chunk, n_images) * (encoder.shape[-1] + 8 * self.circuit.n_neurons)  # input, state
+        require_memory(8 * population * (n_images * n_outputs + per_chunk),
+                       f"{population} networks on {n_images} images",
+                       advice="evaluate fewer individuals or images at once (a smaller chunk)")
         out = np.empty((genomes.shape[0], images.shape[0], len(self.circuit.output_index)))
         backend = get_backend(self.backend)
         for start in range(0, images.shape[0], self.chunk):
