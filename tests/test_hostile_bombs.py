@@ -99,7 +99,8 @@ def test_an_edge_list_bomb_is_refused_within_the_memory_bound(tmp_path, reader):
 def test_a_flywire_and_a_neuprint_bomb_are_refused_within_the_memory_bound(tmp_path):
     flywire = _bomb(tmp_path / "connections.csv.gz", head=b"pre_root_id,post_root_id,neuropil,syn_count,nt_type\n",
                     line=b"720575940000000001,720575940000000002,AL_L,5,ACH\n")
-    _assert_refused(*_run_limited(f"readers.read_flywire_codex({str(flywire)!r})"), "expands to more than")
+    for reader in ("readers.read_flywire_codex", "columnar.read_flywire_codex_columnar"):
+        _assert_refused(*_run_limited(f"{reader}({str(flywire)!r})"), "expands to more than")
     neurons = tmp_path / "neurons.csv"
     neurons.write_text("bodyId,instance\n1,a\n2,b\n")
     connections = _bomb(tmp_path / "edges.csv.gz", head=b"bodyId_pre,bodyId_post,weight\n", line=b"1,2,3\n")
