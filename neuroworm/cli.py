@@ -476,6 +476,8 @@ def _run_reporting_errors(handler, args, argv=None):
         return 1
     except OSError as error:
         where = f" {error.filename}" if getattr(error, "filename", None) else ""
+        if len(where) > 240:  # a 5,000-character path: its ends say which
+            where = f"{where[:120]} ... {where[-100:]} ({len(where) - 1:,} characters)"
         print(f"neuroworm: error:{where} {error.strerror or error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

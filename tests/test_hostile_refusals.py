@@ -122,3 +122,9 @@ def test_a_neural_step_count_that_would_never_finish_is_refused(tmp_path, capsys
     _refused(capsys, ["evolve", "--neural-steps", str(2**40), "--out", str(out), "--quiet"],
              "neural_steps_per_env_step must be at most 10,000")
     assert not out.exists()
+
+
+def test_an_overlong_output_path_is_one_short_line(tmp_path, capsys):
+    assert main(["evolve", "--out", str(tmp_path / ("x" * 5000)), "--quiet"]) in (1, 2)
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and len(error) < 400 and ("too long" in error or "characters" in error), error
