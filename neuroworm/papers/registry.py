@@ -86,9 +86,10 @@ ITEMS = {
                    ("small", "medium", "paper")),
         "theorem2": ("theorem2", "Theorem 2: NNE aligns W.p with a random linear target (cosine against generations)",
                      (), ("small", "medium", "paper")),
-        "genes": ("genes", "Appendix Fig. 1: NNE accuracy against the number of genes n", ("dask",)),
+        "genes": ("genes", "Appendix Fig. 1: NNE accuracy against the number of genes n", ("dask",),
+                  ("small", "medium", "paper")),
         "alleles": ("alleles", "Appendix Fig. 2: fraction of allele frequencies near 0 or 1 against generations",
-                    ("dask",)),
+                    ("dask",), ("small", "medium", "paper")),
     }),
     "bertens2019": _items("bertens2019", "bertens2019", {
         "iaf": ("iaf", "Fig. 6: an ENU evolved to mimic an integrate-and-fire neuron", (),
