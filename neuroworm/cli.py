@@ -442,6 +442,22 @@ def main(argv=None):
     except KeyboardInterrupt:
         print(_interrupted(args, argv), file=sys.stderr)
         return 130
+    except ImportError as error:  # Ctrl-C inside a library's import surfaces as an ImportError chained to it
+        if not _caused_by_interrupt(error):
+            raise
+        print(_interrupted(args, argv), file=sys.stderr)
+        return 130
+
+
+def _caused_by_interrupt(error):
+    """Whether ``error`` was raised while handling, or because of, a KeyboardInterrupt."""
+    seen = set()
+    while error is not None and id(error) not in seen:
+        if isinstance(error, KeyboardInterrupt):
+            return True
+        seen.add(id(error))
+        error = error.__cause__ or error.__context__
+    return False
 
 
 def _interrupted(args, argv):
@@ -481,6 +497,11 @@ def _run_reporting_errors(handler, args, argv=None):
         print(f"neuroworm: error:{where} {error.strerror or error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
+        print(_interrupted(args, sys.argv[1:] if argv is None else argv), file=sys.stderr)
+        return 130
+    except ImportError as error:
+        if not _caused_by_interrupt(error):
+            raise
         print(_interrupted(args, sys.argv[1:] if argv is None else argv), file=sys.stderr)
         return 130
 

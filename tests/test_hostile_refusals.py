@@ -128,3 +128,23 @@ def test_an_overlong_output_path_is_one_short_line(tmp_path, capsys):
     assert main(["evolve", "--out", str(tmp_path / ("x" * 5000)), "--quiet"]) in (1, 2)
     error = capsys.readouterr().err
     assert error.count("\n") == 1 and len(error) < 400 and ("too long" in error or "characters" in error), error
+
+
+def test_ctrl_c_inside_a_library_import_is_the_same_one_line(monkeypatch, capsys):
+    from neuroworm import cli
+
+    def interrupted_import(*args, **kwargs):
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt:
+            raise ImportError("initialization failed") from None
+
+    def broken_import(*args, **kwargs):
+        raise ImportError("no module named nothing")
+
+    monkeypatch.setattr(cli, "build_parser", interrupted_import)
+    assert main(["connectomes"]) == 130
+    assert capsys.readouterr().err == "neuroworm: interrupted; run it again with: neuroworm connectomes\n"
+    monkeypatch.setattr(cli, "build_parser", broken_import)
+    with pytest.raises(ImportError, match="no module named nothing"):
+        main(["connectomes"])
