@@ -80,7 +80,7 @@ SETTINGS = {
     "tmaze": {
         "small": {"population": 32, "environments": 4, "generations": 100, "memory_size": 16, "channels": 8,
                   "sigma": 0.1, "learning_rate": 0.1},
-        "medium": {"population": 64, "environments": 8, "generations": 120, **_ENU, **_PAPER_STEP},
+        "medium": {"population": 64, "environments": 8, "generations": 80, **_ENU, **_PAPER_STEP},
         "paper": {"population": 1024, "environments": 8, "generations": 30000, **_ENU, **_PAPER_STEP},
     },
 }
