@@ -37,9 +37,9 @@ from neuroworm.limits import (
 )
 
 MiB = 2**20
-HEADROOM = 160 * MiB
-LIMIT = 256 * MiB
-BOMB_BYTES = 1024 * MiB
+HEADROOM = 96 * MiB
+LIMIT = 128 * MiB
+BOMB_BYTES = 512 * MiB
 
 PRELUDE = """
 import os, resource, sys
@@ -93,7 +93,7 @@ def _assert_refused(returncode, output, words):
 def test_an_edge_list_bomb_is_refused_within_the_memory_bound(tmp_path, reader):
     path = _bomb(tmp_path / "bomb.csv.gz", head=b"pre,post,weight\n")
     assert path.stat().st_size < 2 * MiB
-    _assert_refused(*_run_limited(f"{reader}({str(path)!r})"), "expands to more than 268,435,456 bytes")
+    _assert_refused(*_run_limited(f"{reader}({str(path)!r})"), "expands to more than 134,217,728 bytes")
 
 
 def test_a_flywire_and_a_neuprint_bomb_are_refused_within_the_memory_bound(tmp_path):
@@ -109,10 +109,10 @@ def test_a_flywire_and_a_neuprint_bomb_are_refused_within_the_memory_bound(tmp_p
 
 
 def test_an_idx_bomb_is_refused_from_its_header(tmp_path):
-    images = 1024 * MiB // 784
+    images = BOMB_BYTES // 784
     head = b"\x00\x00\x08\x03" + b"".join(n.to_bytes(4, "big") for n in (images, 28, 28))
     path = _bomb(tmp_path / "train-images-idx3-ubyte.gz", head=head, line=b"\x00" * 4096)
-    _assert_refused(*_run_limited(f"mnist.read_idx({str(path)!r})"), "more than the 268,435,456-byte limit")
+    _assert_refused(*_run_limited(f"mnist.read_idx({str(path)!r})"), "more than the 134,217,728-byte limit")
 
 
 def test_an_idx_stream_longer_than_its_header_stops_at_the_header(tmp_path):
@@ -175,7 +175,7 @@ def test_a_checkpoint_declaring_a_huge_array_is_refused_before_allocation(tmp_pa
 
 def test_a_worm_file_declaring_a_huge_array_is_refused_before_allocation(tmp_path):
     path = _npz_declaring(tmp_path / "worm.npz", (2**31,), {"genome": np.zeros(3)})
-    _assert_refused(*_run_limited(f"worm_file.read_worm_file({str(path)!r})"), "more than the 0.25 GiB limit")
+    _assert_refused(*_run_limited(f"worm_file.read_worm_file({str(path)!r})"), "more than the 0.125 GiB limit")
 
 
 # --- the helpers themselves ---------------------------------------------------------------------
