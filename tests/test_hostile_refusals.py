@@ -148,3 +148,10 @@ def test_ctrl_c_inside_a_library_import_is_the_same_one_line(monkeypatch, capsys
     monkeypatch.setattr(cli, "build_parser", broken_import)
     with pytest.raises(ImportError, match="no module named nothing"):
         main(["connectomes"])
+
+
+@pytest.mark.parametrize("command", [["pretrain"], ["finetune", WORM, "--epochs", "1"]])
+def test_a_billion_episodes_per_individual_is_refused_before_anything_is_written(tmp_path, capsys, no_run, command):
+    out = tmp_path / "run"
+    _refused(capsys, [*command, "--episodes", "1000000000", "--out", str(out), "--quiet"], "x 1000000000 episodes")
+    assert not out.exists()

@@ -459,6 +459,10 @@ def pretrain(settings, out, resume=False, progress=False, log=None):
         return _pretrain(settings, folder.path, progress, log)
 
 
+_BYTES_PER_BODY = 65536
+"""One simulated body and its network's state (measured 15 KiB for a Swimmer-v5 body; as the evaluator's estimate)."""
+
+
 def _preflight(settings):
     """Every check that can refuse a pre-training run, made before its folder is touched.
 
@@ -471,7 +475,9 @@ def _preflight(settings):
 
     layout = pretraining_layout(_circuit(settings), settings.model, *task_dimensions(settings.task))
     population = max(settings.es_population, settings.ga_population)
-    require_memory(population * _bytes_per_individual(layout), f"a population of {population}")
+    bodies = population * settings.episodes_per_individual  # P·m bodies simulated in one batched call
+    require_memory(population * _bytes_per_individual(layout) + bodies * _BYTES_PER_BODY,
+                   f"a population of {population} x {settings.episodes_per_individual} episodes")
 
 
 def _pretrain(settings, out, progress, log):
@@ -788,7 +794,9 @@ def finetune(worm, out, epochs, *, population=200, sigma=0.02, learning_rate=0.0
     genome, source, circuit, layout = load_worm(worm)
     from .evolve import _bytes_per_individual
 
-    require_memory(int(population) * _bytes_per_individual(layout), f"a population of {population}")
+    m = source.episodes_per_individual if episodes is None else episodes
+    require_memory(population * (_bytes_per_individual(layout) + m * _BYTES_PER_BODY),
+                   f"a population of {population} x {m} episodes")
     run_settings = {"worm_sha256": _sha256(worm), "epochs": int(epochs), "population": int(population),
                     "sigma": float(sigma), "learning_rate": float(learning_rate),
                     "episodes_per_individual": int(source.episodes_per_individual if episodes is None else episodes),
