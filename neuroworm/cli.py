@@ -137,8 +137,7 @@ def command_evaluate(args):
 
     episodes = check_integer("--episodes", args.episodes, minimum=1)
     steps = 1000 if args.episode_steps is None else check_integer("--episode-steps", args.episode_steps, minimum=1)
-    # measured 1.2 KiB per step of a recorded Swimmer-v5 episode, plus the body and the network
-    require_memory(episodes * (2048 * steps + 65536), f"{episodes} episodes of {steps} steps",
+    require_memory(episodes * _episode_bytes(steps), f"{episodes} episodes of {steps} steps",
                    advice="evaluate fewer episodes")
     result = evaluate_genome(args.genome, episodes=args.episodes, seed=args.seed, backend=args.backend,
                              episode_steps=args.episode_steps)
@@ -156,6 +155,11 @@ def command_evaluate(args):
         if args.video:
             print(f"video of episode {summary['video']['episode']} ({used} renderer): {written}")
     return 0
+
+
+def _episode_bytes(steps):
+    """Memory of one recorded episode: measured 1.2 KiB per step of Swimmer-v5, plus its body and network."""
+    return 2048 * steps + 65536
 
 
 def command_demo(args):
@@ -207,8 +211,11 @@ def _check_demo(args):
     from .pipelines.pretraining import load_worm
     from .pipelines.run_folder import require_memory
 
-    _, _, _, layout = load_worm(bundled_worm() if args.worm is None else args.worm)
+    _, settings, _, layout = load_worm(bundled_worm() if args.worm is None else args.worm)
     require_memory(args.population * _bytes_per_individual(layout), f"a population of {args.population}")
+    steps = settings.episode_steps if args.episode_steps is None else args.episode_steps
+    require_memory(args.test_episodes * _episode_bytes(steps), f"{args.test_episodes} test episodes of {steps} steps",
+                   advice="score fewer test episodes")
 
 
 def _check_paths(args):

@@ -94,6 +94,7 @@ def test_zero_episodes_is_refused_not_read_as_the_default(tmp_path, capsys, no_r
     (["--test-episodes", "0"], "--test-episodes must be an integer >= 1"),
     (["--episode-steps", "0"], "--episode-steps must be an integer >= 1"),
     (["--generations", "-1"], "--generations must be an integer >= 0"),
+    (["--test-episodes", "1000000000"], "1000000000 test episodes of 1000 steps needs about"),
 ])
 def test_a_refused_demo_leaves_no_folder(tmp_path, capsys, arguments, words):
     out = tmp_path / "demo"
