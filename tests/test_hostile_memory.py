@@ -25,7 +25,8 @@ GIB = r"needs about [0-9.e+-]+ GiB of memory, but only [0-9.e+-]+ GiB is availab
                                                                                  n_elites=2),
     lambda circuit: __import__("neuroworm.tasks.tmaze", fromlist=["TMazeVectorEnv"]).TMazeVectorEnv(num_envs=HUGE),
     lambda circuit: __import__("neuroworm.tasks", fromlist=["make_vec"]).make_vec("Swimmer-v5", HUGE),
-], ids=["GenomeLayout.random", "OpenAIES", "EliteGA", "TMazeVectorEnv", "batched Swimmer"])
+    lambda circuit: __import__("neuroworm.evolve", fromlist=["CMAES"]).CMAES(np.ones(10**6), sigma=0.1),
+], ids=["GenomeLayout.random", "OpenAIES", "EliteGA", "TMazeVectorEnv", "batched Swimmer", "CMAES"])
 def test_constructors_sized_by_a_number_refuse_with_gib_before_allocating(small_circuit, make):
     with pytest.raises(NeuroWormError, match=GIB):
         make(small_circuit)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from neuroworm.errors import ConfigError, DatasetFileError, GenomeError, TaskError
-from neuroworm.evolve import EliteGA, OpenAIES, run
+from neuroworm.evolve import CMAES, EliteGA, OpenAIES, run
 from neuroworm.resources import bundled_path
 
 
@@ -26,6 +26,9 @@ def sphere(genomes):
     (lambda: EliteGA(np.ones(4), population_size=8.5, n_elites=2), "population_size must be an integer"),
     (lambda: EliteGA(np.ones(4), population_size=8, n_elites=True), "n_elites must be an integer"),
     (lambda: EliteGA(np.ones(4) * 1j, population_size=8, n_elites=2), "initial must hold real numbers"),
+    (lambda: CMAES(np.ones(4), sigma=float("nan")), "sigma must be a finite number > 0, got nan"),
+    (lambda: CMAES(np.ones(4), sigma=0.3, population_size=6.5), "population_size must be an integer >= 2"),
+    (lambda: CMAES(np.ones(4) + 1j, sigma=0.3), "centroid must hold real numbers"),
 ])
 def test_strategy_parameters_are_refused_not_truncated(make, words):
     with pytest.raises(ConfigError, match=words):

@@ -18,7 +18,9 @@ import numpy as np
 from deap import cma
 
 from ..errors import ConfigError
+from ..limits import require_memory
 from ..seeding import make_rng
+from ..validation import check_integer, check_real, check_real_array
 from .individual import Individual
 from .strategy import Strategy, array_digest
 
@@ -54,13 +56,16 @@ class CMAES(cma.Strategy, Strategy):
     """
 
     def __init__(self, centroid, sigma, *, population_size=None, seed=None, **parameters):
-        centroid = np.array(centroid, dtype=np.float64)
+        centroid = np.array(check_real_array("centroid", centroid), dtype=np.float64)
         if centroid.ndim != 1 or centroid.size == 0 or not np.all(np.isfinite(centroid)):
             raise ConfigError(f"centroid must be a finite non-empty vector, got shape {centroid.shape}")
-        if sigma <= 0:
-            raise ConfigError(f"sigma must be > 0, got {sigma}")
+        sigma = check_real("sigma", sigma, above=0)  # nan and inf refused, not accepted by "not <= 0"
         if population_size is not None:
-            parameters["lambda_"] = int(population_size)
+            parameters["lambda_"] = check_integer("population_size", population_size, minimum=2)
+        offspring = parameters.get("lambda_", 4 + int(3 * np.log(centroid.size)))
+        # the covariance, its eigenvectors and two more D x D matrices, and the offspring
+        require_memory(8 * (4 * centroid.size**2 + 3 * offspring * centroid.size),
+                       f"CMA-ES in {centroid.size} dimensions with {offspring} offspring")
         cma.Strategy.__init__(self, centroid, float(sigma), **parameters)
         self.rng = make_rng(seed)
         self._initial_digest = array_digest(centroid)
