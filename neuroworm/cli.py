@@ -135,6 +135,8 @@ def command_evaluate(args):
     from .limits import require_memory
     from .validation import check_integer
 
+    if args.video is not None and not Path(args.video).expanduser().parent.is_dir():  # refused before the episodes run
+        raise ConfigError(f"--video {args.video}: the folder {Path(args.video).expanduser().parent} does not exist")
     episodes = check_integer("--episodes", args.episodes, minimum=1)
     steps = 1000 if args.episode_steps is None else check_integer("--episode-steps", args.episode_steps, minimum=1)
     require_memory(episodes * _episode_bytes(steps), f"{episodes} episodes of {steps} steps",

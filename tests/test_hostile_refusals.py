@@ -156,3 +156,15 @@ def test_a_billion_episodes_per_individual_is_refused_before_anything_is_written
     out = tmp_path / "run"
     _refused(capsys, [*command, "--episodes", "1000000000", "--out", str(out), "--quiet"], "x 1000000000 episodes")
     assert not out.exists()
+
+
+def test_evaluate_refuses_a_video_path_in_a_missing_folder_before_running(tmp_path, capsys, monkeypatch):
+    from neuroworm.analysis import swim
+
+    def would_run(*args, **kwargs):
+        raise _WouldRun
+
+    monkeypatch.setattr(swim, "evaluate_genome", would_run)
+    _refused(capsys, ["evaluate", WORM, "--video", str(tmp_path / "missing" / "swim.gif")], "does not exist")
+    with pytest.raises(_WouldRun):
+        main(["evaluate", WORM, "--video", str(tmp_path / "swim.gif")])
