@@ -10,11 +10,14 @@ edge naming a cell absent from a given neuron table.
 
 Conventions shared by the file readers:
 
-* ``.gz`` files (or any file starting with the gzip magic bytes) are
-  decompressed, up to ``max_bytes`` of text (default
-  :data:`MAX_DECOMPRESSED_BYTES`, 4 GiB: a small archive can expand to more
-  memory than the machine has); text must be UTF-8 (a byte-order mark is
-  allowed).
+* Only regular files are read (a FIFO, a device or an overlong path is
+  refused before any read). ``.gz`` files (or any file starting with the
+  gzip magic bytes) are decompressed once into a 1 MiB buffer to count their
+  text, refused past ``max_bytes`` (default :data:`MAX_DECOMPRESSED_BYTES`,
+  4 GiB, or ``NEUROWORM_MAX_DECOMPRESSED_BYTES``: a small archive can expand
+  to more memory than the machine has), and the parse's memory is checked
+  before it starts (:mod:`neuroworm.limits`); text must be UTF-8 (a
+  byte-order mark is allowed).
 * Blank lines are skipped; every other line must have as many fields as the
   header (empty trailing fields beyond it are ignored).
 * Cell names are strings with surrounding white space removed; control
