@@ -110,8 +110,8 @@ def _check_settings(path, settings):
     for name in _BOOLEAN_SETTINGS:  # "no" is a string, and a true one: refused, not read as on
         if name in settings and not isinstance(settings[name], bool):
             raise ConfigError(f"{path}: setting {name!r} must be true or false, got {settings[name]!r}")
-    for name in _COUNT_SETTINGS:
-        if settings.get(name) is not None:
+    for name in _COUNT_SETTINGS:  # only K may be null (the model's default)
+        if name in settings and not (name == "neural_steps_per_env_step" and settings[name] is None):
             check_integer(f"{path}: setting {name!r}", settings[name], minimum=1)
 
 

@@ -108,6 +108,7 @@ def _tampered_worm(tmp_path, **changes):
     ({"episode_steps": "1000"}, "setting 'episode_steps' must be an integer"),
     ({"task": 7}, "setting 'task' must be a string"),
     ({"task": None}, "setting 'task' must be a string, got None"),
+    ({"episode_steps": None}, "setting 'episode_steps' must be an integer >= 1, got None"),
     ({"genome": lambda genome: genome + 1j}, "genome must hold real numbers"),
 ])
 def test_wrongly_typed_worm_settings_are_clear_errors(tmp_path, changes, words):
