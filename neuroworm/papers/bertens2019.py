@@ -58,12 +58,13 @@ PAPER_ES = {"sigma": 0.01, "learning_rate": 1.0, "momentum": 0.9, "rank_power": 
 _ENU = {"memory_size": 32, "channels": 16}
 
 
-def _mimic_settings(small_learning_rate, paper_generations, medium_learning_rate):
+def _mimic_settings(small_learning_rate, paper_generations, medium_learning_rate, medium_generations):
     """Scales of a single-ENU mimic task (32 environments and 1,024 offspring in the paper)."""
     return {
         "small": {"population": 256, "environments": 16, "generations": 300, **_ENU, "sigma": 0.01,
                   "learning_rate": small_learning_rate},
-        "medium": {"population": 256, "environments": 32, "generations": 800, **_ENU, "sigma": PAPER_ES["sigma"],
+        "medium": {"population": 256, "environments": 32, "generations": medium_generations, **_ENU,
+                   "sigma": PAPER_ES["sigma"],
                    "learning_rate": medium_learning_rate},
         "paper": {"population": 1024, "environments": 32, "generations": paper_generations, **_ENU, **_PAPER_STEP},
     }
@@ -75,8 +76,8 @@ _PAPER_STEP = {"sigma": PAPER_ES["sigma"], "learning_rate": PAPER_ES["learning_r
 #: maze, where 0.01 left 32 offspring with equal fitness); ``medium`` and ``paper`` use the paper's, except
 #: where :data:`LEARNING_RATE_TRIALS` chose another on validation.
 SETTINGS = {
-    "iaf": _mimic_settings(0.1, 3000, 1.0),
-    "stdp": _mimic_settings(0.01, 10000, 0.01),
+    "iaf": _mimic_settings(0.1, 3000, 1.0, 800),
+    "stdp": _mimic_settings(0.01, 10000, 0.01, 600),
     "tmaze": {
         "small": {"population": 32, "environments": 4, "generations": 100, "memory_size": 16, "channels": 8,
                   "sigma": 0.1, "learning_rate": 0.1},
