@@ -61,8 +61,13 @@ def test_plateau_statistics_read_where_a_curve_made_its_gain():
     early = pd.DataFrame({"generation": generations, "heldout_mean": [0.0, 9.0, 10.0, 10.0, 10.0]})
     late = pd.DataFrame({"generation": generations, "heldout_mean": [0.0, 1.0, 2.0, 4.0, 10.0]})
     flat = pd.DataFrame({"generation": generations, "heldout_mean": [3.0, 2.0, 3.0, 2.0, 2.0]})
+    # quarters of generations 0-20: {0}, {5}, {10}, {15, 20}; gain = mean of the last quarter - first point
     assert priors.plateau_statistics(early) == {"early_share": 0.9, "late_share": 0.0, "gain": 10.0}
-    assert priors.plateau_statistics(late) == {"early_share": 0.1, "late_share": 0.6, "gain": 10.0}
+    late_stats = priors.plateau_statistics(late)
+    assert late_stats["gain"] == 7.0
+    assert late_stats["early_share"] == pytest.approx(1 / 7) and late_stats["late_share"] == pytest.approx(5 / 7)
+    noisy = pd.DataFrame({"generation": generations, "heldout_mean": [0.0, 5.0, 8.0, 12.0, 10.0]})  # still rising
+    assert priors.plateau_statistics(noisy)["late_share"] > 0.2  # one low last point does not make it flat
     assert priors.plateau_statistics(flat)["early_share"] == 1.0  # no gain: flat from the start
 
 
