@@ -38,9 +38,11 @@ use 100).
 Measured here, ``medium``: one ReLU network of Fig. 4 on
 ``neuroworm/Swimmer6-v0`` took 411 s (40 ES epochs at about 8 s, 10 GA
 generations, validation and test) niced under a load average of 7-8 on the
-2 cores, so one Fig. 4 seed is a 20-25 min command; one Fig. 3 seed on one
-body (Izhikevich K = 10 and ALIF K = 4 cost about 2.5x and 1.2x ReLU per
-step) about 45 min, hence ``--task``: one command per (body, seed).
+2 cores; one Fig. 4 seed (3 networks) took 15 min at that load and about
+5 min at a load of 3; one Fig. 3 seed on one body (Izhikevich K = 10 and ALIF
+K = 4 cost about 2.5x and 1.2x ReLU per step) 15 min and 7.5 min. Both
+bodies of a Fig. 3 seed can pass an hour on a busy machine, hence
+``--task``: one command per (body, seed).
 
 Measured with ``benchmarks/bench_schmidgall.py --steps-fraction 0.2`` on the
 same machine (one other job running), seconds per ES epoch (P = 200) and per
