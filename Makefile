@@ -16,7 +16,7 @@ find_python = $(shell \
     $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { command -v $$p; break; }; \
   done)
 
-.PHONY: demo test test-all venv clean bench data-check
+.PHONY: demo test test-all venv clean bench data-check claims-table
 
 $(STAMP): setup.cfg pyproject.toml
 	@py="$(find_python)"; \
@@ -38,6 +38,10 @@ test: $(STAMP)
 
 test-all: $(STAMP)
 	$(VPY) -m pytest -q $(PYTEST_ARGS)
+
+claims-table: $(STAMP)
+	$(VPY) -c 'from neuroworm.papers.reproduce import update_readme; update_readme()'
+	$(VENV)/bin/neuroworm reproduce --report
 
 bench: $(STAMP)
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(VPY) $$b || exit 1; done

@@ -45,8 +45,8 @@ from ..validation import check_count, check_positive_int
 from . import verdict as verdicts
 from .registry import ITEMS, PAPERS
 
-__all__ = ["REPRODUCTIONS", "SCALES", "Reproduction", "assemble", "claims_table", "default_out", "get_item",
-           "list_items", "report", "reproduce", "write_seed"]
+__all__ = ["README_MARKERS", "REPRODUCTIONS", "SCALES", "Reproduction", "assemble", "claims_table", "default_out",
+           "get_item", "list_items", "report", "reproduce", "update_readme", "write_seed"]
 
 SCALES = ("small", "medium", "paper")
 """``small``: a smoke run in minutes; ``medium``: tests the claim in <= 60 min a command; ``paper``: the paper's sizes."""
@@ -438,6 +438,36 @@ def claims_table(root=REPRODUCTIONS):
                          "seeds": len(document["seeds"]), "command": document["command"]})
     return pd.DataFrame(rows, columns=["paper", "item", "claim", "paper_value", "ours", "verdict", "seeds",
                                        "command"])
+
+
+README_MARKERS = ("<!-- claims table: neuroworm reproduce --report -->", "<!-- end of claims table -->")
+"""The two lines between which README.md holds :func:`report`'s output."""
+
+
+def update_readme(readme="README.md", root=REPRODUCTIONS):
+    """Replace the claims table between :data:`README_MARKERS` in ``readme`` with :func:`report` of ``root``.
+
+    Returns
+    -------
+    bool
+        Whether the file changed.
+
+    Raises
+    ------
+    ConfigError
+        When the file lacks either marker.
+    """
+    path = Path(readme)
+    text = path.read_text()
+    start, end = README_MARKERS
+    if start not in text or end not in text:
+        raise ConfigError(f"{path}: no claims-table markers ({start} ... {end})")
+    head, rest = text.split(start, 1)
+    _, tail = rest.split(end, 1)
+    updated = f"{head}{start}\n{report(root)}\n{end}{tail}"
+    if updated != text:
+        path.write_text(updated)
+    return updated != text
 
 
 def report(root=REPRODUCTIONS):

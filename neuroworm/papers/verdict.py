@@ -32,7 +32,7 @@ import numpy as np
 
 from ..errors import ConfigError
 
-__all__ = ["ALPHA", "NOT_TESTED", "Ordering", "Threshold", "Trend", "Value", "claim_from_dict", "judge",
+__all__ = ["ALPHA", "MAX_SEEDS_NEEDED", "NOT_TESTED", "Ordering", "Threshold", "Trend", "Value", "claim_from_dict", "judge",
            "seeds_needed", "summarize"]
 
 ALPHA = 0.05
@@ -40,6 +40,9 @@ ALPHA = 0.05
 
 NOT_TESTED = "not tested at this scale"
 """The verdict of every claim at ``small`` scale."""
+
+MAX_SEEDS_NEEDED = 10_000
+"""Above this many seeds per arm :func:`seeds_needed` says ``None``: the observed effect is as good as zero."""
 
 _POWER_Z = 0.8416212335729143
 """z of 80 % power (one-sided), for :func:`seeds_needed`."""
@@ -151,14 +154,16 @@ def summarize(values):
 def seeds_needed(effect_size):
     """Seeds per arm for 80 % power of a one-sided test at level 0.05, at Cohen's d ``effect_size``.
 
-    ``2 (z_0.95 + z_0.80)^2 / d^2`` (normal approximation, rounded up, at least 2); ``None`` for d = 0.
+    ``2 (z_0.95 + z_0.80)^2 / d^2`` (normal approximation, rounded up, at least 2); ``None`` where no
+    practical number of seeds would do (d = 0, or more than :data:`MAX_SEEDS_NEEDED`).
     """
     from scipy import stats
 
     if effect_size is None or not math.isfinite(effect_size) or effect_size == 0:
         return None
     z = stats.norm.ppf(1 - ALPHA) + _POWER_Z
-    return max(2, math.ceil(2 * z ** 2 / effect_size ** 2))
+    needed = 2 * z ** 2 / effect_size ** 2
+    return max(2, math.ceil(needed)) if needed <= MAX_SEEDS_NEEDED else None
 
 
 def _tested(p_forward, p_backward):

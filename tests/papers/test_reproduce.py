@@ -64,7 +64,7 @@ def test_every_paper_of_the_issues_is_registered_with_its_items():
     assert set(registry.ITEMS["schmidgall2023"]) == {"fig3", "fig4", "fig5"}
     assert set(registry.ITEMS["gorantla2019"]) == {"table1", "table2", "theorem2", "genes", "alleles"}
     assert set(registry.ITEMS["bertens2019"]) == {"iaf", "stdp", "tmaze"}
-    assert set(registry.ITEMS["bardozzo2023"]) == {"fig2", "rewiring", "table1", "table2"}
+    assert set(registry.ITEMS["bardozzo2023"]) == {"fig2", "fig2pooled", "rewiring", "table1", "table2"}
     for paper, items in registry.ITEMS.items():
         assert paper in registry.PAPERS
         for name, item in items.items():
@@ -152,7 +152,22 @@ def test_the_readme_claims_table_is_the_report_of_the_committed_results(monkeypa
     start, end = "<!-- claims table: neuroworm reproduce --report -->", "<!-- end of claims table -->"
     assert start in readme and end in readme
     shown = readme.split(start)[1].split(end)[0].strip()
-    assert shown == report("reproductions").strip()
+    assert shown == report("reproductions").strip(), "run `make claims-table` after committing results"
+
+
+def test_update_readme_rewrites_only_the_table(toy_registry, tmp_path):
+    from neuroworm.papers.reproduce import README_MARKERS, update_readme
+
+    reproduce("toypaper", "toy", scale="medium", seed=0, seeds=3, out=tmp_path / "results" / "toypaper" / "toy")
+    readme = tmp_path / "README.md"
+    readme.write_text(f"intro\n{README_MARKERS[0]}\nold table\n{README_MARKERS[1]}\noutro\n")
+    assert update_readme(readme, tmp_path / "results")
+    text = readme.read_text()
+    assert text.startswith("intro\n") and text.endswith("outro\n") and "old table" not in text
+    assert "big beats small" in text and not update_readme(readme, tmp_path / "results")
+    (tmp_path / "bare.md").write_text("no markers")
+    with pytest.raises(ConfigError, match="markers"):
+        update_readme(tmp_path / "bare.md", tmp_path / "results")
 
 
 @pytest.mark.parametrize("arguments, message", [

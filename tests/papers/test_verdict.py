@@ -89,3 +89,4 @@ def test_summary_and_seeds_needed():
     summary = summarize([1.0, 2.0, 3.0, float("nan")])
     assert summary["n"] == 3 and summary["mean"] == 2.0 and summary["std"] == 1.0
     assert seeds_needed(1.0) == 13 and seeds_needed(0.0) is None  # 2 (1.645 + 0.842)^2 = 12.4
+    assert seeds_needed(1e-14) is None  # an effect of ~0 needs no practical number of seeds, not 1e28
