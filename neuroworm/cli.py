@@ -283,8 +283,8 @@ def build_parser():
     info.set_defaults(handler=command_connectome_info)
 
     from .backends import backend_names
-    from .pipelines.evolve import CIRCUITS, STRATEGIES
     from .neurons.models import model_names
+    from .pipelines.evolve import CIRCUITS, STRATEGIES
 
     evolve = commands.add_parser(
         "evolve", help="evolve a connectome controller on a task",

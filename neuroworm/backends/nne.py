@@ -38,6 +38,7 @@ Biologically plausible neural networks via evolutionary dynamics and
 dopaminergic plasticity.  (``../shared/papers/gorantla_nne_dnn.md``.)
 """
 
+import functools
 import math
 from concurrent.futures import ThreadPoolExecutor
 
@@ -370,7 +371,8 @@ class NNENetwork:
             list(pool.map(link_block, range(len(blocks))))
             for members, links, pixels in self._chunks:
                 gathered = pixels_first[pixels]  # (K, D, B), once per chunk for every genotype
-                list(pool.map(lambda number: chunk_block(number, members, links, gathered), range(len(blocks))))
+                chunk = functools.partial(chunk_block, members=members, links=links, gathered=gathered)
+                list(pool.map(chunk, range(len(blocks))))
         return out.transpose(0, 2, 1)
 
     def losses(self, genotypes, images, labels):

@@ -166,8 +166,8 @@ def table1(*, scale="small", seed=0, out=None, **options):
     """
     import pandas as pd
 
-    from ..evolve.nne import weak_selection_epsilon
     from ..backends.nne import random_guess_loss
+    from ..evolve.nne import weak_selection_epsilon
     from ..pipelines.nne_training import evolve_nne, nne_test_accuracy, train_masked_network, train_readout
     from .verdict import Ordering, Value
 
@@ -250,8 +250,8 @@ def table1(*, scale="small", seed=0, out=None, **options):
         f"N = {settings['population_size']} genotypes per generation (paper 1,000) and {settings['generations']} "
         "generations (the paper does not give its number)" if scale != "paper" else
         f"{settings['generations']} generations (the paper does not give its number)",
-        "ε is not given by the paper; it is Theorem 1's weak-selection bound 1/(2α²) (ε·max f ≤ 1/2 in every "
-        "generation, logged); a strong-selection ε is available as the option epsilon=, never as this row",
+        ("ε is not given by the paper; it is Theorem 1's weak-selection bound 1/(2α²) (ε·max f ≤ 1/2 in every "
+        "generation, logged); a strong-selection ε is available as the option epsilon=, never as this row"),
         "α = log k with k the network's outputs (log 5 for 0-4, log 10 for 0-9); the paper writes log 10",
         "δ_x averages over every training digit S (Sec. 3.1), not a minibatch (option minibatch=)",
         "NNE + SignSGD refines one genotype drawn from the final p; its learning rate is chosen on validation",
@@ -505,15 +505,15 @@ def table2(*, scale="small", seed=0, out=None, **options):
     figure = _table2_figure(curve_frame, table, hiddens)
     reading_counts = selection_rows[selection_rows.h == hiddens[0]]
     deviations = [
-        f"{settings['validation_per_class']} of the 200 training digits per class are held out for validation, so "
-        "the models train on the rest (the paper does not say how many digits Table 2 trained on)",
+        (f"{settings['validation_per_class']} of the 200 training digits per class are held out for validation, so "
+        "the models train on the rest (the paper does not say how many digits Table 2 trained on)"),
         f"h = {hiddens[-1]:,} trains {settings['large_epochs']} epochs (paper 500)" if scale != "paper" else
         "500 epochs at every h, as in the paper",
-        "only the readout learns in every model: the Kaiming-uniform input layer is frozen for SGD and SignSGD "
-        "too (the paper freezes it for the DNN; it does not say for the baselines)",
-        "the DNN rule's text and formula disagree; the reading, the output units that count as fired, whose error "
+        ("only the readout learns in every model: the Kaiming-uniform input layer is frozen for SGD and SignSGD "
+        "too (the paper freezes it for the DNN; it does not say for the baselines)"),
+        ("the DNN rule's text and formula disagree; the reading, the output units that count as fired, whose error "
         "gates the change (example or minibatch), ε0, ε1, the initial bounds and per-example vs minibatch updates "
-        "are chosen on validation from the grid in the CSV",
+        "are chosen on validation from the grid in the CSV"),
         "no biases in any layer (the paper names none)",
     ]
     test_data = (f"{split.test_set}: digits no training or selection step used; the 10,000-digit MNIST test set "
@@ -764,8 +764,8 @@ def genes(*, scale="small", seed=0, out=None, **options):
              "The paper's figure has no numbers in the text: its claim is that accuracy rises with n at the cost of "
              "training time.")
     paper = {"claim": "accuracy improves significantly with the number of genes n, at the cost of training time"}
-    deviations = [f"h = {settings['n_hidden']}, N = {settings['population_size']}, {settings['generations']} "
-                  "generations for every n", "ε = 1/(2α²) (weak selection), α = log k; the paper gives no ε"]
+    deviations = [(f"h = {settings['n_hidden']}, N = {settings['population_size']}, {settings['generations']} "
+                  "generations for every n"), "ε = 1/(2α²) (weak selection), α = log k; the paper gives no ε"]
     return Reproduction(paper=paper, ours=samples, table=table, figure=figure, notes=notes, samples=samples,
                         claims=claims, deviations=deviations, test_data=split.test_set,
                         selection="nothing is chosen; the last generation is reported")

@@ -355,7 +355,7 @@ def fig5(*, scale="small", seed=0, out=None, tasks=("HalfCheetah-v5", "mnist"), 
     candidates = networks_of(circuit, seed)
     splits = mnist_splits(sizes, seed, data) if "mnist" in tasks else None
     frames, finals, samples, curves = [], [], {}, {}
-    for task in tasks:
+    for task in tasks:  # noqa: PLR1704 (the argument has been read: it chose the tasks)
         for label in networks:
             network, model = candidates[label]
             folder = None if work is None else Path(work) / f"{label}_{task}_seed{seed}"
@@ -417,20 +417,20 @@ def fig5(*, scale="small", seed=0, out=None, tasks=("HalfCheetah-v5", "mnist"), 
 
 def _deviations(sizes, scale):
     return [
-        f"GA P = {sizes['ga_population']} (paper 750), {sizes['elites']} elites (paper 8), {sizes['ga_generations']} "
-        "generations (the paper gives no count; its Fig. 5 x-axis is not readable in the text).",
-        "No ES pre-training (the paper describes pre-training for the Swimmer only); the paper's initialisation "
-        "(A.3.3).",
-        f"HalfCheetah: {sizes['episode_steps']}-step episodes (paper 1000), {sizes['episodes_per_individual']} "
-        "training episode(s) per individual.",
-        f"MNIST: {sizes['train_per_class']} training digits per class from the embedded 5,000 (the paper does not "
+        (f"GA P = {sizes['ga_population']} (paper 750), {sizes['elites']} elites (paper 8), {sizes['ga_generations']} "
+        "generations (the paper gives no count; its Fig. 5 x-axis is not readable in the text)."),
+        ("No ES pre-training (the paper describes pre-training for the Swimmer only); the paper's initialisation "
+        "(A.3.3)."),
+        (f"HalfCheetah: {sizes['episode_steps']}-step episodes (paper 1000), {sizes['episodes_per_individual']} "
+        "training episode(s) per individual."),
+        (f"MNIST: {sizes['train_per_class']} training digits per class from the embedded 5,000 (the paper does not "
         f"say how many it used), minibatch {sizes['minibatch']}; pixels -> tanh(x W_enc) on the 69 motor neurons "
         "(or the MLP's first layer), output rates x W_dec -> 10 scores, fitness = - cross-entropy (the paper does "
-        "not say how it fed images to the circuit or scored them).",
-        "The MLP is 69 -> 74 ReLU cells (the circuit's 143), fully connected, each synapse's sign fixed and drawn "
-        "with the circuit's excitatory fraction (the paper does not say how its MLP's signs were handled).",
-        "The plateau is read with a named statistic (early share: gain by a quarter of the generations over the "
-        "whole gain); the paper shows the curves only.",
+        "not say how it fed images to the circuit or scored them)."),
+        ("The MLP is 69 -> 74 ReLU cells (the circuit's 143), fully connected, each synapse's sign fixed and drawn "
+        "with the circuit's excitatory fraction (the paper does not say how its MLP's signs were handled)."),
+        ("The plateau is read with a named statistic (early share: gain by a quarter of the generations over the "
+        "whole gain); the paper shows the curves only."),
         *(["Small scale: numbers answer nothing."] if scale == "small" else []),
     ]
 

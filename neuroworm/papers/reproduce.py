@@ -260,7 +260,7 @@ def assemble(out, paper, item, *, scale, options=None):
 
     out = Path(out)
     documents, other_scales = [], []
-    for seed, path in _seed_files(out, item).items():
+    for path in _seed_files(out, item).values():
         try:
             document = json.loads(path.read_text())
         except (OSError, ValueError) as error:
@@ -431,6 +431,8 @@ def claims_table(root=REPRODUCTIONS):
             paper_value, ours = _claim_numbers(claim, document["ours"])
             verdict = claim["verdict"]
             needed = (claim.get("statistic") or {}).get("seeds_needed")
+            if needed is not None and needed > verdicts.MAX_SEEDS_NEEDED:  # files judged before the cap
+                needed = None
             if verdict == "inconclusive" and needed:
                 verdict += f" (~{needed} seeds needed)"
             rows.append({"paper": document["paper"], "item": document["item"], "claim": claim["text"],

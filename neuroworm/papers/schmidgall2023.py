@@ -198,24 +198,24 @@ def _common_deviations(sizes, scale):
                f"stopped once {sizes['es_patience']} validations in a row (every {sizes['heldout_every']} epochs) "
                "stayed below the best")
     return [
-        f"ES pre-training: P = {sizes['es_population']} (paper 200), at most {sizes['es_epochs']} epochs (paper 1000), "
-        f"{es_stop}; its product is the best-validated mean.",
-        f"GA: P = {sizes['ga_population']} (paper 750), {sizes['elites']} elites (paper 8), "
+        (f"ES pre-training: P = {sizes['es_population']} (paper 200), at most {sizes['es_epochs']} epochs (paper 1000), "
+        f"{es_stop}; its product is the best-validated mean."),
+        (f"GA: P = {sizes['ga_population']} (paper 750), {sizes['elites']} elites (paper 8), "
         f"{sizes['ga_generations']} generations (the paper gives no count); its product is the best-validated "
-        "hall-of-fame genome (the paper does not say which genome it reports).",
-        f"Episodes of {sizes['episode_steps']} steps (paper 1000); fitness = {sizes['episodes_per_individual']} "
+        "hall-of-fame genome (the paper does not say which genome it reports)."),
+        (f"Episodes of {sizes['episode_steps']} steps (paper 1000); fitness = {sizes['episodes_per_individual']} "
         f"training episode(s) per individual; validation on {sizes['heldout_episodes']} fixed seeds, reported "
-        f"numbers on {sizes['test_episodes']} test seeds (the paper reports training curves).",
-        *(["ES with common random numbers (every offspring of an epoch meets the same reset seed): ours, so that a "
-           "small population ranks genomes rather than starting states."] if sizes.get("common_seeds") else []),
-        "Tuned in pre-training (the paper lists none): one shared log-weight per synapse sign, per-role (input, "
+        f"numbers on {sizes['test_episodes']} test seeds (the paper reports training curves)."),
+        *([("ES with common random numbers (every offspring of an epoch meets the same reset seed): ours, so that a "
+           "small population ranks genomes rather than starting states.")] if sizes.get("common_seeds") else []),
+        ("Tuned in pre-training (the paper lists none): one shared log-weight per synapse sign, per-role (input, "
         "output, other cells) firing threshold, adaptation beta and input scale for ALIF, input scale for "
-        "Izhikevich, and every encoder and decoder entry.",
-        f"K, neural steps per environment step: {NEURAL_STEPS['alif']} ALIF, {NEURAL_STEPS['izhikevich']} "
-        f"Izhikevich, {NEURAL_STEPS['relu']} ReLU (the paper gives none).",
+        "Izhikevich, and every encoder and decoder entry."),
+        (f"K, neural steps per environment step: {NEURAL_STEPS['alif']} ALIF, {NEURAL_STEPS['izhikevich']} "
+        f"Izhikevich, {NEURAL_STEPS['relu']} ReLU (the paper gives none)."),
         "No gap junctions (the paper models chemical synapses only).",
-        "neuroworm/Swimmer6-v0 is gymnasium's Swimmer with 6 links of 1 m (capsules of radius 0.1 m) and 5 rotors; "
-        "the paper does not give its body's size, so its returns and ours measure different bodies.",
+        ("neuroworm/Swimmer6-v0 is gymnasium's Swimmer with 6 links of 1 m (capsules of radius 0.1 m) and 5 rotors; "
+        "the paper does not give its body's size, so its returns and ours measure different bodies."),
         *(["Small scale: numbers answer nothing."] if scale == "small" else []),
     ]
 
@@ -277,7 +277,7 @@ def fig3(*, scale="small", seed=0, out=None, models=("izhikevich", "alif", "relu
     table, finals, curves = _run_networks(entries, sizes, "varying_biophysical_realism", seed,
                                           _work_folder(work, scale, "fig3"), gap_junctions)
     samples, claims = {}, []
-    for task in run_tasks:
+    for task in run_tasks:  # noqa: PLR1704 (the argument has been read: it chose the tasks)
         label = TASK_LABELS.get(task, task)
         part = finals[finals["task"] == task].set_index("network")
         for model in models:
@@ -388,12 +388,12 @@ def fig4(*, scale="small", seed=0, out=None, task="neuroworm/Swimmer6-v0", gap_j
     ours = {"curves": curves, "runs": _records(finals), "task": task, "episode_steps": sizes["episode_steps"],
             "sizes": sizes, "gap_junctions": gap_junctions}
     deviations = _common_deviations(sizes, scale) + [
-        f"MLPs: {n_first} → {n_second} ReLU cells (the circuit's input and output counts); each synapse's sign is "
+        (f"MLPs: {n_first} → {n_second} ReLU cells (the circuit's input and output counts); each synapse's sign is "
         f"fixed and drawn per synapse, excitatory with the circuit's fraction {fraction:.2f} for the full MLP and "
         "with a fraction drawn from U(0, 1) per seed for the sparse one (its density also U(0, 1)); the paper does "
-        "not say how its MLPs' signs were handled.",
-        "The statistics network keeps the circuit's cell count, synapse count and excitatory/inhibitory ratio "
-        "with random wiring (neuroworm.statistics_matched), redrawn per seed.",
+        "not say how its MLPs' signs were handled."),
+        ("The statistics network keeps the circuit's cell count, synapse count and excitatory/inhibitory ratio "
+        "with random wiring (neuroworm.statistics_matched), redrawn per seed."),
     ]
     figure = _curves_figure([{"ours": ours, "seed": seed}], f"Fig. 4 reproduction ({scale} scale, seed {seed})",
                             _FIG4_MARKS)

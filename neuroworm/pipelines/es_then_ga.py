@@ -104,8 +104,15 @@ def pretrain_then_evolve(circuit, model, task, *, sizes, experiment, seed=0, bac
     from ..neurons.models import model_class
     from ..seeding import make_rng
     from ..tasks import task_dimensions
-    from .pretraining import (HeldoutReturns, MultiEpisodeFitness, ValidatedBest, heldout_seeds, pretraining_layout,
-                              run_until_validation_stops, shared_expansion)
+    from .pretraining import (
+        HeldoutReturns,
+        MultiEpisodeFitness,
+        ValidatedBest,
+        heldout_seeds,
+        pretraining_layout,
+        run_until_validation_stops,
+        shared_expansion,
+    )
 
     started = time.perf_counter()
     backend = backend or model_class(model).default_backend

@@ -26,8 +26,8 @@ from ..seeding import make_rng
 __all__ = [
     "NNEFitness",
     "SampledAccuracy",
-    "fit_readout",
     "evolve_nne",
+    "fit_readout",
     "nne_test_accuracy",
     "train_masked_network",
     "train_readout",

@@ -75,8 +75,8 @@ __all__ = [
     "heldout_seeds",
     "load_worm",
     "pretrain",
-    "run_until_validation_stops",
     "pretraining_layout",
+    "run_until_validation_stops",
     "save_worm",
     "shared_expansion",
 ]

@@ -16,8 +16,8 @@ STEPS = 80
 
 @pytest.fixture(scope="module")
 def best_genome_file(tmp_path_factory):
-    from neuroworm.pipelines.evolve import EvolutionSettings
     from neuroworm.genome import GenomeLayout
+    from neuroworm.pipelines.evolve import EvolutionSettings
     from neuroworm.tasks import task_dimensions
 
     settings = EvolutionSettings(model="alif", task="Swimmer-v5", episode_steps=STEPS, backend="reference")

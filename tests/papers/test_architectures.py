@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from neuroworm.errors import ConfigError
-from neuroworm.papers.architectures import excitatory_fraction, sparse_mlp, statistics_network, two_layer_mlp
 from neuroworm.genome import GenomeLayout
+from neuroworm.papers.architectures import excitatory_fraction, sparse_mlp, statistics_network, two_layer_mlp
 
 
 def test_statistics_network_keeps_cells_synapse_count_and_ei_ratio(circuit):

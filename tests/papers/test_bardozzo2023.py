@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from neuroworm.errors import ConfigError
+from neuroworm.papers.reproduce import reproduce
 from neuroworm.pipelines import elegansnet_runs
 from neuroworm.pipelines.elegansnet_runs import (
     clustering_accuracy,
@@ -17,7 +18,6 @@ from neuroworm.pipelines.elegansnet_runs import (
     settings_for,
     worm_neurons,
 )
-from neuroworm.papers.reproduce import reproduce
 
 TINY = {"channels": 2, "max_epochs": 1, "patience": 1, "train_per_class": 8, "validation_per_class": 2,
         "test_per_class": 4, "large_train_per_class": 8, "rewiring_fractions": (0.0, 1.0)}

@@ -112,7 +112,7 @@ def test_seeds_of_separate_commands_pool_and_get_verdicts_at_medium_scale(toy_re
     assert verdicts == {"big beats small": "reproduced", "level is the paper's 1.5": "reproduced",
                         "big is above 5": "reproduced", "it falls": "reproduced"}
     assert pooled["ours"]["big"]["n"] == 4 and set(pooled["ours"]["big"]["per_seed"]) == {"0", "1", "2", "3"}
-    assert len(open(tmp_path / "toy.csv").read().splitlines()) == 5  # header + one row per seed
+    assert len((tmp_path / "toy.csv").read_text().splitlines()) == 5  # header + one row per seed
     small = reproduce("toypaper", "toy", scale="small", seed=9, out=tmp_path)  # other scales are not pooled
     assert small["seeds"] == [9]
     assert "left out: ['medium']" in small["notes"]

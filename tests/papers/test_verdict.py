@@ -6,9 +6,18 @@ import pytest
 from scipy import stats
 
 from neuroworm.errors import ConfigError
-from neuroworm.papers.verdict import (NOT_TESTED, Ordering, Threshold, Trend, Value, claim_from_dict, judge,
-                                      seeds_needed, summarize)
-from neuroworm.papers.verdict import claim_to_dict
+from neuroworm.papers.verdict import (
+    NOT_TESTED,
+    Ordering,
+    Threshold,
+    Trend,
+    Value,
+    claim_from_dict,
+    claim_to_dict,
+    judge,
+    seeds_needed,
+    summarize,
+)
 
 
 def _one(claim, samples, scale="medium"):

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from neuroworm.errors import ConfigError
-from neuroworm.pipelines.pretraining import PretrainSettings, heldout_seeds, load_worm, pretraining_layout, save_worm
 from neuroworm.pipelines.demo import BUNDLED_WORMS, bundled_worm, swimming_demo
+from neuroworm.pipelines.pretraining import PretrainSettings, heldout_seeds, load_worm, pretraining_layout, save_worm
 
 
 def test_unknown_task_has_no_bundled_worm():
