@@ -65,8 +65,8 @@ def main():
     arguments = parser.parse_args()
 
     from neuroworm import load_connectome, locomotion_circuit
-    from neuroworm.papers.architectures import excitatory_fraction, two_layer_mlp
     from neuroworm.openloop import OpenLoopEvaluator
+    from neuroworm.papers.architectures import excitatory_fraction, two_layer_mlp
     from neuroworm.tasks.mnist import load_mnist
 
     data = load_mnist()
