@@ -43,6 +43,7 @@ import time
 import numpy as np
 
 from ..errors import ConfigError
+from ..pipelines.config import scale_settings
 from ..seeding import make_rng
 from .reproduce import Reproduction
 
@@ -65,15 +66,9 @@ TABLE2_PAPER = {"SGD": {"1000": 90.34, "100000": 92.56}, "SignSGD": {"1000": 86.
                 "DNN": {"1000": 84.84, "100000": 90.76}}
 
 
-def _settings(scale, table, options):
-    if scale not in table:
-        raise ConfigError(f"scale must be one of {', '.join(table)}, got {scale!r}")
-    settings = dict(table[scale])
-    unknown = sorted(set(options) - set(settings))
-    if unknown:
-        raise ConfigError(f"unknown option(s) {', '.join(unknown)}; known: {', '.join(settings)}")
-    settings.update(options)
-    return settings
+def _settings(item, scale, table, options):
+    """The item's settings at ``scale`` (its module table, ``options`` applied; unknown ones raise)."""
+    return scale_settings("gorantla2019", item, scale, options, defaults=table, config={})
 
 
 #: Genotypes per Dask task when NNE's population is spread over workers (``--dask ADDRESS``).
@@ -172,7 +167,7 @@ def table1(*, scale="small", seed=0, out=None, **options):
     from .verdict import Ordering, Value
 
     dask = _dask_map(options)
-    settings = _settings(scale, {"small": _SMALL_NNE, "medium": _MEDIUM_NNE, "paper": _PAPER_NNE}, options)
+    settings = _settings("table1", scale, {"small": _SMALL_NNE, "medium": _MEDIUM_NNE, "paper": _PAPER_NNE}, options)
     rows, curves, samples, trends = [], {}, {}, {}
     for task, digits in (("0-4", range(5)), ("0-9", range(10))):
         key = task.replace("-", "")
@@ -395,7 +390,7 @@ def table2(*, scale="small", seed=0, out=None, **options):
     from ..pipelines.nne_training import _blas, fit_readout
     from .verdict import Ordering, Value
 
-    settings = _settings(scale, {"small": _SMALL_DNN, "medium": _MEDIUM_DNN, "paper": _PAPER_DNN}, options)
+    settings = _settings("table2", scale, {"small": _SMALL_DNN, "medium": _MEDIUM_DNN, "paper": _PAPER_DNN}, options)
     split = _split(range(10), seed)
     held = _carve_validation(split.train_labels, settings["validation_per_class"], seed + 7)
     train_y, val_y, test_y = split.train_labels[~held], split.train_labels[held], split.test_labels
@@ -662,7 +657,7 @@ def theorem2(*, scale="small", seed=0, out=None, **options):
 
     from .verdict import Threshold, Trend
 
-    settings = _settings(scale, _THEOREM2, options)
+    settings = _settings("theorem2", scale, _THEOREM2, options)
     rows, samples, curves = [], {}, {}
     for n_genes in settings["genes"]:
         cosines, epsilon = theorem2_run(n_genes, m=settings["m"], d=settings["d"],
@@ -729,7 +724,7 @@ def genes(*, scale="small", seed=0, out=None, **options):
     from .verdict import Trend
 
     dask = _dask_map(options)
-    settings = _settings(scale, {"small": _SMALL_GENES, "medium": _MEDIUM_GENES, "paper": _PAPER_GENES}, options)
+    settings = _settings("genes", scale, {"small": _SMALL_GENES, "medium": _MEDIUM_GENES, "paper": _PAPER_GENES}, options)
     rows, samples = [], {}
     for task in settings["tasks"]:
         split = _split(_TASKS[task], seed)
@@ -803,7 +798,7 @@ def alleles(*, scale="small", seed=0, out=None, **options):
     from .verdict import Trend
 
     dask = _dask_map(options)
-    settings = _settings(scale, {"small": _SMALL_ALLELES, "medium": _MEDIUM_ALLELES, "paper": _PAPER_ALLELES},
+    settings = _settings("alleles", scale, {"small": _SMALL_ALLELES, "medium": _MEDIUM_ALLELES, "paper": _PAPER_ALLELES},
                          options)
     split = _split(_TASKS[settings["task"]], seed)
     distances = np.linspace(0.0, 0.5, 51)
