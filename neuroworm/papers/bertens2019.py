@@ -381,17 +381,23 @@ def _iaf_figure(data, documents):
     return figure
 
 
-def iaf_assemble(documents):
-    """Fig. 6 from the last seed that stored its figure data, beside every seed's learning curve."""
+def _assemble_drawn(documents, draw, curve_label):
+    """The pooled table and ``draw(data, documents)`` of the last seed that stored figure data, or, when none
+    did, every seed's learning curve alone."""
     import matplotlib.pyplot as plt
 
     drawn = [document for document in documents if "figure" in document["ours"]]
     if drawn:
-        return _pooled_table(documents), _iaf_figure(drawn[-1]["ours"]["figure"], documents)
+        return _pooled_table(documents), draw(drawn[-1]["ours"]["figure"], documents)
     figure, axis = plt.subplots(figsize=(7, 4))
-    _pooled_curves(documents, axis, "centre's spike F1 on validation")
+    _pooled_curves(documents, axis, curve_label)
     figure.tight_layout()
     return _pooled_table(documents), figure
+
+
+def iaf_assemble(documents):
+    """Fig. 6 from the last seed that stored its figure data, beside every seed's learning curve."""
+    return _assemble_drawn(documents, _iaf_figure, "centre's spike F1 on validation")
 
 
 # ---------------------------------------------------------------- gated STDP (Fig. 7)
@@ -703,12 +709,4 @@ def _tmaze_figure(data, documents):
 
 def tmaze_assemble(documents):
     """Figs. 8-9 from the last seed, beside every seed's learning curve and the agents' test returns."""
-    import matplotlib.pyplot as plt
-
-    drawn = [document for document in documents if "figure" in document["ours"]]
-    if drawn:
-        return _pooled_table(documents), _tmaze_figure(drawn[-1]["ours"]["figure"], documents)
-    figure, axis = plt.subplots(figsize=(7, 4))
-    _pooled_curves(documents, axis, "centre's return on 16 validation mazes")
-    figure.tight_layout()
-    return _pooled_table(documents), figure
+    return _assemble_drawn(documents, _tmaze_figure, "centre's return on 16 validation mazes")

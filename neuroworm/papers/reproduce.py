@@ -199,8 +199,8 @@ def write_seed(result, out, paper, item, *, scale, seed, seconds, command):
         if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
             raise ConfigError(f"{paper} {item}: sample {name!r} must be one number per seed, got {value!r}")
         samples[str(name)] = float(value)
+    verdicts.check_claims(result.claims)
     claims = [verdicts.claim_to_dict(claim) for claim in result.claims]
-    verdicts.judge(result.claims, {name: [value] for name, value in samples.items()}, "small")  # checks the claims
     for claim in claims:
         named = [claim[key] for key in ("sample", "greater", "lesser") if key in claim] + list(claim.get("samples", ()))
         missing = sorted(set(named) - set(samples))

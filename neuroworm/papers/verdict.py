@@ -32,8 +32,8 @@ import numpy as np
 
 from ..errors import ConfigError
 
-__all__ = ["ALPHA", "MAX_SEEDS_NEEDED", "NOT_TESTED", "Ordering", "Threshold", "Trend", "Value", "claim_from_dict", "judge",
-           "seeds_needed", "summarize"]
+__all__ = ["ALPHA", "MAX_SEEDS_NEEDED", "NOT_TESTED", "Ordering", "Threshold", "Trend", "Value", "check_claims",
+           "claim_from_dict", "claim_to_dict", "judge", "seeds_needed", "summarize"]
 
 ALPHA = 0.05
 """Significance level of every test."""
@@ -121,6 +121,12 @@ def claim_from_dict(document):
         return _KINDS[document["kind"]](**fields)
     except TypeError as error:
         raise ConfigError(f"claim {document!r} does not fit {document['kind']}: {error}") from None
+
+
+def check_claims(claims):
+    """Refuse anything but well-formed claims (a ``ConfigError`` naming the first bad one)."""
+    for claim in claims:
+        _check(claim)
 
 
 def _check(claim):
