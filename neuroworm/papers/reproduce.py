@@ -87,6 +87,11 @@ class Reproduction:
         Which test set or test seeds the samples come from.
     selection : str
         What was chosen on validation data or seeds, and how.
+    compute_seconds : float or None
+        The seconds this seed's computation took when the item restored some
+        of it from its own cache (it knows the cached runs' times); ``None``
+        (default): the runner's wall clock for the call, which is the
+        computation's time when nothing was cached.
     """
 
     paper: dict
@@ -99,6 +104,7 @@ class Reproduction:
     deviations: list = field(default_factory=list)
     test_data: str = ""
     selection: str = ""
+    compute_seconds: float | None = None
 
 
 def get_item(paper, item):
@@ -179,6 +185,10 @@ def _seed_files(out, item):
 def write_seed(result, out, paper, item, *, scale, seed, seconds, command):
     """Write one seed's ``seeds/ITEM.seed{S}.{json,csv,png}`` for a :class:`Reproduction`.
 
+    The document's ``seconds`` is the item's ``compute_seconds`` where it gave
+    one (runs restored from its cache count with the time they took), else
+    ``seconds``, the call's wall clock, which ``wall_seconds`` always records.
+
     Returns
     -------
     dict
@@ -188,12 +198,19 @@ def write_seed(result, out, paper, item, *, scale, seed, seconds, command):
     ------
     ConfigError
         When ``result`` is not a :class:`Reproduction`, a sample is not one
-        finite-or-NaN number, or a claim names a sample the item did not report.
+        finite-or-NaN number, ``compute_seconds`` is negative or not finite,
+        or a claim names a sample the item did not report.
     """
     import matplotlib.pyplot as plt
 
     if not isinstance(result, Reproduction):
         raise ConfigError(f"item {item!r} returned {type(result).__name__}, expected a Reproduction")
+    wall = float(seconds)
+    if result.compute_seconds is not None:
+        seconds = float(result.compute_seconds)
+        if not math.isfinite(seconds) or seconds < 0:
+            raise ConfigError(f"{paper} {item}: compute_seconds must be a finite number >= 0, "
+                              f"got {result.compute_seconds!r}")
     samples = {}
     for name, value in dict(result.samples).items():
         if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
@@ -214,7 +231,7 @@ def write_seed(result, out, paper, item, *, scale, seed, seconds, command):
     plt.close(result.figure)
     document = {
         "paper": paper, "item": item, "scale": scale, "seed": int(seed),
-        "seconds": round(float(seconds), 3), "command": command,
+        "seconds": round(float(seconds), 3), "wall_seconds": round(wall, 3), "command": command,
         "paper_value": _jsonable(result.paper), "ours": _jsonable(result.ours),
         "samples": _jsonable(samples), "claims": claims,
         "deviations": [str(line) for line in result.deviations],

@@ -135,6 +135,31 @@ def test_a_claim_naming_an_unreported_sample_is_refused(toy_registry, tmp_path, 
         reproduce("toypaper", "toy", out=tmp_path)
 
 
+def test_a_seed_restored_from_the_items_cache_counts_the_time_its_runs_took(toy_registry, tmp_path, monkeypatch):
+    def cached(**kwargs):
+        result = _toy_item(**kwargs)
+        result.compute_seconds = 283.5 + kwargs["seed"]  # what the item's cache recorded for its runs
+        return result
+
+    monkeypatch.setattr(sys.modules["neuroworm_toy_reproduction"], "toy", cached)
+    pooled = reproduce("toypaper", "toy", scale="medium", seed=0, seeds=2, out=tmp_path)
+    seed0 = json.loads((tmp_path / "seeds" / "toy.seed0.json").read_text())
+    assert seed0["seconds"] == 283.5 and seed0["wall_seconds"] < 60
+    assert pooled["seconds"] == pytest.approx(283.5 + 284.5)
+
+
+@pytest.mark.parametrize("bad", [-1.0, float("nan"), float("inf")])
+def test_a_bad_compute_seconds_is_refused(toy_registry, tmp_path, monkeypatch, bad):
+    def broken(**kwargs):
+        result = _toy_item(**kwargs)
+        result.compute_seconds = bad
+        return result
+
+    monkeypatch.setattr(sys.modules["neuroworm_toy_reproduction"], "toy", broken)
+    with pytest.raises(ConfigError, match="compute_seconds"):
+        reproduce("toypaper", "toy", out=tmp_path)
+
+
 def test_cli_report_prints_the_claims_table(toy_registry, tmp_path, capsys):
     reproduce("toypaper", "toy", scale="medium", seed=0, seeds=3, out=tmp_path / "toypaper" / "toy")
     assert cli.main(["reproduce", "--report", str(tmp_path)]) == 0
