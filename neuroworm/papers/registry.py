@@ -73,9 +73,9 @@ def _items(paper, module, entries, options=()):
 ITEMS = {
     "schmidgall2023": _items("schmidgall2023", "schmidgall2023", {
         "fig3": ("fig3", "Fig. 3: ALIF, Izhikevich and ReLU locomotion circuits on the swimmers (varying realism)",
-                 ("task",), ("small", "medium", "paper")),
+                 ("task", "dask"), ("small", "medium", "paper")),
         "fig4": ("fig4", "Fig. 4: connectome against its statistics network and two MLPs (architectural statistics)",
-                 (), ("small", "medium", "paper")),
+                 ("dask",), ("small", "medium", "paper")),
         "fig5": ("fig5", "Fig. 5: the locomotion circuit against an MLP on HalfCheetah and MNIST (limits of priors)",
                  ("data", "task", "networks"), ("small", "medium", "paper")),
     }),
@@ -122,7 +122,7 @@ OPTIONS = {
     "dataset": "which dataset the item trains and tests on (bardozzo2023: mnist, fashion-mnist or cifar10)",
     "data": "folder of the dataset's files: MNIST IDX files or CIFAR-10 batches",
     "dask": "a Dask scheduler's address (or 'local') whose workers score NNE's genotypes, 100 per task "
-            "(gorantla2019 at paper scale)",
+            "(gorantla2019 at paper scale), or each ES epoch's and GA generation's population (schmidgall2023)",
     "task": "run one task only (schmidgall2023 fig3: neuroworm/Swimmer6-v0 or Swimmer-v5; fig5: HalfCheetah-v5 or "
             "mnist; default all), so that one command per task and seed stays under an hour",
     "networks": "comma-separated networks to run (schmidgall2023 fig5: connectome_alif, connectome_relu, mlp; "

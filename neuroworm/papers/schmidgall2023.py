@@ -60,7 +60,7 @@ import numpy as np
 
 from ..errors import ConfigError
 from ..neurons.models import ModelTable
-from ..pipelines.es_then_ga import pretrain_then_evolve, settings_gap_junctions
+from ..pipelines.es_then_ga import evaluation_map, pretrain_then_evolve, settings_gap_junctions
 
 __all__ = ["FIG3_PAPER", "FIG4_PAPER", "SCALE_SIZES", "fig3", "fig3_assemble", "fig4", "fig4_assemble", "fig5",
            "fig5_assemble", "paper_gap_junctions", "pretrain_then_evolve"]
@@ -134,8 +134,11 @@ def _work_folder(work, scale, item):
     return None if scale == "small" else Path("runs") / "schmidgall2023" / item / scale
 
 
-def _run_arm(entry, sizes, experiment, seed, work, gap_junctions):
-    """One network's run, cached in ``work/LABEL_TASK_seedS/result.json`` when ``work`` is given."""
+def _run_arm(entry, sizes, experiment, seed, work, gap_junctions, dask=None):
+    """One network's run, cached in ``work/LABEL_TASK_seedS/result.json`` when ``work`` is given.
+
+    ``dask`` (a scheduler address or "local") spreads each generation's population over that cluster; the run
+    and its cache are the same as without it."""
     import pandas as pd
 
     folder = None
@@ -148,7 +151,8 @@ def _run_arm(entry, sizes, experiment, seed, work, gap_junctions):
                 saved["curve"] = pd.read_csv(folder / "curve.csv")
                 return saved
     result = pretrain_then_evolve(entry["circuit"], entry["model"], entry["task"], sizes=sizes,
-                                  experiment=experiment, seed=seed, out=folder, gap_junctions=gap_junctions)
+                                  experiment=experiment, seed=seed, out=folder, gap_junctions=gap_junctions,
+                                  dask=dask)
     summary = {"sizes": sizes, "gap_junctions": gap_junctions, "es_stop": result["es_stop"],
                "pretrained_returns": result["pretrained_returns"].tolist(),
                "test_returns": result["test_returns"].tolist(), "seconds": result["seconds"]}
@@ -163,13 +167,13 @@ def _finite_mean(values):
     return float(values.mean()) if values.size and np.isfinite(values).all() else float("nan")
 
 
-def _run_networks(entries, sizes, experiment, seed, work, gap_junctions):
+def _run_networks(entries, sizes, experiment, seed, work, gap_junctions, dask=None):
     """Every network of one seed: the long curve table, one row of results per network, and the curves."""
     import pandas as pd
 
     frames, rows, curves = [], [], {}
     for entry in entries:
-        result = _run_arm(entry, sizes, experiment, seed, work, gap_junctions)
+        result = _run_arm(entry, sizes, experiment, seed, work, gap_junctions, dask)
         curve = result["curve"]
         frames.append(curve.assign(network=entry["label"], task=entry["task"], seed=seed))
         key = f"{entry['label']}@{entry['task']}"
@@ -221,7 +225,8 @@ def _common_deviations(sizes, scale):
 
 
 def fig3(*, scale="small", seed=0, out=None, models=("izhikevich", "alif", "relu"),
-         tasks=("neuroworm/Swimmer6-v0", "Swimmer-v5"), task=None, gap_junctions=None, work=None, **options):
+         tasks=("neuroworm/Swimmer6-v0", "Swimmer-v5"), task=None, gap_junctions=None, work=None, dask=None,
+         **options):
     """Fig. 3, varying biophysical realism: Izhikevich, ALIF and ReLU locomotion circuits, one seed.
 
     Samples (test seeds; ``T`` = ``swimmer6`` or ``swimmer3``):
@@ -253,6 +258,12 @@ def fig3(*, scale="small", seed=0, out=None, models=("izhikevich", "alif", "relu
         Checkpoints and per-network results (a rerun resumes or reuses them);
         default ``runs/schmidgall2023/fig3/SCALE`` beyond ``small``, a
         temporary folder at ``small``.
+    dask : str, optional
+        A Dask scheduler's address (``tcp://host:8786``) or ``"local"``:
+        every ES epoch's and GA generation's population is scored on its
+        workers (``neuroworm reproduce ... --scale paper --dask ADDRESS``);
+        the networks run one after another, each spread over the cluster,
+        and the results equal a run without it.
     **options
         Any key of :data:`SCALE_SIZES` overrides the scale's value.
 
@@ -267,6 +278,7 @@ def fig3(*, scale="small", seed=0, out=None, models=("izhikevich", "alif", "relu
     sizes = _sizes(scale, options)
     if options:
         raise ConfigError(f"fig3: unknown options {sorted(options)}")
+    evaluation_map(dask)  # a bad address is refused before any run
     circuit = locomotion_circuit(load_connectome("cook2019_hermaphrodite"))
     gap_junctions = paper_gap_junctions() if gap_junctions is None else bool(gap_junctions)
     if task is not None and task not in tasks:
@@ -275,7 +287,7 @@ def fig3(*, scale="small", seed=0, out=None, models=("izhikevich", "alif", "relu
     entries = [{"label": model, "circuit": circuit, "model": model, "task": body} for body in run_tasks
                for model in models]
     table, finals, curves = _run_networks(entries, sizes, "varying_biophysical_realism", seed,
-                                          _work_folder(work, scale, "fig3"), gap_junctions)
+                                          _work_folder(work, scale, "fig3"), gap_junctions, dask)
     samples, claims = {}, []
     for task in run_tasks:  # noqa: PLR1704 (the argument has been read: it chose the tasks)
         label = TASK_LABELS.get(task, task)
@@ -316,7 +328,7 @@ def _notes(finals):
     return "\n".join(lines)
 
 
-def fig4(*, scale="small", seed=0, out=None, task="neuroworm/Swimmer6-v0", gap_junctions=None, work=None,
+def fig4(*, scale="small", seed=0, out=None, task="neuroworm/Swimmer6-v0", gap_junctions=None, work=None, dask=None,
          **options):
     """Fig. 4, architectural statistics: statistics network, fully connected MLP, sparse MLP (ReLU), one seed.
 
@@ -340,6 +352,8 @@ def fig4(*, scale="small", seed=0, out=None, task="neuroworm/Swimmer6-v0", gap_j
         Default :func:`paper_gap_junctions`.
     work : pathlib.Path, optional
         As for :func:`fig3` (default ``runs/schmidgall2023/fig4/SCALE``).
+    dask : str, optional
+        As for :func:`fig3`.
     **options
         Any key of :data:`SCALE_SIZES`.
 
@@ -355,6 +369,7 @@ def fig4(*, scale="small", seed=0, out=None, task="neuroworm/Swimmer6-v0", gap_j
     sizes = _sizes(scale, options)
     if options:
         raise ConfigError(f"fig4: unknown options {sorted(options)}")
+    evaluation_map(dask)  # a bad address is refused before any run
     circuit = locomotion_circuit(load_connectome("cook2019_hermaphrodite"))
     n_first, n_second = len(circuit.inputs), len(circuit.outputs)
     fraction = excitatory_fraction(circuit)
@@ -368,7 +383,7 @@ def fig4(*, scale="small", seed=0, out=None, task="neuroworm/Swimmer6-v0", gap_j
     ]
     gap_junctions = paper_gap_junctions() if gap_junctions is None else bool(gap_junctions)
     table, finals, curves = _run_networks(entries, sizes, "architectural_statistics", seed,
-                                          _work_folder(work, scale, "fig4"), gap_junctions)
+                                          _work_folder(work, scale, "fig4"), gap_junctions, dask)
     part = finals.set_index("network")
     samples = {}
     for network in part.index:

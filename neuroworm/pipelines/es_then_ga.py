@@ -28,7 +28,9 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["pretrain_then_evolve", "settings_gap_junctions"]
+from ..errors import ConfigError
+
+__all__ = ["evaluation_map", "pretrain_then_evolve", "settings_gap_junctions"]
 
 
 def _settings(settings):
@@ -52,8 +54,40 @@ def settings_gap_junctions(settings="schmidgall2023"):
     return bool(_settings(settings).get("network", {}).get("gap_junctions", False))
 
 
+def evaluation_map(dask=None, batch_size=None):
+    """The ``map``/``batch_size`` options of :func:`neuroworm.evolve.run` that spread a population over Dask.
+
+    Parameters
+    ----------
+    dask : str, optional
+        ``"local"`` starts a ``dask.distributed.LocalCluster`` (one worker
+        per CPU) for each stage; an address such as ``tcp://host:8786`` uses
+        that scheduler's workers; ``None`` evaluates in this process.
+    batch_size : int, optional
+        Genomes per Dask task (default: :func:`neuroworm.evolve.run`'s, four
+        tasks per worker). Results do not depend on it.
+
+    Returns
+    -------
+    dict
+        Keyword arguments for :func:`neuroworm.evolve.run` (empty without
+        ``dask`` and ``batch_size``).
+
+    Raises
+    ------
+    ConfigError
+        For a ``dask`` that is neither ``"local"`` nor an address.
+    """
+    options = {} if batch_size is None else {"batch_size": int(batch_size)}
+    if dask is None:
+        return options
+    if dask != "local" and "://" not in str(dask):
+        raise ConfigError(f"dask must be 'local' or a scheduler address such as tcp://host:8786, got {dask!r}")
+    return {"map": "dask" if dask == "local" else str(dask), **options}
+
+
 def pretrain_then_evolve(circuit, model, task, *, sizes, experiment, seed=0, backend=None, out=None,
-                         gap_junctions=None, settings="schmidgall2023"):
+                         gap_junctions=None, settings="schmidgall2023", dask=None, batch_size=None):
     """ES pre-training then the elite GA, with held-out curves (see the module docstring).
 
     Parameters
@@ -86,6 +120,10 @@ def pretrain_then_evolve(circuit, model, task, *, sizes, experiment, seed=0, bac
         (the paper has chemical synapses only).
     settings : str
         Settings file under ``models/`` (default ``schmidgall2023``).
+    dask, batch_size : optional
+        Spread each generation's population over a Dask cluster
+        (:func:`evaluation_map`); validation and test episodes stay in this
+        process. The result equals the one of a run without ``dask``.
 
     Returns
     -------
@@ -120,6 +158,7 @@ def pretrain_then_evolve(circuit, model, task, *, sizes, experiment, seed=0, bac
     layout = pretraining_layout(circuit, model, *task_dimensions(task))
     expansion = shared_expansion(layout)
     es_rng, ga_rng, init_rng = make_rng(seed).spawn(3)
+    spread = evaluation_map(dask, batch_size)
 
     def evaluator():
         return ClosedLoopEvaluator(circuit, model, task, backend=backend, episode_steps=sizes["episode_steps"],
@@ -146,7 +185,7 @@ def pretrain_then_evolve(circuit, model, task, *, sizes, experiment, seed=0, bac
             result, es_stop = run_until_validation_stops(
                 strategy, training, sizes["es_epochs"], validation=es_best, checkpoint=folder / "es_checkpoint",
                 heldout_every=sizes["heldout_every"], patience=sizes.get("es_patience"), seed=seed, progress=False,
-                common_seeds=bool(sizes.get("common_seeds", False)))
+                common_seeds=bool(sizes.get("common_seeds", False)), **spread)
             frames.append(result.logbook_frame().assign(stage="es"))
             pretrained = _kept_genome(es_best.path, result.strategy.center_genome)
         ga_table = _settings(settings)["genetic_algorithm"][experiment]
@@ -159,7 +198,7 @@ def pretrain_then_evolve(circuit, model, task, *, sizes, experiment, seed=0, bac
         checkpoint = folder / "ga_checkpoint"
         result = evolve.run(ga, training, sizes["ga_generations"], seed=seed + 1, checkpoint=checkpoint,
                             resume=checkpoint.exists(), progress=False, heldout=ga_best,
-                            heldout_every=sizes["heldout_every"])
+                            heldout_every=sizes["heldout_every"], **spread)
         frames.append(result.logbook_frame().assign(stage="ga"))
         best = _kept_genome(ga_best.path, result.best)
         curve = pd.concat(frames, ignore_index=True).rename(columns={"gen": "generation"})

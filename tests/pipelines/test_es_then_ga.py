@@ -1,0 +1,62 @@
+"""The two-stage run of Schmidgall et al. (2023) spread over a real Dask cluster gives the run it gives at home."""
+
+import numpy as np
+import pytest
+
+from neuroworm.errors import ConfigError
+from neuroworm.pipelines.es_then_ga import evaluation_map
+
+TINY = {"episode_steps": 15, "es_population": 4, "es_epochs": 2, "es_patience": None, "ga_population": 6,
+        "ga_generations": 2, "elites": 1, "episodes_per_individual": 1, "heldout_episodes": 2, "heldout_every": 1,
+        "test_episodes": 2, "common_seeds": False}
+
+
+def test_evaluation_map_reads_local_or_an_address_and_refuses_anything_else():
+    assert evaluation_map() == {}
+    assert evaluation_map(batch_size=3) == {"batch_size": 3}
+    assert evaluation_map("local") == {"map": "dask"}
+    assert evaluation_map("tcp://10.0.0.1:8786", 5) == {"map": "tcp://10.0.0.1:8786", "batch_size": 5}
+    with pytest.raises(ConfigError, match="scheduler address"):
+        evaluation_map("10.0.0.1")
+
+
+@pytest.fixture(scope="module")
+def scheduler():
+    """A real two-worker LocalCluster (separate processes), given to the run by its address only."""
+    distributed = pytest.importorskip("dask.distributed")
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                       dashboard_address=None)
+    client = distributed.Client(cluster)
+    yield client
+    client.close()
+    cluster.close()
+
+
+@pytest.mark.mujoco
+def test_pretrain_then_evolve_on_a_dask_cluster_equals_the_local_run(scheduler):
+    from neuroworm.connectome import load_connectome, locomotion_circuit
+    from neuroworm.pipelines.es_then_ga import pretrain_then_evolve
+
+    circuit = locomotion_circuit(load_connectome("cook2019_hermaphrodite"))
+    runs = [pretrain_then_evolve(circuit, "relu", "Swimmer-v5", sizes=TINY, experiment="varying_biophysical_realism",
+                                 seed=4, dask=dask, batch_size=batch)
+            for dask, batch in ((None, None), (scheduler.scheduler.address, 2))]
+    served = scheduler.run(lambda: __import__("neuroworm.evolve.parallel", fromlist=["x"])._BUILT_IN_THIS_PROCESS)
+    assert any(served.values())  # the workers, not this process, scored the batches
+    local, remote = runs
+    columns = ["stage", "generation", "mean", "best", "heldout_mean"]
+    assert local["curve"][columns].equals(remote["curve"][columns])
+    np.testing.assert_array_equal(local["genome"], remote["genome"])
+    np.testing.assert_array_equal(local["test_returns"], remote["test_returns"])
+    np.testing.assert_array_equal(local["pretrained_returns"], remote["pretrained_returns"])
+    assert local["curve"]["mean"].nunique() > 1  # the populations were scored, not a constant
+
+
+@pytest.mark.mujoco
+def test_fig3_refuses_a_bad_dask_address_before_running():
+    from neuroworm.papers import schmidgall2023
+
+    with pytest.raises(ConfigError, match="scheduler address"):
+        schmidgall2023.fig3(scale="small", dask="nowhere")
+    with pytest.raises(ConfigError, match="scheduler address"):
+        schmidgall2023.fig4(scale="small", dask="nowhere")
