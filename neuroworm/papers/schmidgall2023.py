@@ -313,6 +313,7 @@ def fig3(*, scale="small", seed=0, out=None, models=("izhikevich", "alif", "relu
                             _FIG3_MARKS)
     return Reproduction(
         paper=FIG3_PAPER, ours=ours, table=table, figure=figure, notes=_notes(finals), samples=samples,
+        compute_seconds=float(finals["seconds"].sum()),  # the networks' runs, cached or not
         claims=claims, deviations=_common_deviations(sizes, scale),
         test_data=f"{sizes['test_episodes']} test reset seeds 2^30 + 2^20 + i, used by nothing else",
         selection="the ES stop and product, and the GA product, on "
@@ -414,6 +415,7 @@ def fig4(*, scale="small", seed=0, out=None, task="neuroworm/Swimmer6-v0", gap_j
                             _FIG4_MARKS)
     return Reproduction(
         paper=FIG4_PAPER, ours=ours, table=table, figure=figure, notes=_notes(finals), samples=samples,
+        compute_seconds=float(finals["seconds"].sum()),  # the networks' runs, cached or not
         claims=claims, deviations=deviations,
         test_data=f"{sizes['test_episodes']} test reset seeds 2^30 + 2^20 + i, used by nothing else",
         selection="the ES stop and product, and the GA product, on "

@@ -28,6 +28,7 @@ def test_fig4_one_seed_gives_held_out_samples_for_three_networks_and_caches_them
     json.dumps(reproduction.ours)  # JSON-able, no NaN objects
     again = schmidgall2023.fig4(scale="small", seed=0, work=tmp_path, **TOY)  # read back from the cache
     assert again.samples == reproduction.samples
+    assert again.compute_seconds == reproduction.compute_seconds > 0
 
 
 def test_fig4_seeds_pool_into_verdicts_and_an_assembled_figure(tmp_path, monkeypatch):
@@ -72,5 +73,6 @@ def test_fig3_runs_one_body_when_asked_and_a_later_call_reuses_it(tmp_path):
     assert all(claim.text.startswith("Swimmer-v5") for claim in one.claims)  # the runner refuses claims without samples
     both = schmidgall2023.fig3(scale="small", seed=0, work=tmp_path, **TOY)
     assert all(both.samples[name] == value for name, value in one.samples.items())
+    assert both.compute_seconds > one.compute_seconds > 0  # the cached body's run time counts, not its reading
     with pytest.raises(ConfigError, match="task"):
         schmidgall2023.fig3(scale="small", task="HalfCheetah-v5")
