@@ -47,6 +47,7 @@ __all__ = [
     "DEFAULT_MAX_DECOMPRESSED_BYTES",
     "MAX_DECOMPRESSED_BYTES_VARIABLE",
     "MAX_JSON_DEPTH",
+    "as_path",
     "available_memory",
     "check_input_file",
     "check_npz_members",
@@ -175,6 +176,41 @@ def require_memory(needed, what, *, available=None, error=ConfigError,
             f"{what} needs about {needed / 2**30:.3g} GiB of memory, but only {available / 2**30:.3g} GiB "
             f"is available; {advice}"
         )
+
+
+def as_path(path, what="a file path", error=ConfigError):
+    """``path`` as a :class:`pathlib.Path`, refusing in one line what is not a text path.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        What a caller passed as a path.
+    what : str
+        What was expected, for the message (e.g. ``"read_idx's path"``).
+    error : callable
+        Makes the exception from a message; :class:`~neuroworm.errors.ConfigError` by default.
+
+    Returns
+    -------
+    pathlib.Path
+
+    Raises
+    ------
+    NeuroWormError (what ``error`` makes)
+        For bytes, a number (which ``os.stat`` would take for a file
+        descriptor), ``None`` or any other object that is not a str or a
+        path-like object naming a str.
+    """
+    if isinstance(path, (str, os.PathLike)):
+        try:
+            text = os.fspath(path)
+        except TypeError:
+            text = None
+        if isinstance(text, str):
+            return Path(text)
+    shown = repr(path)
+    shown = shown if len(shown) <= 80 else shown[:77] + "..."
+    raise error(f"expected {what} (a str or pathlib.Path), got {type(path).__name__}: {shown}")
 
 
 def check_input_file(path, error):

@@ -30,7 +30,7 @@ import numpy as np
 
 from .connectome.circuits import NAMED_CIRCUITS
 from .errors import ConfigError
-from .limits import check_input_file, check_npz_members, load_json, max_decompressed_bytes
+from .limits import as_path, check_input_file, check_npz_members, load_json, max_decompressed_bytes
 from .validation import check_integer, check_real_array
 
 __all__ = ["WormRecord", "read_worm_file", "write_worm_file"]
@@ -133,7 +133,7 @@ def read_worm_file(path):
     from .genome import GenomeLayout
     from .tasks import task_dimensions
 
-    path = Path(path)
+    path = as_path(path, "a worm file's path")
 
     def error(message):
         return ConfigError(f"{path}: {message}")

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from neuroworm.cli import main
-from neuroworm.errors import CheckpointError, ConfigError, ConnectomeError
+from neuroworm.errors import CheckpointError, ConfigError, ConnectomeError, NeuroWormError
 from neuroworm.evolve import EliteGA, read_checkpoint, run, write_checkpoint
 from neuroworm.evolve.objectives import Noisy, sphere
 from neuroworm.resources import bundled_path
@@ -116,3 +116,27 @@ def test_settings_json_is_written_as_json_and_read_back(tmp_path):
     from neuroworm.pipelines.run_folder import RunFolder
 
     assert RunFolder(out).saved_settings() == {"a": 1}
+
+
+def _readers():
+    from neuroworm.analysis.swim import load_genome_file
+    from neuroworm.connectome.columnar import read_edge_list_columnar, read_flywire_codex_columnar
+    from neuroworm.connectome.readers import read_edge_list, read_flywire_codex
+    from neuroworm.connectome.strict import read_neuprint, read_neuron_table
+    from neuroworm.pipelines.evolve import load_best_genome
+    from neuroworm.pipelines.pretraining import load_worm
+    from neuroworm.tasks.cifar10 import load_cifar10, read_batch
+    from neuroworm.tasks.mnist import load_mnist, read_idx
+    from neuroworm.worm_file import read_worm_file
+
+    return [read_idx, load_mnist, read_batch, load_cifar10, read_checkpoint, load_worm, read_worm_file,
+            read_edge_list, read_flywire_codex, read_neuron_table, lambda path: read_neuprint(path, path),
+            read_flywire_codex_columnar, read_edge_list_columnar, load_genome_file, load_best_genome]
+
+
+@pytest.mark.parametrize("bad", [3, b"connectome.csv", 1.5, ["a.csv"], object()],
+                         ids=["int (a file descriptor to os.stat)", "bytes", "float", "list", "object"])
+def test_every_reader_refuses_a_path_that_is_not_text_in_one_line(bad):
+    for reader in _readers():
+        with pytest.raises(NeuroWormError, match="expected .*a str or pathlib.Path.*got"):
+            reader(bad)

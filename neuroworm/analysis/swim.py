@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ConfigError
-from ..limits import check_input_file, check_npz_members, load_json, max_decompressed_bytes
+from ..limits import as_path, check_input_file, check_npz_members, load_json, max_decompressed_bytes
 from ..neurons.models import model_class
 from ..seeding import TEST_SEED_BASE
 
@@ -95,7 +95,7 @@ def find_genome_file(path):
     ConfigError
         If ``path`` does not exist, or a folder holds none of those files.
     """
-    path = Path(path)
+    path = as_path(path, "a genome file or run folder")
     if path.is_dir():
         for name in RUN_FOLDER_FILES:
             if (path / name).is_file():

@@ -106,6 +106,7 @@ def numeric_sign(word):
 # --------------------------------------------------------------- neuron tables
 def read_neuron_table(path, name_column="name", class_map=None, delimiter=None, max_bytes=None):
     """Neuron table file → (DataFrame indexed by name, whether it gave signs, line of each row)."""
+    path = _as_path(path)
     table, lines = _read_table(path, [name_column], delimiter, max_bytes)
     names = _names(path, table, lines, name_column)
     duplicated = pd.Series(names).duplicated().to_numpy()

@@ -10,8 +10,6 @@ naming the file and, where there is one, the line.
 
 import csv
 import io
-import os
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -19,6 +17,7 @@ import pandas as pd
 from ..errors import ConnectomeError, ConnectomeFileError
 from ..limits import (
     DEFAULT_MAX_DECOMPRESSED_BYTES,
+    as_path,
     check_input_file,
     expanded_size,
     is_gzip,
@@ -36,10 +35,7 @@ STRICT_BYTES_PER_TEXT_BYTE = 40
 
 
 def _as_path(path):
-    try:
-        return Path(os.fspath(path))
-    except TypeError as error:
-        raise ConnectomeError(f"expected a file path, got {type(path).__name__}: {path!r}") from error
+    return as_path(path, "a connectome file path", ConnectomeError)
 
 
 def file_error(path):

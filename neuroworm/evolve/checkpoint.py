@@ -47,7 +47,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import CheckpointError
-from ..limits import check_input_file, check_npz_members, load_json
+from ..limits import as_path, check_input_file, check_npz_members, load_json
 
 __all__ = [
     "FORMAT",
@@ -192,7 +192,7 @@ def read_checkpoint(path, *, max_bytes=MAX_CHECKPOINT_BYTES):
         neuroworm checkpoint, is truncated or corrupt, holds arrays of
         Python objects, or is too large.
     """
-    path = Path(path)
+    path = as_path(path, "a checkpoint's path", CheckpointError)
 
     def error(message):
         return CheckpointError(f"checkpoint {path}: {message}")

@@ -331,7 +331,8 @@ def load_best_genome(out):
     ConfigError
         A file that is not a readable worm file (see :func:`~neuroworm.worm_file.read_worm_file`).
     """
+    from ..limits import as_path
     from ..worm_file import read_worm_file
 
-    worm = read_worm_file(Path(out) / "best_genome.npz")
+    worm = read_worm_file(as_path(out, "a run folder") / "best_genome.npz")
     return worm.genome, float(worm.arrays["fitness"]), EvolutionSettings(**worm.settings)

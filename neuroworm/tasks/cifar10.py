@@ -27,12 +27,11 @@ https://www.cs.toronto.edu/~kriz/cifar.html
 
 import pickle
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
 from ..errors import DatasetFileError
-from ..limits import check_input_file, expanded_size, is_gzip, open_input, require_memory
+from ..limits import as_path, check_input_file, expanded_size, is_gzip, open_input, require_memory
 
 __all__ = ["CIFAR10_CLASSES", "CIFAR10Data", "load_cifar10", "read_batch"]
 
@@ -105,7 +104,7 @@ def read_batch(path, max_bytes=None):
         than the allowed ones, or does not hold ``data`` (n × 3072 uint8) and
         ``labels`` (n ints in 0-9).
     """
-    path = Path(path)
+    path = as_path(path, "read_batch's path")
 
     def error(message):
         return DatasetFileError(path, message)
@@ -192,7 +191,7 @@ def load_cifar10(folder):
     >>> data.train_images.shape, data.test_images.shape      # doctest: +SKIP
     ((50000, 3072), (10000, 3072))
     """
-    folder = Path(folder).expanduser()
+    folder = as_path(folder, "the CIFAR-10 folder").expanduser()
     if (folder / "cifar-10-batches-py").is_dir():
         folder = folder / "cifar-10-batches-py"
     if not folder.is_dir():

