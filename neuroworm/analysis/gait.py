@@ -285,6 +285,11 @@ class Steadiness:
         (amplitude of at least :data:`MIN_AMPLITUDE_RAD`); NaN if none does.
     first, last : Gait
         The two quarters' gaits.
+    reward_ratio : float
+        The last quarter's summed reward over the first's (for the swimmers,
+        whose reward is the forward speed, the distance swum): whether the
+        body keeps *moving*, whatever its gait does; NaN without rewards or
+        when the first quarter's sum is not positive.
     """
 
     frequency_ratio: float
@@ -292,6 +297,7 @@ class Steadiness:
     min_amplitude_ratio: float
     first: Gait
     last: Gait
+    reward_ratio: float = float("nan")
 
     def to_dict(self):
         """JSON-able dict of every attribute (the gaits as dicts)."""
@@ -302,7 +308,7 @@ class Steadiness:
         return bool(self.frequency_ratio >= fraction and self.min_amplitude_ratio >= fraction)
 
 
-def steadiness(joint_angles, dt=None, *, individual=0, transient=2.0, joint_names=None):
+def steadiness(joint_angles, dt=None, *, individual=0, transient=2.0, joint_names=None, rewards=None):
     """Frequency and amplitude of the last quarter of an episode against the first.
 
     The window after ``transient`` seconds is cut into four equal quarters;
@@ -319,6 +325,10 @@ def steadiness(joint_angles, dt=None, *, individual=0, transient=2.0, joint_name
     transient : float
         Seconds left out at the start (at most half the recording).
     joint_names : sequence of str, optional
+    rewards : array_like (T,), optional
+        Reward per environment step, for ``reward_ratio`` over the same
+        quarters (default: the record's, when ``joint_angles`` is a
+        RolloutRecord; none for an array).
 
     Returns
     -------
@@ -343,8 +353,19 @@ def steadiness(joint_angles, dt=None, *, individual=0, transient=2.0, joint_name
     angles, dt, joint_names = _angles_of(joint_angles, dt, individual, joint_names)
     if angles.ndim != 2:
         raise ConfigError(f"joint_angles must have shape (T, J), got {angles.shape}")
-    angles = angles[min(round(transient / dt), angles.shape[0] // 2):]
+    if rewards is None and getattr(joint_angles, "rewards", None) is not None:
+        rewards = np.asarray(joint_angles.rewards, dtype=float)[:, individual]
+    start = min(round(transient / dt), angles.shape[0] // 2)
+    angles = angles[start:]
     quarter = angles.shape[0] // 4
+    reward_ratio = float("nan")
+    if rewards is not None:
+        rewards = np.asarray(rewards, dtype=float)[start:]
+        if rewards.ndim != 1 or rewards.shape[0] < 4 * quarter - 1:
+            raise ConfigError(f"rewards must have one value per step of the joint angles, got shape {rewards.shape}")
+        first_sum, last_sum = rewards[:quarter].sum(), rewards[3 * quarter:4 * quarter].sum()
+        if first_sum > 0:
+            reward_ratio = float(last_sum / first_sum)
     first = gait_analysis(angles[:quarter], dt, transient=0.0, joint_names=joint_names)
     last = gait_analysis(angles[-quarter:], dt, transient=0.0, joint_names=joint_names)
     frequency_ratio = last.frequency_hz / first.frequency_hz if first.frequency_hz > 0 else float("nan")
@@ -353,4 +374,4 @@ def steadiness(joint_angles, dt=None, *, individual=0, transient=2.0, joint_name
     ratio = np.full(first_amplitude.shape, np.nan)
     ratio[beating] = last_amplitude[beating] / first_amplitude[beating]
     smallest = float(np.min(ratio[beating])) if beating.any() else float("nan")
-    return Steadiness(float(frequency_ratio), ratio.tolist(), smallest, first, last)
+    return Steadiness(float(frequency_ratio), ratio.tolist(), smallest, first, last, reward_ratio)

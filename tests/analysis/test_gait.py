@@ -151,3 +151,22 @@ def test_steadiness_of_a_body_that_stops_altogether():
     assert result.frequency_ratio == 0.0 and not result.last.oscillating
     with pytest.raises(ConfigError):
         steadiness(angles[:40], dt=0.04)  # a quarter of 38 samples is too short to analyse
+
+
+def test_steadiness_reward_ratio_tells_a_gait_that_changes_from_a_body_that_slows():
+    from types import SimpleNamespace
+
+    from neuroworm.analysis.gait import steadiness
+
+    t = np.arange(1001) * 0.04
+    slowing = 2 * np.pi * np.cumsum(np.linspace(0.6, 0.3, 1001)) * 0.04  # the wave slows to half its frequency
+    angles = np.stack([0.5 * np.cos(slowing - 0.8 * j) for j in range(3)], axis=1)
+    record = SimpleNamespace(joint_angles=angles[:, None, :], env_dt=0.04, joint_names=("a", "b", "c"),
+                             rewards=np.full((1000, 1), 0.15))  # ... at the same speed: it keeps swimming
+    kept = steadiness(record)
+    assert kept.frequency_ratio < 0.7 and kept.reward_ratio == pytest.approx(1.0, abs=0.01)
+    fading = steadiness(angles, dt=0.04, rewards=0.15 * np.clip(1 - t[:-1] / 40, 0, None))  # speed falls to 0
+    assert fading.reward_ratio < 0.3
+    assert np.isnan(steadiness(angles, dt=0.04).reward_ratio)  # no rewards, no ratio
+    with pytest.raises(ConfigError, match="rewards"):
+        steadiness(angles, dt=0.04, rewards=np.ones(100))
