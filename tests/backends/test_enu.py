@@ -98,6 +98,32 @@ def test_the_float32_layer_batched_equals_one_offspring_at_a_time():
         ENULayer(shape, 2, 3).set_genomes(genomes)
 
 
+@pytest.mark.parametrize("offset_rows", [1, 7])
+def test_the_layer_stepped_in_blocks_equals_the_whole_population_at_once(offset_rows):
+    # blocks of 3 offspring (the last one short) against one block of all 7, with a shared or per-offspring offset
+    shape = ENUShape(2, memory_size=6, n_outputs=5)
+    genomes = np.stack([shape.initial_genome(seed=i, gain=2.0) for i in range(7)])
+    offset = np.random.default_rng(3).normal(0, 0.2, (offset_rows, 5, 4))
+    layers = [ENULayer(shape, 7, 4, dtype=np.float64, block=block) for block in (3, 7)]
+    assert [len(layer._blocks) for layer in layers] == [3, 1] and layers[0].block == 3
+    for layer in layers:
+        layer.set_genomes(genomes)
+        layer.output_offset = offset
+    rng = np.random.default_rng(4)
+    for _ in range(10):
+        inputs = rng.normal(size=(7, 2, 4))
+        outputs = []
+        for layer in layers:
+            layer.inputs[...] = inputs
+            outputs.append(layer.step().copy())
+        np.testing.assert_array_equal(outputs[0], outputs[1])
+        np.testing.assert_array_equal(layers[0].memory, layers[1].memory)
+    assert 0 < outputs[0].mean() < 1
+    assert ENULayer(shape, 1024, 384).block < 1024 == ENULayer(shape, 1024, 384, block=5000).block
+    with pytest.raises(ConfigError, match="block"):
+        ENULayer(shape, 4, 2, block=0)
+
+
 def test_memory_decays_geometrically_with_a_fixed_update_gate():
     # W = 0 except the bias row of the update gate: z = sigmoid(b), cell = tanh(0) = 0, so h_t = (1 - z)^t h_0
     shape = ENUShape(1, memory_size=2, n_outputs=2)
