@@ -120,7 +120,7 @@ def command_finetune(args):
     summary = finetune(args.worm, args.out, args.epochs, population=args.population, sigma=args.sigma,
                        learning_rate=args.learning_rate, episodes=args.episodes,
                        common_seeds=not args.independent_seeds, seed=args.seed, processes=args.processes,
-                       resume=args.resume, progress=not args.quiet, log=sys.stdout)
+                       resume=args.resume, progress=not args.quiet, log=sys.stdout, steady=args.steady)
     print(f"worm: {summary['worm']}  validation {summary['start_validation_mean']:.1f} -> "
           f"{summary['validation_mean']:.1f}; test return over {len(summary['test_returns'])} held-out seeds: "
           f"{summary['test_mean']:.1f} ± {summary['test_std']:.1f}")
@@ -369,6 +369,9 @@ def build_parser():
                           help="one reset seed per offspring instead of one per epoch for all (common random numbers)")
     finetune.add_argument("--seed", type=int, default=0)
     finetune.add_argument("--processes", type=int, default=1, help="worker processes per epoch")
+    finetune.add_argument("--steady", type=float, default=None, metavar="FRACTION",
+                          help="train on a steadiness-aware score: the return, less what the gait's last quarter "
+                               "loses below FRACTION of the first's frequency and amplitude (e.g. 0.8)")
     finetune.add_argument("--out", required=True, help="folder for the run")
     finetune.add_argument("--resume", action="store_true", help="continue an interrupted run in OUT")
     finetune.add_argument("--quiet", action="store_true", help="no progress bars")

@@ -143,6 +143,14 @@ class MultiEpisodeFitness:
         still, and evolution learns to time that curl into any single
         window it is scored on; the minimum over windows rewards only a
         speed kept all along. Reported returns are always full episodes'.
+    steady : float, optional
+        Also ask for a steady gait: each episode's score loses the
+        fraction ``1 - min(1, f / steady) · min(1, a / steady)`` of its
+        size (a positive score shrinks, a negative one grows), with ``f`` and ``a``
+        the frequency ratio and the smallest amplitude ratio of the last
+        quarter against the first (:func:`neuroworm.analysis.gait.steadiness`;
+        a ratio that cannot be measured counts as 0). A training objective
+        only, like ``windows``.
 
     Notes
     -----
@@ -151,9 +159,11 @@ class MultiEpisodeFitness:
     diverged episode (``-inf``) makes the individual's fitness ``-inf``.
     """
 
-    def __init__(self, evaluator, episodes, transient_steps=0, windows=1):
+    def __init__(self, evaluator, episodes, transient_steps=0, windows=1, steady=None):
         if int(episodes) < 1:
             raise ConfigError(f"episodes must be at least 1, got {episodes!r}")
+        if steady is not None and not 0 < float(steady) <= 1:
+            raise ConfigError(f"steady must be a fraction in (0, 1], got {steady!r}")
         if int(transient_steps) < 0:
             raise ConfigError(f"transient_steps must be >= 0, got {transient_steps!r}")
         if int(windows) < 1:
@@ -162,15 +172,29 @@ class MultiEpisodeFitness:
         self.episodes = int(episodes)
         self.transient_steps = int(transient_steps)
         self.windows = int(windows)
+        self.steady = None if steady is None else float(steady)
 
     def _returns(self, genomes, seeds):
-        if not self.transient_steps and self.windows == 1:
+        if not self.transient_steps and self.windows == 1 and self.steady is None:
             return self.evaluator(genomes, seeds=seeds)
         returns, record = self.evaluator.rollout(genomes, seeds=seeds, record=())
         later = np.asarray(record.rewards, dtype=np.float64)[self.transient_steps:]
         parts = np.array_split(later, self.windows, axis=0)
         score = self.windows * np.min([part.sum(axis=0) for part in parts], axis=0)
+        if self.steady is not None:
+            score = score - (1.0 - self._steadiness_factor(record, returns)) * np.abs(score)  # a loss either sign
         return np.where(np.isfinite(returns), score, returns)
+
+    def _steadiness_factor(self, record, returns):
+        """``min(1, f / steady) · min(1, a / steady)`` per episode (0 for a diverged one)."""
+        from ..analysis.gait import steadiness
+
+        factors = np.zeros(len(returns))
+        for k in np.flatnonzero(np.isfinite(returns)):
+            held = steadiness(record, individual=int(k))
+            ratios = np.nan_to_num([held.frequency_ratio, held.min_amplitude_ratio], nan=0.0)
+            factors[k] = np.prod(np.minimum(1.0, ratios / self.steady))
+        return factors
 
     def __call__(self, genomes, seeds=None):
         genomes = np.atleast_2d(np.asarray(genomes, dtype=np.float64))
@@ -718,7 +742,7 @@ def _sha256(path):
 
 
 def finetune(worm, out, epochs, *, population=200, sigma=0.02, learning_rate=0.01, episodes=None,
-             common_seeds=True, seed=0, processes=1, resume=False, progress=False, log=None):
+             common_seeds=True, seed=0, processes=1, resume=False, progress=False, log=None, steady=None):
     """Fine-tune every gene of a saved worm by OpenAI-ES; hand back the last centre.
 
     The search starts at the worm's genome (any worm file: a pre-training
@@ -767,6 +791,11 @@ def finetune(worm, out, epochs, *, population=200, sigma=0.02, learning_rate=0.0
         Show a progress bar.
     log : file-like, optional
         Where to print one line per step.
+    steady : float, optional
+        Train on a steadiness-aware score (:class:`MultiEpisodeFitness`'s
+        ``steady``): the return, less what the gait loses from the first
+        quarter to the last below this fraction. Validation and test stay
+        plain returns.
 
     Returns
     -------
@@ -801,6 +830,9 @@ def finetune(worm, out, epochs, *, population=200, sigma=0.02, learning_rate=0.0
                     "sigma": float(sigma), "learning_rate": float(learning_rate),
                     "episodes_per_individual": int(source.episodes_per_individual if episodes is None else episodes),
                     "common_seeds": bool(common_seeds), "seed": int(seed), "processes": int(processes)}
+    if steady is not None:  # absent when off, so run folders from before the option still resume
+        check_real("fine-tuning setting steady", steady, above=0, maximum=1)
+        run_settings["steady"] = float(steady)
     folder = RunFolder(out, grows={"epochs", "processes"})
     with folder.open(run_settings, resume, extra={"worm": str(worm)}):
         return _finetune(worm, folder.path, genome, source, circuit, layout, run_settings, progress, log)
@@ -822,11 +854,12 @@ def _finetune(worm, out, genome, source, circuit, layout, run_settings, progress
     start_returns = np.asarray(validation(genome), dtype=np.float64)
     _log(f"fine-tuning {worm}: validation {start_returns.mean():.1f} ± {start_returns.std():.1f} at the start; "
          f"{epochs} ES epochs on all {layout.size} genes, P={population} x m={stage.episodes_per_individual}, "
-         f"sigma {sigma}, learning rate {learning_rate}, common seeds {bool(common_seeds)}", log)
+         f"sigma {sigma}, learning rate {learning_rate}, common seeds {bool(common_seeds)}"
+         + (f", steadiness-aware score (fraction {run_settings['steady']})" if "steady" in run_settings else ""), log)
     tuner = evolve.OpenAIES(genome, population_size=population, sigma=sigma, learning_rate=learning_rate,
                             groups=layout.mutation_groups(), seed=seed)
     fitness = MultiEpisodeFitness(_evaluator(source, circuit, layout, source.episode_steps),
-                                  stage.episodes_per_individual)
+                                  stage.episodes_per_individual, steady=run_settings.get("steady"))
     folder = out / "finetune"
     folder.mkdir(exist_ok=True)
     result = _run_stage(tuner, fitness, epochs, seed, folder, stage, population, validation, progress)

@@ -127,6 +127,37 @@ def test_windowed_fitness_takes_the_worst_window_after_the_transient():
         MultiEpisodeFitness(evaluator, episodes=1, windows=0)
 
 
+class _Swimming:
+    """A fake evaluator: body 0 keeps a 0.5 Hz wave; body 1's slows from 0.6 to 0.35 Hz; body 2 slows, backwards."""
+
+    def rollout(self, genomes, seeds, record):
+        from types import SimpleNamespace
+
+        steps = 1000
+        t = np.arange(steps + 1) * 0.04
+        slowing = 2 * np.pi * np.cumsum(np.linspace(0.6, 0.35, steps + 1)) * 0.04
+        phases = [2 * np.pi * 0.5 * t, slowing, slowing]
+        angles = np.stack([np.stack([0.5 * np.cos(phase - 0.8 * j) for j in range(3)], axis=1) for phase in phases],
+                          axis=1)
+        rewards = np.tile([0.1, 0.1, -0.1], (steps, 1))
+        return rewards.sum(axis=0), SimpleNamespace(rewards=rewards, joint_angles=angles, env_dt=0.04,
+                                                    joint_names=("a", "b", "c"))
+
+    def __call__(self, genomes, seeds):
+        return self.rollout(genomes, seeds, None)[0]
+
+
+def test_steady_fitness_costs_a_gait_that_slows_whichever_way_the_body_swims():
+    plain = MultiEpisodeFitness(_Swimming(), episodes=1)._returns(np.zeros((3, 2)), [0, 1, 2])
+    steady = MultiEpisodeFitness(_Swimming(), episodes=1, steady=0.8)._returns(np.zeros((3, 2)), [0, 1, 2])
+    np.testing.assert_allclose(plain, [100.0, 100.0, -100.0])
+    assert steady[0] == pytest.approx(100.0)  # a steady wave keeps its return
+    assert 60.0 < steady[1] < 95.0  # a wave at about 2/3 of its first frequency: about (2/3) / 0.8 of the return
+    assert steady[2] == pytest.approx(-100.0 - (100.0 - steady[1]))  # backwards: the same loss, not a gain
+    with pytest.raises(ConfigError, match="steady"):
+        MultiEpisodeFitness(_Swimming(), episodes=1, steady=1.5)
+
+
 def test_heldout_returns_evaluate_one_genome_on_every_seed():
     evaluator = _SeedEcho()
     returns = HeldoutReturns(evaluator, heldout_seeds(4, "test"))(np.array([5.0, 1.0]))
@@ -215,8 +246,8 @@ def _tiny_worm(path, **overrides):
     """A worm file with tiny episodes, built like pretrain's (random genome of the pre-training layout)."""
     from neuroworm import load_connectome, locomotion_circuit
 
-    settings = PretrainSettings.from_paper(episode_steps=15, ga_episode_steps=15, validation_episodes=2,
-                                           test_episodes=3, heldout_every=1, **overrides)
+    settings = PretrainSettings.from_paper(**{"episode_steps": 15, "ga_episode_steps": 15, "validation_episodes": 2,
+                                              "test_episodes": 3, "heldout_every": 1, **overrides})
     circuit = locomotion_circuit(load_connectome(settings.connectome))
     layout = pretraining_layout(circuit, "alif", 8, 2)
     return save_worm(path, layout.random(1, seed=0)[0], settings, layout), settings, layout
@@ -277,6 +308,19 @@ def test_finetune_hands_back_the_last_centre_and_resumes(tmp_path):
         finetune(other, tmp_path / "split", 3, resume=True, **options)
     with pytest.raises(ConfigError, match="even"):
         finetune(worm, tmp_path / "odd", 3, population=5)
+
+
+@pytest.mark.mujoco
+def test_finetune_on_a_steadiness_aware_score_records_it(tmp_path):
+    options = {"population": 4, "episodes": 1, "seed": 2}
+    worm, _, _ = _tiny_worm(tmp_path / "start.npz", episode_steps=200)  # long enough for four quarters of gait
+    plain = finetune(worm, tmp_path / "plain", 2, **options)
+    steady = finetune(worm, tmp_path / "steady", 2, steady=0.8, **options)
+    assert json.loads(str(np.load(steady["worm"])["finetuned_from"]))["steady"] == 0.8
+    assert "steady" not in json.loads(str(np.load(plain["worm"])["finetuned_from"]))  # old run folders still resume
+    assert not np.array_equal(np.load(steady["worm"])["genome"], np.load(plain["worm"])["genome"])  # another score
+    with pytest.raises(ConfigError, match="steady"):
+        finetune(worm, tmp_path / "steady2", 2, steady=2.0, **options)
 
 
 class _RiseThenFall:
