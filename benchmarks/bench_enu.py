@@ -13,8 +13,12 @@ threads, the machine's float32 matrix-product rate (one large
 ``6·K·M + 2·M·C`` floating-point operations for the gate products of eq. (1)
 (K gate inputs, M memory, C channels); element-wise work is not counted.
 The fast path (:class:`~neuroworm.backends.enu.ENULayer`, which
-:class:`~neuroworm.backends.enu.ENUNetwork` and the mimic tasks run) is
-timed beside :func:`~neuroworm.backends.enu.enu_step`, eq. (1) as written.
+:class:`~neuroworm.backends.enu.ENUNetwork` and the mimic tasks run, in
+cache-sized blocks of offspring) is timed beside the same layer as one
+block of the whole population and beside
+:func:`~neuroworm.backends.enu.enu_step`, eq. (1) as written; for the single
+ENU two bounds are timed on the same arrays: the step's four batched
+products alone, and those products with the three ``tanh`` passes.
 From the step time it prints the time per generation and the total for the
 paper's 3,000 / 10,000 / 30,000 generations.  Timings interleave the
 workloads with the reference product and keep each one's best, and with
@@ -52,13 +56,39 @@ def _genomes(size, population, seed=0):
     return rng.standard_normal(size) * 0.2 + 0.01 * rng.standard_normal((population, size))
 
 
+def _products(layer, with_tanh):
+    """The layer's four batched products per block and nothing else (``with_tanh``: and the three tanh passes).
+
+    A lower bound on the step's time: the rest of eq. (1) (gating, the memory update, the copies into
+    the gate buffer, the clip) is element-wise work these leave out.  Reads the layer's block views.
+    """
+    xp = layer.xp
+
+    def run():
+        for _, w_update, w_reset, w_cell, w_output, gate_input, _, output, memory, update, reset, candidate \
+                in layer._blocks:
+            for weights, values in ((w_update, update), (w_reset, reset), (w_cell, candidate)):
+                xp.matmul(weights, gate_input, out=values)
+                if with_tanh:
+                    xp.tanh(values, out=values)
+            xp.matmul(w_output, memory, out=output)
+
+    return run
+
+
 def single_enu_workloads(n_inputs, population, environments, xp):
-    """The fast layer and the reference step of one ENU per environment; returns (fast, reference, units, flops)."""
+    """One ENU per environment: the fast layer (default blocks and one block), eq. (1) as written, and the bounds.
+
+    Returns ``(workloads, units, flops)``: name -> callable of one step, unit-steps and FLOPs per unit-step.
+    """
     shape = ENUShape(n_inputs, 32, 16)
     genomes = _genomes(shape.n_parameters, population)
-    layer = ENULayer(shape, population, environments, xp=xp)
-    layer.set_genomes(genomes)
-    layer.inputs[...] = xp.asarray(np.random.default_rng(1).random((population, n_inputs, environments)))
+    drive = xp.asarray(np.random.default_rng(1).random((population, n_inputs, environments)))
+    layers = {}
+    for name, block in (("fast", None), ("one_block", population)):
+        layers[name] = ENULayer(shape, population, environments, xp=xp, block=block)
+        layers[name].set_genomes(genomes)
+        layers[name].inputs[...] = drive
     gates = shape.unpack(genomes, xp=xp)
     state = [xp.zeros((population, environments, 32), np.float32), xp.zeros((population, environments, 16),
                                                                               np.float32)]
@@ -67,19 +97,21 @@ def single_enu_workloads(n_inputs, population, environments, xp):
     def reference():
         state[0], state[1] = enu_step(gates, state[0], state[1], inputs, xp=xp)
 
-    return layer.step, reference, population * environments, flops_per_unit_step(shape)
+    workloads = {"fast": layers["fast"].step, "one_block": layers["one_block"].step, "reference": reference,
+                 "products": _products(layers["fast"], False), "products_tanh": _products(layers["fast"], True)}
+    return workloads, population * environments, flops_per_unit_step(shape)
 
 
-def tmaze_workload(population, environments, xp):
+def tmaze_workload(population, environments, xp, block=None):
     """One step of the T-maze network (54 ENUs) in every maze of every offspring."""
     network = ENUNetwork(tmaze_topology(seed=0), 4, n_individuals=population, n_environments=environments,
-                         output_noise=0.01, seed=0, xp=xp)
+                         output_noise=0.01, seed=0, xp=xp, block=block)
     network.set_genomes(_genomes(network.genome_size, population))
     drive = xp.asarray(np.random.default_rng(2).random((environments, 4, 16), dtype=np.float32))
     units = network.n_synapse_units + network.n_neuron_units
     flops = (network.n_synapse_units * flops_per_unit_step(network.synapse_shape)
              + network.n_neuron_units * flops_per_unit_step(network.neuron_shape)) / units
-    return (lambda: network.step(drive)), population * units, flops
+    return (lambda: network.step(drive)), population * units, flops, network.synapses.block
 
 
 def best_times(workloads, repeats, xp, size=2048):
@@ -114,26 +146,31 @@ def main():
 
     with threadpool_limits(limits=args.threads, user_api="blas"):
         population = args.population
-        iaf_fast, iaf_reference, iaf_units, iaf_flops = single_enu_workloads(1, population, 32, xp)
-        stdp_fast, stdp_reference, stdp_units, stdp_flops = single_enu_workloads(4, population, 32, xp)
-        tmaze_step, tmaze_units, tmaze_flops = tmaze_workload(population, 8, xp)
-        best, peak = best_times({"iaf": iaf_fast, "iaf_ref": iaf_reference, "stdp": stdp_fast,
-                                 "stdp_ref": stdp_reference, "tmaze": tmaze_step}, args.repeats, xp)
+        iaf, iaf_units, iaf_flops = single_enu_workloads(1, population, 32, xp)
+        stdp, stdp_units, stdp_flops = single_enu_workloads(4, population, 32, xp)
+        tmaze_step, tmaze_units, tmaze_flops, tmaze_block = tmaze_workload(population, 8, xp)
+        tmaze_whole, *_ = tmaze_workload(population, 8, xp, block=population)
+        workloads = {f"{task}_{name}": function for task, named in (("iaf", iaf), ("stdp", stdp))
+                     for name, function in named.items()}
+        best, peak = best_times(dict(workloads, tmaze=tmaze_step, tmaze_one_block=tmaze_whole), args.repeats, xp)
     print(f"float32 matmul (2048^3): {peak / 1e9:.1f} GFLOP/s  (BLAS threads: {args.threads}, {args.xp})")
-    rows = [
-        ("IAF mimic, 1 ENU x 32 envs", "iaf", 100, 3000, iaf_units, iaf_flops),
-        ("  (eq. 1 as written, enu_step)", "iaf_ref", 100, 3000, iaf_units, iaf_flops),
-        ("STDP mimic, 1 ENU x 32 envs", "stdp", 100, 10000, stdp_units, stdp_flops),
-        ("  (eq. 1 as written, enu_step)", "stdp_ref", 100, 10000, stdp_units, stdp_flops),
-        ("T-maze, 54 ENUs x 8 mazes", "tmaze", 400, 30000, tmaze_units, tmaze_flops),
-    ]
-    print(f"{f'workload (P = {population})':34s} {'ms/step':>9s} {'unit-steps/s':>13s} {'GFLOP/s':>8s} "
+    single = [("  one block (no cache blocking)", "one_block"), ("  (eq. 1 as written, enu_step)", "reference"),
+              ("  bound: the 4 products alone", "products"), ("  bound: products + 3 tanh passes", "products_tanh")]
+    rows = []
+    for task, label, units, flops, generations in (("iaf", "IAF mimic, 1 ENU x 32 envs", iaf_units, iaf_flops, 3000),
+                                                   ("stdp", "STDP mimic, 1 ENU x 32 envs", stdp_units, stdp_flops,
+                                                    10000)):
+        rows.append((label, f"{task}_fast", 100, generations, units, flops))
+        rows += [(text, f"{task}_{key}", 100, generations, units, flops) for text, key in single]
+    rows += [(f"T-maze, 54 ENUs x 8 mazes ({tmaze_block}/block)", "tmaze", 400, 30000, tmaze_units, tmaze_flops),
+             ("  one block (no cache blocking)", "tmaze_one_block", 400, 30000, tmaze_units, tmaze_flops)]
+    print(f"{f'workload (P = {population})':36s} {'ms/step':>9s} {'unit-steps/s':>13s} {'GFLOP/s':>8s} "
           f"{'of matmul':>9s} {'s/generation':>12s} {'paper total':>12s}")
     for label, key, steps_per_episode, generations, units, flops in rows:
         seconds = best[key]
         rate = units * flops / seconds
         per_generation = seconds * steps_per_episode
-        print(f"{label:34s} {seconds * 1e3:9.1f} {units / seconds:13.3e} {rate / 1e9:8.2f} {rate / peak:9.1%} "
+        print(f"{label:36s} {seconds * 1e3:9.1f} {units / seconds:13.3e} {rate / 1e9:8.2f} {rate / peak:9.1%} "
               f"{per_generation:12.1f} {per_generation * generations / 86400:9.1f} d")
 
 

@@ -447,6 +447,8 @@ class ENUNetwork:
         For the output-gate offsets.
     xp : module
         Array module (NumPy, or CuPy for a GPU).
+    block : int, optional
+        Offspring per block of both layers (see :class:`ENULayer`).
 
     Attributes
     ----------
@@ -460,7 +462,7 @@ class ENUNetwork:
     """
 
     def __init__(self, presynaptic, n_inputs, *, n_individuals=1, n_environments=1, memory_size=32,
-                 n_channels=16, output_noise=0.0, dtype=np.float32, seed=None, xp=np):
+                 n_channels=16, output_noise=0.0, dtype=np.float32, seed=None, xp=np, block=None):
         presynaptic = np.asarray(presynaptic)
         if presynaptic.ndim != 2 or not np.issubdtype(presynaptic.dtype, np.integer):
             raise ConfigError(f"presynaptic must be an (N, S) integer array, got {presynaptic.dtype} "
@@ -488,8 +490,8 @@ class ENUNetwork:
         self.neuron_shape = ENUShape(n_channels, memory_size, n_channels)
         self.genome_size = self.synapse_shape.n_parameters + self.neuron_shape.n_parameters
         p, b, c = self.n_individuals, self.n_environments, self.n_channels
-        self.synapses = ENULayer(self.synapse_shape, p, self.n_synapse_units, dtype=self.dtype, xp=xp)
-        self.neurons = ENULayer(self.neuron_shape, p, self.n_neuron_units, dtype=self.dtype, xp=xp)
+        self.synapses = ENULayer(self.synapse_shape, p, self.n_synapse_units, dtype=self.dtype, xp=xp, block=block)
+        self.neurons = ENULayer(self.neuron_shape, p, self.n_neuron_units, dtype=self.dtype, xp=xp, block=block)
         self._sources = xp.zeros((p, c, n_sources + 1, b), dtype=self.dtype)
         self._synapse_inputs = self.synapses.inputs.reshape(p, 2 * c, self.synapses_per_neuron, self.n_neurons, b)
         self.rng = make_rng(seed)
