@@ -56,7 +56,7 @@ def test_vision_reads_an_idx_folder(idx_folder, tmp_path):
     from neuroworm.papers.beyond import vision
 
     result = vision(scale="small", seed=0, out=tmp_path, circuits=("optic_lobe",), data=str(idx_folder),
-                    seeds=1, ga_generations=1, ga_population=4, elites=1, heldout_every=1, train_per_class=5,
+                    ga_generations=1, ga_population=4, elites=1, heldout_every=1, train_per_class=5,
                     validation_per_class=5, test_per_class=10)
     assert "official MNIST test set" in result.notes
 

@@ -45,8 +45,11 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ConfigError
+from ..openloop import OpenLoopEvaluator
 
-__all__ = ["FIG5_PAPER", "SCALE_SIZES", "evolve_on_mnist", "fig5", "mnist_splits", "read_out_activity"]
+__all__ = ["FIG5_PAPER", "SCALE_GRID", "SCALE_SIZES", "CentredEvaluator", "activity_measures", "choose_scaling",
+           "evolve_on_mnist", "fig5", "mnist_splits", "read_out_activity", "readout_accuracy", "shift_log_weights",
+           "tonic_backend"]
 
 SCALE_SIZES = {
     "small": {"ga_population": 20, "elites": 4, "ga_generations": 12,
@@ -141,7 +144,7 @@ class _Correct:
         return correct
 
 
-def evolve_on_mnist(circuit, model, splits, *, sizes, seed=0, out=None, steps=None):
+def evolve_on_mnist(circuit, model, splits, *, sizes, seed=0, out=None, steps=None, scaling=None):
     """The elite GA of "limitations of priors" on MNIST for one network.
 
     Parameters
@@ -158,28 +161,47 @@ def evolve_on_mnist(circuit, model, splits, *, sizes, seed=0, out=None, steps=No
     steps : int, optional
         Neural steps per image (default: ``sizes["image_steps"]`` for spiking
         models, :data:`neuroworm.openloop.DEFAULT_STEPS` for ReLU).
+    scaling : dict, optional
+        ReLU networks only: a per-circuit scale from :func:`choose_scaling`
+        (keys ``log_weight_shift``, ``input_gain``, ``tonic``): the initial
+        genome's log-weights are shifted by ``log_weight_shift``, the encoder's
+        current multiplied by ``input_gain`` and every cell gets the resting
+        drive ``tonic`` (backend ``"dense_tonic"``), and the decoder reads
+        the outputs centred on their mean over the training digits under the
+        initial genome (:class:`CentredEvaluator`). Default: the paper's
+        initial weights, gain 1, no resting drive, no centring.
 
     Returns
     -------
     dict
         ``curve`` (DataFrame: generation, mean, max, heldout_mean = validation
         accuracy of the best so far), ``test_accuracy`` (float),
-        ``test_correct`` (per-digit 0/1), ``genome``, ``seconds``.
+        ``test_correct`` (per-digit 0/1), ``genome``, ``seconds``,
+        ``activity`` (:func:`read_out_activity` of the initial and final
+        genome on the validation digits; with ``scaling`` also
+        :func:`activity_measures`).
     """
     from .. import evolve
-    from ..openloop import OpenLoopEvaluator
     from ..seeding import make_rng
 
     started = time.perf_counter()
     images, labels = splits["train"]
-    evaluator = OpenLoopEvaluator(circuit, model, images, labels, n_classes=10, fitness="cross_entropy",
-                                  steps=steps or (sizes["image_steps"] if model != "relu" else None),
-                                  minibatch=sizes["minibatch"] if sizes["minibatch"] and
-                                  sizes["minibatch"] < len(labels) else None)
+    scaled = {} if scaling is None else {"input_gain": float(scaling["input_gain"]), "backend": tonic_backend(),
+                                         "backend_options": {"tonic": float(scaling["tonic"])}}
+    kind = OpenLoopEvaluator if scaling is None else CentredEvaluator
+    evaluator = kind(circuit, model, images, labels, n_classes=10, fitness="cross_entropy",
+                     steps=steps or (sizes["image_steps"] if model != "relu" else None),
+                     minibatch=sizes["minibatch"] if sizes["minibatch"] and sizes["minibatch"] < len(labels) else None,
+                     **scaled)
     layout = evaluator.layout
     init_rng, ga_rng = make_rng([int(seed), 5]).spawn(2)
     table = _ga_table()
     initial = layout.random(1, seed=init_rng)[0]
+    if scaling is not None:
+        initial = shift_log_weights(layout, initial, scaling["log_weight_shift"])
+        rates = evaluator.output_rates(initial, images)[0]     # the training digits only
+        if np.isfinite(rates).all():
+            evaluator.offset = rates.mean(axis=0)
     ga = evolve.EliteGA(initial, population_size=sizes["ga_population"],
                         n_elites=sizes["elites"], groups=layout.mutation_groups(),
                         mutation_rate=dict(table["mutation_rate"]), mutation_decay=dict(table["mutation_decay"]),
@@ -192,13 +214,18 @@ def evolve_on_mnist(circuit, model, splits, *, sizes, seed=0, out=None, steps=No
                         resume=checkpoint is not None and checkpoint.exists(), progress=False,
                         heldout=_Correct(evaluator, *splits["validation"]), heldout_every=sizes["heldout_every"],
                         settings={"task": "mnist", "model": model, "circuit": circuit.name, "steps": evaluator.steps,
-                                  "train_digits": len(labels), "minibatch": evaluator.minibatch})
+                                  "train_digits": len(labels), "minibatch": evaluator.minibatch,
+                                  **({} if scaling is None else {"scaling": {key: float(scaling[key]) for key in (
+                                      "log_weight_shift", "input_gain", "tonic")}})})
     best = np.asarray(result.best, dtype=np.float64)
     correct = _Correct(evaluator, *splits["test"])(best)
     curve = result.logbook_frame().rename(columns={"gen": "generation"})
     images = splits["validation"][0]
     activity = {f"{when}_{key}": value for when, genome in (("initial", initial), ("final", best))
                 for key, value in read_out_activity(evaluator, genome, images).items()}
+    if scaling is not None:
+        activity.update({f"{when}_{key}": value for when, genome in (("initial", initial), ("final", best))
+                         for key, value in activity_measures(evaluator.output_rates(genome, images)[0]).items()})
     return {"curve": curve, "test_accuracy": float(np.mean(correct)), "test_correct": correct, "genome": best,
             "activity": activity, "seconds": time.perf_counter() - started}
 
@@ -217,6 +244,288 @@ def read_out_activity(evaluator, genome, images):
     if not np.isfinite(rates).all():
         return {"output_rate": float("nan"), "silent_images": float("nan")}
     return {"output_rate": float(rates.mean()), "silent_images": float((rates == 0).all(axis=1).mean())}
+
+
+SCALE_GRID = {"log_weight_shift": (-3.0, -2.0, -1.0, 0.0, 1.0), "tonic_ratio": (0.0, 0.01, 0.03, 0.1, 0.3, 1.0)}
+"""Candidates of :func:`choose_scaling`: shifts of every initial log-weight (all weights times ``e^shift``;
+0 is the paper's initialisation) and resting drives relative to the encoder's gain (0: the paper's bias-free
+ReLU)."""
+
+SATURATED_SPREAD = 0.05
+"""Below this :func:`activity_measures` spread (the variation across digits under 5 % of the outputs' size) the
+outputs count as the same for every digit: saturated alike."""
+
+
+def tonic_backend():
+    """Register the open-loop backend with a resting drive (:mod:`neuroworm.backends.tonic`); its name."""
+    from ..backends import register_backend
+
+    register_backend("dense_tonic", "neuroworm.backends.tonic:TonicReLUNetwork")
+    return "dense_tonic"
+
+
+def shift_log_weights(layout, genome, shift):
+    """``genome`` with every chemical log-weight and gap-junction log-conductance raised by ``shift``.
+
+    Every synapse's weight (and conductance) is multiplied by ``e^shift``;
+    signs, encoder and decoder are unchanged.
+
+    Parameters
+    ----------
+    layout : GenomeLayout
+    genome : array_like, shape (D,) or (P, D)
+    shift : float
+
+    Returns
+    -------
+    numpy.ndarray
+        A copy.
+    """
+    genome = np.array(genome, dtype=np.float64, copy=True)
+    for name in ("chemical_log_weight", "electrical_log_conductance"):
+        if name in layout.slices:
+            genome[..., layout.slices[name]] += float(shift)
+    return genome
+
+
+def activity_measures(rates):
+    """Whether a network's outputs are silent or saturated alike: the numbers of the fair test.
+
+    Parameters
+    ----------
+    rates : array_like, shape (B, n_outputs)
+        Output rates of one network for B digits (:meth:`OpenLoopEvaluator.output_rates`).
+
+    Returns
+    -------
+    dict
+        ``active_digits``: fraction of digits with any output activity (> 0);
+        ``spread``: the outputs' variation across digits relative to their
+        size, ``sqrt(mean_j var_b r_bj) / sqrt(mean_bj r_bj²)`` in [0, 1]
+        (0 when the outputs are the same for every digit, or all zero): what
+        a read-out of the outputs centred on their mean can use
+        (:class:`CentredEvaluator`);
+        ``direction_spread``: how far the digits' output patterns point away
+        from their common pattern, with ``m̂`` the unit vector of the mean
+        output, ``sqrt(mean_b |r_b - (r_b·m̂) m̂|²) / sqrt(mean_b |r_b|²)``:
+        what the paper's read-out, linear without a bias, can use (outputs
+        ``a_b·m`` with ``a_b > 0`` give every digit the same class however
+        much ``a_b`` varies);
+        ``rms``: ``sqrt(mean_bj r_bj²)``;
+        ``saturated``: 1.0 when the outputs are active but their spread is
+        below :data:`SATURATED_SPREAD`, else 0.0.
+        All NaN when the network diverged.
+    """
+    rates = np.asarray(rates, dtype=np.float64)
+    if not np.isfinite(rates).all():
+        return dict.fromkeys(("active_digits", "spread", "direction_spread", "rms", "saturated"), float("nan"))
+    rms = float(np.sqrt(np.mean(rates ** 2)))
+    spread = direction_spread = 0.0
+    if rms > 0:
+        spread = float(np.sqrt(np.mean(rates.var(axis=0))) / rms)
+        mean = rates.mean(axis=0)
+        direction = mean / np.linalg.norm(mean)
+        across = rates - np.outer(rates @ direction, direction)
+        direction_spread = float(np.sqrt(np.mean(np.sum(across ** 2, axis=1)) / np.mean(np.sum(rates ** 2, axis=1))))
+    active = float((rates > 0).any(axis=1).mean())
+    return {"active_digits": active, "spread": spread, "direction_spread": direction_spread, "rms": rms,
+            "saturated": float(active > 0 and spread < SATURATED_SPREAD)}
+
+
+class CentredEvaluator(OpenLoopEvaluator):
+    """:class:`~neuroworm.openloop.OpenLoopEvaluator` whose decoder reads the outputs minus a fixed offset.
+
+    ``s = (c / T - offset) · W_dec``: the offset is each output cell's mean
+    rate on the training digits under the initial genome
+    (:func:`evolve_on_mnist` with a ``scaling``), fixed for the run, the
+    same as a decoder bias ``-offset · W_dec`` that moves with ``W_dec``.
+    Without it a circuit whose outputs share one pattern for every digit
+    (all-excitatory convergence: the larval mushroom body) gives every digit
+    the same class however much the pattern's size varies.
+    :meth:`output_rates` stays uncentred.
+
+    Parameters
+    ----------
+    *args, **kwargs
+        As :class:`~neuroworm.openloop.OpenLoopEvaluator`.
+    offset : array_like, shape (n_outputs,), optional
+        Default zeros (the plain evaluator).
+    """
+
+    def __init__(self, *args, offset=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        n_outputs = len(self.circuit.output_index)
+        self.offset = np.zeros(n_outputs) if offset is None else np.asarray(offset, dtype=np.float64)
+        if self.offset.shape != (n_outputs,) or not np.isfinite(self.offset).all():
+            raise ConfigError(f"CentredEvaluator: offset must be {n_outputs} finite numbers, got shape "
+                              f"{self.offset.shape}")
+
+    def scores(self, genomes, images):
+        """Class scores ``(c / T - offset) · W_dec`` of every genome for every image, shape (P, B, n_classes)."""
+        genomes, rates = self._checked_rates(genomes, images)
+        with np.errstate(over="ignore", invalid="ignore"):
+            return np.matmul(rates - self.offset, self.layout.decode(genomes)["decoder"])
+
+
+def readout_accuracy(fit_rates, fit_labels, rates, labels, *, ridge=1.0, n_classes=10):
+    """Accuracy of a linear read-out fitted on one set of output rates and scored on another.
+
+    Each output cell is standardised with the fitting set's mean and
+    standard deviation (a cell constant on it contributes nothing); a ridge
+    regression onto the one-hot labels (penalty ``ridge``) is solved in
+    closed form and each digit gets the class of its largest prediction.
+    How much of the label a linear decoder can read: the information the
+    outputs carry about the input, in the decoder's own terms.
+
+    Parameters
+    ----------
+    fit_rates : array_like, shape (n_fit, n_outputs)
+    fit_labels : array_like of int, shape (n_fit,)
+    rates : array_like, shape (n, n_outputs)
+    labels : array_like of int, shape (n,)
+    ridge : float
+    n_classes : int
+
+    Returns
+    -------
+    float
+        Accuracy on ``rates``; NaN when any rate is not finite.
+    """
+    fit_rates, rates = np.asarray(fit_rates, dtype=np.float64), np.asarray(rates, dtype=np.float64)
+    if not (np.isfinite(fit_rates).all() and np.isfinite(rates).all()):
+        return float("nan")
+    centre, scale = fit_rates.mean(axis=0), fit_rates.std(axis=0)
+    scale = np.where(scale > 1e-12 * max(1.0, float(np.abs(centre).max(initial=0.0))), scale, np.inf)
+    features = (fit_rates - centre) / scale
+    targets = np.eye(n_classes)[np.asarray(fit_labels)]
+    offset = targets.mean(axis=0)
+    weights = np.linalg.solve(features.T @ features + ridge * np.eye(features.shape[1]),
+                              features.T @ (targets - offset))
+    predicted = np.argmax((rates - centre) / scale @ weights + offset, axis=1)
+    return float(np.mean(predicted == np.asarray(labels)))
+
+
+def choose_scaling(circuit, images, labels, *, seed=0, steps=6, draws=2, validation_share=0.3, grid=None,
+                   target_rms=1.0):
+    """The per-circuit scale of a ReLU network, chosen on training digits only.
+
+    The paper initialises every ReLU network alike (every synapse
+    ``e^-2.5`` or ``e^-3``, no bias). That is not neutral across circuits:
+    a circuit driven through inhibitory cells (the fly's photoreceptors)
+    is silent whatever the weight scale, since a bias-free ReLU cell at
+    rest ignores inhibition, and an all-excitatory recurrent one (the
+    larval mushroom body) amplifies every digit onto the same pattern.
+    So every network gets its own scale, by one rule:
+
+    1. **Shape** — for every ``(shift, ratio)`` of ``grid`` (all
+       log-weights raised by ``shift``; a resting drive ``ratio`` on every
+       cell, the encoder's gain being 1), ``draws`` initial genomes of the
+       GA's initialisation are run on the training digits, and a linear
+       read-out (:func:`readout_accuracy`) is fitted on
+       ``1 - validation_share`` of them and scored on the rest. Among the
+       pairs at which no draw is silent for any validation digit or
+       saturated alike (:func:`activity_measures`: every digit has output
+       activity and the spread across digits is at least
+       :data:`SATURATED_SPREAD`), the one with the highest mean validation
+       accuracy wins: the scale at which the circuit's initial outputs carry
+       the most information about the digit that a linear decoder (the GA's
+       own decoder is linear) can use, without a digit-independent part so
+       large that the decoder's scores barely move. Ties go to the pair
+       nearest the paper's (smallest ``|shift|``, then smallest ratio). If
+       no pair qualifies, the most informative pair is taken and ``fair`` is
+       False.
+    2. **Size** — the update is positively homogeneous (scaling the
+       encoder's current and the resting drive by ``c`` scales every
+       activity by ``c``), so the gain ``c`` that brings the root mean
+       square of the outputs' variation across the training digits (what
+       the centred decoder of :class:`CentredEvaluator` reads) to
+       ``target_rms`` is exact and changes no information: every network's
+       decoder starts on inputs of the same size.
+
+    Only the training digits are read; the validation part of step 1 is
+    drawn from them (stratified by class, seeded by ``seed``).
+
+    Parameters
+    ----------
+    circuit : Circuit
+    images : array_like, shape (n, n_pixels)
+        Training digits.
+    labels : array_like of int, shape (n,)
+    seed : int
+        Seeds the split and the initial genomes.
+    steps : int
+        Neural steps per image (as the GA's evaluator).
+    draws : int
+        Initial genomes per candidate.
+    validation_share : float in (0, 1)
+    grid : dict, optional
+        ``{"log_weight_shift": [...], "tonic_ratio": [...]}`` (default :data:`SCALE_GRID`).
+    target_rms : float
+
+    Returns
+    -------
+    dict
+        ``log_weight_shift``, ``tonic_ratio``, ``input_gain`` (``c``),
+        ``tonic`` (``c · ratio``): what :func:`evolve_on_mnist` takes as
+        ``scaling``; ``fair`` (whether the winner is neither silent nor
+        saturated), ``readout_accuracy`` (the winner's validation accuracy),
+        ``paper_readout_accuracy`` (at shift 0, no drive), ``grid`` (one
+        record per candidate: shift, ratio, readout_accuracy and
+        :func:`activity_measures` of its validation outputs), and
+        ``activity`` (:func:`activity_measures` of the scaled network on the
+        validation part, mean over draws) and ``paper_activity`` (the same
+        at the paper's initialisation).
+    """
+    from ..seeding import make_rng
+
+    grid = dict(SCALE_GRID if grid is None else grid)
+    if not 0.0 < validation_share < 1.0:
+        raise ConfigError(f"choose_scaling: validation_share must be in (0, 1), got {validation_share!r}")
+    images, labels = np.asarray(images, dtype=np.float64), np.asarray(labels)
+    split_rng, genome_rng = make_rng([int(seed), 7]).spawn(2)
+    validation = np.zeros(len(labels), dtype=bool)
+    for label in np.unique(labels):
+        members = np.flatnonzero(labels == label)
+        validation[split_rng.permutation(members)[:max(1, round(validation_share * len(members)))]] = True
+    if validation.all() or not validation.any():
+        raise ConfigError(f"choose_scaling: {len(labels)} training digits cannot be split into a fitting and a "
+                          f"validation part (validation_share {validation_share})")
+    evaluator = OpenLoopEvaluator(circuit, "relu", images, labels, n_classes=int(labels.max()) + 1, steps=steps,
+                                  backend=tonic_backend())
+    base = evaluator.layout.random(int(draws), seed=genome_rng)
+    candidates = sorted(((float(shift), float(ratio)) for shift in grid["log_weight_shift"]
+                         for ratio in grid["tonic_ratio"]), key=lambda pair: (abs(pair[0]), pair[0] < 0, pair[1]))
+    records, measured = [], {}
+    for shift, ratio in candidates:
+        evaluator.backend_options = {"tonic": ratio}
+        rates = evaluator.output_rates(shift_log_weights(evaluator.layout, base, shift), images)
+        scores = [readout_accuracy(r[~validation], labels[~validation], r[validation], labels[validation],
+                                   n_classes=evaluator.n_classes) for r in rates]
+        measures = [activity_measures(r[validation]) for r in rates]
+        record = {"log_weight_shift": shift, "tonic_ratio": ratio,
+                  "readout_accuracy": float(np.mean(scores)) if np.isfinite(scores).all() else float("nan"),
+                  **{key: float(np.mean([m[key] for m in measures])) for key in measures[0]}}
+        records.append(record)
+        measured[(shift, ratio)] = rates
+    accuracies = np.array([record["readout_accuracy"] for record in records])
+    accuracies = np.where(np.isfinite(accuracies), accuracies, -np.inf)
+    fair = np.array([record["active_digits"] == 1.0 and record["saturated"] == 0.0 for record in records])
+    best = records[int(np.argmax(np.where(fair, accuracies, -np.inf) if fair.any() else accuracies))]
+    rates = measured[(best["log_weight_shift"], best["tonic_ratio"])]
+    varying = float(np.sqrt(np.mean(rates.var(axis=1)))) if np.isfinite(rates).all() else 0.0
+    gain = float(target_rms) / varying if varying > 0 else 1.0
+    paper = next((record for record in records if record["log_weight_shift"] == 0 and record["tonic_ratio"] == 0),
+                 None)
+
+    def summary(record):
+        return None if record is None else {key: record[key] for key in ("active_digits", "spread",
+                                                                         "direction_spread", "saturated")}
+
+    return {"log_weight_shift": best["log_weight_shift"], "tonic_ratio": best["tonic_ratio"], "input_gain": gain,
+            "tonic": gain * best["tonic_ratio"], "fair": bool(fair.any()), "readout_accuracy": best["readout_accuracy"],
+            "paper_readout_accuracy": None if paper is None else paper["readout_accuracy"], "grid": records,
+            "activity": summary(best), "paper_activity": summary(paper),
+            "fit_digits": int((~validation).sum()), "validation_digits": int(validation.sum())}
 
 
 def _run_halfcheetah(circuit, model, sizes, seed, out):

@@ -113,7 +113,7 @@ ITEMS = {
     }, options=("dataset", "data")),
     "beyond": _items("beyond", "beyond", {
         "vision": ("vision", "The fly's optic-lobe connectome and the larval mushroom body on MNIST against controls",
-                   ("data",)),
+                   ("data",), ("small", "medium", "paper")),
     }),
 }
 """``ITEMS[paper][item]`` → :class:`Item`."""

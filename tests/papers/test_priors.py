@@ -101,3 +101,105 @@ def test_fig5_all_networks_both_tasks_toy(tmp_path, monkeypatch):
     documents = [json.loads(path.read_text()) for path in sorted((tmp_path / "out" / "seeds").glob("fig5.seed*.json"))]
     table, figure = schmidgall2023.fig5_assemble(documents)
     assert len(table) == 2 * 2 * len(priors.NETWORKS) and len(figure.axes) == 2
+
+
+def test_activity_measures_tell_silent_from_saturated_from_informative():
+    silent = priors.activity_measures(np.zeros((6, 3)))
+    assert silent["active_digits"] == 0.0 and silent["saturated"] == 0.0
+    alike = priors.activity_measures(np.tile([2.0, 5.0, 1.0], (6, 1)))       # the same outputs for every digit
+    assert alike["active_digits"] == 1.0 and alike["spread"] == pytest.approx(0.0) and alike["saturated"] == 1.0
+    scaled = priors.activity_measures(np.outer(np.arange(1.0, 7.0), [2.0, 5.0, 1.0]))  # same pattern, sizes vary
+    assert scaled["direction_spread"] == pytest.approx(0.0, abs=1e-12) and scaled["spread"] > 0.3
+    assert scaled["saturated"] == 0.0                                          # a centred read-out tells them apart
+    half = np.array([[0, 0], [1, 3], [0, 0], [3, 1]], dtype=float)            # two digits reach nothing
+    measured = priors.activity_measures(half)
+    assert measured["active_digits"] == 0.5 and measured["saturated"] == 0.0
+    assert measured["spread"] == pytest.approx(np.sqrt(half.var(axis=0).mean() / np.mean(half ** 2)))
+    # mean pattern (1, 1): the active digits lie sqrt(2) off it, of norms sqrt(10): direction spread sqrt(4 / 20)
+    assert measured["direction_spread"] == pytest.approx(np.sqrt(4 / 20))
+    assert measured["rms"] == pytest.approx(np.sqrt(20 / 8))
+    assert np.isnan(priors.activity_measures(np.array([[np.inf, 1.0]]))["spread"])
+
+
+def _inhibitory_toy():
+    from neuroworm.papers.architectures import two_layer_mlp
+
+    return two_layer_mlp(4, 5, 0.5, excitatory=0.0, seed=0)                # every synapse inhibitory
+
+
+def test_a_circuit_driven_through_inhibitory_cells_is_silent_without_a_resting_drive():
+    from neuroworm.openloop import OpenLoopEvaluator
+
+    split = priors.mnist_splits(dict(TOY, train_per_class=8), seed=0)
+    images, labels = split["train"]
+    circuit = _inhibitory_toy()
+    quiet = OpenLoopEvaluator(circuit, "relu", images, labels, n_classes=10, steps=4)
+    genome = quiet.layout.random(1, seed=0)[0]
+    for shift in (-2.0, 0.0, 2.0):                                              # no weight scale helps
+        rates = quiet.output_rates(priors.shift_log_weights(quiet.layout, genome, shift), images)[0]
+        assert priors.activity_measures(rates)["active_digits"] == 0.0
+    driven = OpenLoopEvaluator(circuit, "relu", images, labels, n_classes=10, steps=4,
+                               backend=priors.tonic_backend(), backend_options={"tonic": 0.5})
+    rates = driven.output_rates(genome, images)[0]
+    measured = priors.activity_measures(rates)
+    assert measured["active_digits"] == 1.0 and measured["spread"] > priors.SATURATED_SPREAD
+    # tonic 0 is the dense backend exactly; the update is homogeneous in (input gain, drive)
+    plain = OpenLoopEvaluator(circuit, "relu", images, labels, n_classes=10, steps=4, backend=priors.tonic_backend())
+    np.testing.assert_array_equal(plain.output_rates(genome, images), quiet.output_rates(genome, images))
+    doubled = OpenLoopEvaluator(circuit, "relu", images, labels, n_classes=10, steps=4, input_gain=2.0,
+                                backend=priors.tonic_backend(), backend_options={"tonic": 1.0})
+    np.testing.assert_allclose(doubled.output_rates(genome, images)[0], 2 * rates, rtol=1e-12)
+
+
+def test_choose_scaling_picks_a_fair_scale_for_the_silent_toy_and_sizes_its_outputs():
+    split = priors.mnist_splits(dict(TOY, train_per_class=10), seed=0)
+    images, labels = split["train"]
+    chosen = priors.choose_scaling(_inhibitory_toy(), images, labels, seed=0, steps=4)
+    assert chosen["paper_activity"]["active_digits"] == 0.0 and chosen["paper_readout_accuracy"] <= 0.2
+    assert chosen["fair"] and chosen["tonic_ratio"] > 0 and chosen["activity"]["active_digits"] == 1.0
+    assert chosen["activity"]["spread"] >= priors.SATURATED_SPREAD
+    assert len(chosen["grid"]) == len(priors.SCALE_GRID["log_weight_shift"]) * len(priors.SCALE_GRID["tonic_ratio"])
+    assert chosen["readout_accuracy"] == max(row["readout_accuracy"] for row in chosen["grid"]
+                                             if row["active_digits"] == 1.0 and row["saturated"] == 0.0)
+    assert chosen["tonic"] == pytest.approx(chosen["input_gain"] * chosen["tonic_ratio"])
+    # the gain brings the outputs' variation across the training digits to 1
+    from neuroworm.openloop import OpenLoopEvaluator
+
+    evaluator = OpenLoopEvaluator(_inhibitory_toy(), "relu", images, labels, n_classes=10, steps=4,
+                                  input_gain=chosen["input_gain"], backend=priors.tonic_backend(),
+                                  backend_options={"tonic": chosen["tonic"]})
+    from neuroworm.seeding import make_rng
+
+    genomes = evaluator.layout.random(2, seed=make_rng([0, 7]).spawn(2)[1])
+    rates = evaluator.output_rates(priors.shift_log_weights(evaluator.layout, genomes, chosen["log_weight_shift"]),
+                                   images)
+    assert np.sqrt(np.mean(rates.var(axis=1))) == pytest.approx(1.0)     # the part a centred decoder reads
+    with pytest.raises(ConfigError, match="validation_share"):
+        priors.choose_scaling(_inhibitory_toy(), images, labels, validation_share=1.0)
+
+
+def test_readout_accuracy_reads_separable_outputs_and_not_constant_ones():
+    rng = np.random.default_rng(0)
+    labels = np.repeat(np.arange(10), 6)
+    separable = np.eye(10)[labels] + 0.01 * rng.random((60, 10))
+    assert priors.readout_accuracy(separable[::2], labels[::2], separable[1::2], labels[1::2]) == 1.0
+    constant = np.ones((60, 10))
+    assert priors.readout_accuracy(constant[::2], labels[::2], constant[1::2], labels[1::2]) <= 0.2
+    assert np.isnan(priors.readout_accuracy(constant, labels, np.full((60, 10), np.nan), labels))
+
+
+def test_the_centred_evaluator_scores_outputs_minus_its_offset():
+    split = priors.mnist_splits(dict(TOY, train_per_class=3), seed=0)
+    images, labels = split["train"]
+    circuit = _inhibitory_toy()
+    centred = priors.CentredEvaluator(circuit, "relu", images, labels, n_classes=10, steps=4,
+                                      backend=priors.tonic_backend(), backend_options={"tonic": 0.5})
+    genome = centred.layout.random(1, seed=1)[0]
+    rates = centred.output_rates(genome, images)[0]
+    decoder = centred.layout.decode(genome)["decoder"]
+    np.testing.assert_allclose(centred.scores(genome, images)[0], rates @ decoder)        # offset 0: plain
+    centred.offset = rates.mean(axis=0)
+    np.testing.assert_allclose(centred.scores(genome, images)[0], (rates - rates.mean(axis=0)) @ decoder)
+    np.testing.assert_array_equal(centred.output_rates(genome, images)[0], rates)          # rates stay uncentred
+    with pytest.raises(ConfigError, match="offset"):
+        priors.CentredEvaluator(circuit, "relu", images, labels, n_classes=10, offset=[0.0])
