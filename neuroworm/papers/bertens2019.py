@@ -49,8 +49,8 @@ from ..seeding import make_rng
 from .reproduce import Reproduction
 from .verdict import Ordering, Threshold
 
-__all__ = ["LEARNING_RATE_TRIALS", "PAPER_ES", "SETTINGS", "evolve_enu", "iaf", "iaf_assemble", "stdp", "stdp_assemble", "tmaze",
-           "tmaze_assemble"]
+__all__ = ["LEARNING_RATE_TRIALS", "PAPER_ES", "SETTINGS", "evolve_enu", "iaf", "iaf_assemble", "learning_trend",
+           "stdp", "stdp_assemble", "tmaze", "tmaze_assemble"]
 
 #: The paper's evolution strategy (§4.1, "Experimental details").
 PAPER_ES = {"sigma": 0.01, "learning_rate": 1.0, "momentum": 0.9, "rank_power": 5}
@@ -81,7 +81,7 @@ SETTINGS = {
     "tmaze": {
         "small": {"population": 32, "environments": 4, "generations": 100, "memory_size": 16, "channels": 8,
                   "sigma": 0.1, "learning_rate": 0.1},
-        "medium": {"population": 64, "environments": 8, "generations": 80, **_ENU, **_PAPER_STEP},
+        "medium": {"population": 64, "environments": 8, "generations": 220, **_ENU, **_PAPER_STEP},
         "paper": {"population": 1024, "environments": 8, "generations": 30000, **_ENU, **_PAPER_STEP},
     },
 }
@@ -654,11 +654,29 @@ def _tmaze_figure(data, documents):
     grid = figure.add_gridspec(2, 4, width_ratios=[1.1, 1.1, 1, 1])
     curve = figure.add_subplot(grid[0, 0])
     _pooled_curves(documents, curve, "centre's return on 16 validation mazes")
-    samples = documents[-1]["samples"]
-    for name, style in zip(("random", "always_left", "taste_then_switch", "oracle"), (":", "--", "-.", "-"),
-                           strict=True):
-        curve.axhline(samples[f"{name}_return"], color="k", ls=style, lw=0.8)
-    curve.set(title="evolution (Fig. 8); black: the four agents")
+    samples = {name: float(np.mean([document["samples"][f"{name}_return"] for document in documents]))
+               for name in ("random", "always_left", "taste_then_switch", "oracle")}  # means over seeds
+    for name, style in zip(("random", "always_left"), (":", "--"), strict=True):
+        curve.axhline(samples[name], color="k", ls=style, lw=0.8, label=name.replace("_", "-") + " (test)")
+    curve.legend(fontsize=7, loc="lower right")
+    shown = [value for document in documents for value in document["ours"]["curve"]["validation_mean"]]
+    shown += [samples["random"], samples["always_left"]]
+    curve.set_ylim(min(shown) - 0.3, max(shown) + 0.6)  # the scripted agents' ~22 would flatten the curves
+    target = samples["always_left"]
+    trend = learning_trend(documents, target)
+    if trend["slope_per_1000"] is not None:
+        ends = np.array([0.0, max(max(d["ours"]["curve"]["generation"], default=1) for d in documents)])
+        curve.plot(ends, trend["intercept"] + trend["slope_per_1000"] / 1000 * ends, color="0.4", lw=2, alpha=0.6)
+        low, high = trend["slope_ci95_per_1000"]
+        reach = trend["optimistic_generations"]
+        curve.text(0.02, 0.97, f"trend {trend['slope_per_1000']:+.2f} per 1,000 generations "
+                               f"(95 % CI {low:+.2f} to {high:+.2f}, p = {trend['p']:.2f});\n"
+                               f"always-left ({target:.2f}) reached at "
+                               + ("no finite budget" if reach is None else f">= {reach:,.0f} generations")
+                               + f"\ntaste-then-switch {samples['taste_then_switch']:.1f}, oracle "
+                                 f"{samples['oracle']:.1f} (off the scale)",
+                   transform=curve.transAxes, va="top", fontsize=7)
+    curve.set(title="evolution (Fig. 8); grey: the pooled linear trend")
     bars = figure.add_subplot(grid[0, 1])
     names = ["initial", "enu", "random", "always_left", "taste_then_switch", "oracle"]
     values = np.array([[document["samples"][f"{name}_return"] for name in names] for document in documents])
@@ -705,6 +723,53 @@ def _tmaze_figure(data, documents):
     path.legend(fontsize=7)
     figure.tight_layout()
     return figure
+
+
+def learning_trend(documents, target):
+    """The validation curves' linear trend, pooled over seeds, and the generations it implies to reach ``target``.
+
+    Fits ``value = intercept + slope * generation`` by least squares to every seed's validation points
+    (``ours["curve"]``) together.  Where the slope is positive, the line reaches ``target`` at
+    ``(target - intercept) / slope`` generations; ``optimistic_generations`` uses the upper end of the
+    slope's 95 % interval instead (the fastest rise the points allow).  A slope whose interval includes 0
+    implies no finite budget at all (``None``).
+
+    Parameters
+    ----------
+    documents : list of dict
+        Per-seed JSON documents of one item (each with ``ours["curve"]``).
+    target : float
+        The score to reach (e.g. the always-left agent's test return).
+
+    Returns
+    -------
+    dict
+        ``points``, ``slope_per_1000`` with ``slope_ci95_per_1000``, ``p`` (two-sided, slope = 0),
+        ``intercept``, ``target``, ``generations`` and ``optimistic_generations`` (``None`` where the
+        line never reaches ``target``).
+    """
+    from scipy import stats
+
+    x, y = [], []
+    for document in documents:
+        curve = document["ours"]["curve"]
+        x += list(curve["validation_generation"])
+        y += list(curve["validation_mean"])
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    if x.size < 3 or np.ptp(x) == 0:
+        return {"points": int(x.size), "slope_per_1000": None, "slope_ci95_per_1000": None, "p": None,
+                "intercept": None, "target": float(target), "generations": None, "optimistic_generations": None}
+    fit = stats.linregress(x, y)
+    half = stats.t.ppf(0.975, x.size - 2) * fit.stderr
+    low, high = fit.slope - half, fit.slope + half
+
+    def reach(slope):
+        return None if slope <= 0 else float(max(0.0, (target - fit.intercept) / slope))
+
+    return {"points": int(x.size), "slope_per_1000": float(1000 * fit.slope),
+            "slope_ci95_per_1000": [float(1000 * low), float(1000 * high)], "p": float(fit.pvalue),
+            "intercept": float(fit.intercept), "target": float(target),
+            "generations": reach(fit.slope) if low > 0 else None, "optimistic_generations": reach(high)}
 
 
 def tmaze_assemble(documents):

@@ -63,3 +63,22 @@ def test_evolution_improves_the_iaf_mimic_on_heldout_episodes():
     evaluation.n_environments = 32
     heldout = evaluation.per_episode(np.stack([initial, result.strategy.center_genome]), seed=12345)
     assert heldout[1].mean() > heldout[0].mean() + 2 * heldout[0].std() / np.sqrt(heldout.shape[1])
+
+
+def test_learning_trend_finds_a_rise_and_the_budget_it_implies_and_none_for_a_flat_curve():
+    rng = np.random.default_rng(0)
+    generations = np.arange(0, 200, 10)
+
+    def documents(slope):
+        return [{"ours": {"curve": {"validation_generation": generations.tolist(),
+                                    "validation_mean": (0.1 + slope * generations
+                                                        + rng.normal(0, 0.01, generations.size)).tolist()}}}
+                for _ in range(3)]
+
+    rising = bertens2019.learning_trend(documents(0.002), target=2.1)
+    assert rising["points"] == 60 and rising["p"] < 1e-6
+    assert rising["slope_ci95_per_1000"][0] < 2.0 < rising["slope_ci95_per_1000"][1]
+    assert 900 < rising["generations"] < 1100 and rising["optimistic_generations"] <= rising["generations"]
+    flat = bertens2019.learning_trend(documents(0.0), target=2.1)
+    assert flat["generations"] is None and flat["p"] > 0.001
+    assert bertens2019.learning_trend(documents(0.0)[:0], target=1.0)["slope_per_1000"] is None
