@@ -327,6 +327,7 @@ def iaf(*, scale="small", seed=0, out=None, **options):
               Threshold("the ENU's graded channel follows the IAF membrane, r >= 0.8 (it integrates)",
                         sample="membrane_correlation", target=0.8)]
     deviations = _es_deviations(settings, "iaf") + [
+        "the ENU's gates get a bias input, which eq. 1 leaves out",
         ("fitness is our reading of the paper's 'ISI plus spike height' objective: inter-spike intervals compared "
          "in order, spike height pulled to 1, and (ours) output near 0 between spikes"),
         "eq. 2's constants are ours: threshold 1, input x = a*u with u ~ U(0, 1) and a ~ U(0.1, 0.5) per episode",
@@ -473,6 +474,7 @@ def stdp(*, scale="small", seed=0, out=None, **options):
                        "constant weight also stays put)", greater="modulated_abs_change",
                        lesser="unmodulated_abs_change")]
     deviations = _es_deviations(settings, "stdp") + [
+        "the ENU's gates get a bias input, which eq. 1 leaves out",
         ("eq. 3's constants are ours: A+ = A- = 0.4, tau = 10 steps, w0 = 0.5, weight in [0, 1]; one pre/post pair "
          "per episode, |dt| <= 25 steps, the modulator on for the whole episode in half of the episodes"),
         ("the ENU's weight is read as the least-squares gain of output over graded input before the first and "
@@ -609,6 +611,8 @@ def tmaze(*, scale="small", seed=0, out=None, **options):
     deviations = _es_deviations(settings, "tmaze") + [
         ("the maze's lengths are ours (corridor 2, arms 1: 4 actions to an end) with energy for 10 actions (the "
          "paper's 'around 40 time steps'): a poison meal can be survived, as in the paper's Fig. 9"),
+        ("food and poison swap after 3-6 food meals, drawn uniformly (the paper: 'a random chance' after "
+         "'several' food meals); poison does not refill the energy (the paper says only that food does)"),
         ("training fitness adds 0.1 x the fraction of maze cells visited (ours: at first no network eats and every "
          "return is 0); test returns are returns alone"),
         ("sensor and action assignments are shuffled in every maze of every generation (the paper: every "
