@@ -108,6 +108,10 @@ spiking models' Brian2 returns bit for bit; ReLU runs on ``"relu"``)."""
 TASK_LABELS = {"neuroworm/Swimmer6-v0": "swimmer6", "Swimmer-v5": "swimmer3"}
 """Short task names used in sample names (``swimmer6_alif_pretrained``)."""
 
+LOCOMOTION_WORM = {"connectome": "cook2019_hermaphrodite", "circuit": "locomotion"}
+"""Fig. 3's circuit by name: each network's run folder also gets its GA product as a worm file, ``worm.npz``
+(``neuroworm evaluate`` re-scores it; ``models/alif_swimmer_v5.npz`` is one)."""
+
 NEURAL_STEPS = ModelTable("neural_steps_per_env_step", aliases=True)
 """K, neural steps per environment step, each model's default (ours: the paper gives none)."""
 
@@ -152,7 +156,7 @@ def _run_arm(entry, sizes, experiment, seed, work, gap_junctions, dask=None):
                 return saved
     result = pretrain_then_evolve(entry["circuit"], entry["model"], entry["task"], sizes=sizes,
                                   experiment=experiment, seed=seed, out=folder, gap_junctions=gap_junctions,
-                                  dask=dask)
+                                  dask=dask, worm=entry.get("worm"))
     summary = {"sizes": sizes, "gap_junctions": gap_junctions, "es_stop": result["es_stop"],
                "pretrained_returns": result["pretrained_returns"].tolist(),
                "test_returns": result["test_returns"].tolist(), "seconds": result["seconds"]}
@@ -251,7 +255,9 @@ def fig3(*, scale="small", seed=0, out=None, models=("izhikevich", "alif", "relu
         Run this body only (``neuroworm reproduce ... --task``): one command
         per (body, seed) stays under an hour at ``medium``; a later command
         without it finds this body's runs in ``work`` and runs the other.
-        Only the bodies run have samples and claims.
+        Every body keeps its claims; a body not run has NaN samples (no
+        measurement), so seeds run body by body pool: a body's claims are
+        judged over the seeds that ran it.
     gap_junctions : bool, optional
         Default :func:`paper_gap_junctions` (false: the paper has none).
     work : pathlib.Path, optional
@@ -279,24 +285,25 @@ def fig3(*, scale="small", seed=0, out=None, models=("izhikevich", "alif", "relu
     if options:
         raise ConfigError(f"fig3: unknown options {sorted(options)}")
     evaluation_map(dask)  # a bad address is refused before any run
-    circuit = locomotion_circuit(load_connectome("cook2019_hermaphrodite"))
+    circuit = locomotion_circuit(load_connectome(LOCOMOTION_WORM["connectome"]))
     gap_junctions = paper_gap_junctions() if gap_junctions is None else bool(gap_junctions)
     if task is not None and task not in tasks:
         raise ConfigError(f"fig3: task must be one of {list(tasks)}, got {task!r}")
     run_tasks = tasks if task is None else (task,)
-    entries = [{"label": model, "circuit": circuit, "model": model, "task": body} for body in run_tasks
-               for model in models]
+    entries = [{"label": model, "circuit": circuit, "model": model, "task": body, "worm": LOCOMOTION_WORM}
+               for body in run_tasks for model in models]
     table, finals, curves = _run_networks(entries, sizes, "varying_biophysical_realism", seed,
                                           _work_folder(work, scale, "fig3"), gap_junctions, dask)
     samples, claims = {}, []
-    for task in run_tasks:  # noqa: PLR1704 (the argument has been read: it chose the tasks)
+    for task in tasks:  # noqa: PLR1704 (the argument has been read: it chose the tasks)
         label = TASK_LABELS.get(task, task)
         part = finals[finals["task"] == task].set_index("network")
+        not_run = part.empty  # this seed did not run this body (--task): NaN, left out when seeds pool
         for model in models:
-            samples[f"{label}_{model}_pretrained"] = part.loc[model, "pretrained_test_mean"]
-            samples[f"{label}_{model}"] = part.loc[model, "final_test_mean"]
-        samples[f"{label}_pretrained_range"] = float(np.ptp(part["pretrained_test_mean"]))
-        samples[f"{label}_final_range"] = float(np.ptp(part["final_test_mean"]))
+            samples[f"{label}_{model}_pretrained"] = np.nan if not_run else part.loc[model, "pretrained_test_mean"]
+            samples[f"{label}_{model}"] = np.nan if not_run else part.loc[model, "final_test_mean"]
+        samples[f"{label}_pretrained_range"] = np.nan if not_run else float(np.ptp(part["pretrained_test_mean"]))
+        samples[f"{label}_final_range"] = np.nan if not_run else float(np.ptp(part["final_test_mean"]))
         claims += [
             Ordering(f"{task}: after pre-training Izhikevich > ALIF", greater=f"{label}_izhikevich_pretrained",
                      lesser=f"{label}_alif_pretrained"),

@@ -69,10 +69,26 @@ def test_fig3_runs_one_body_when_asked_and_a_later_call_reuses_it(tmp_path):
     from neuroworm.papers import schmidgall2023
 
     one = schmidgall2023.fig3(scale="small", seed=0, work=tmp_path, task="Swimmer-v5", **TOY)
-    assert {name.split("_")[0] for name in one.samples} == {"swimmer3"}
-    assert all(claim.text.startswith("Swimmer-v5") for claim in one.claims)  # the runner refuses claims without samples
+    measured = {name for name, value in one.samples.items() if np.isfinite(value)}
+    assert {name.split("_")[0] for name in measured} == {"swimmer3"}  # the 6-link body's samples are NaN: not run
+    assert set(one.samples) - measured and {name.split("_")[0] for name in one.samples} == {"swimmer3", "swimmer6"}
+    assert {claim.text.split(":")[0] for claim in one.claims} == {"Swimmer-v5", "neuroworm/Swimmer6-v0"}
     both = schmidgall2023.fig3(scale="small", seed=0, work=tmp_path, **TOY)
-    assert all(both.samples[name] == value for name, value in one.samples.items())
+    assert all(both.samples[name] == one.samples[name] for name in measured)
+    assert all(np.isfinite(value) for value in both.samples.values())
     assert both.compute_seconds > one.compute_seconds > 0  # the cached body's run time counts, not its reading
     with pytest.raises(ConfigError, match="task"):
         schmidgall2023.fig3(scale="small", task="HalfCheetah-v5")
+
+
+def test_fig3_seeds_run_body_by_body_pool_each_body_over_its_own_seeds(tmp_path, monkeypatch):
+    from neuroworm.papers import schmidgall2023
+    from neuroworm.papers.reproduce import reproduce
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setitem(schmidgall2023.SCALE_SIZES, "small", dict(schmidgall2023.SCALE_SIZES["small"], **TOY))
+    reproduce("schmidgall2023", "fig3", scale="small", seed=0, out=tmp_path / "out")
+    pooled = reproduce("schmidgall2023", "fig3", scale="small", seed=1, out=tmp_path / "out", task="Swimmer-v5")
+    assert pooled["seeds"] == [0, 1]
+    assert pooled["ours"]["swimmer3_relu"]["n"] == 2 and pooled["ours"]["swimmer6_relu"]["n"] == 1
+    assert {claim["text"].split(":")[0] for claim in pooled["claims"]} == {"Swimmer-v5", "neuroworm/Swimmer6-v0"}
