@@ -1,8 +1,8 @@
 """``make demo``'s swimming worm: the bundled pre-trained worm, evolved a little more, and how it swims.
 
 :func:`swimming_demo` starts from a worm that neuroworm pre-trained itself
-(``models/alif_swimmer_v5.npz``, made by ``neuroworm pretrain``, see
-``models/README.md``), scores it on held-out test seeds, evolves it for a few
+(``models/alif_swimmer_v5.npz``, made by the ES-then-GA pipeline of
+``neuroworm reproduce schmidgall2023 fig3``, see ``models/README.md``), scores it on held-out test seeds, evolves it for a few
 generations with the elite GA of Schmidgall et al. (2023, A.3.1) -- fitness
 averaged over ``m`` training seeds -- and scores the result again on the same
 held-out seeds. It writes what a reader looks at: the returns before and

@@ -30,7 +30,7 @@ import numpy as np
 
 from ..errors import ConfigError
 
-__all__ = ["evaluation_map", "pretrain_then_evolve", "settings_gap_junctions"]
+__all__ = ["evaluation_map", "pretrain_then_evolve", "settings_gap_junctions", "worm_settings"]
 
 
 def _settings(settings):
@@ -87,7 +87,7 @@ def evaluation_map(dask=None, batch_size=None):
 
 
 def pretrain_then_evolve(circuit, model, task, *, sizes, experiment, seed=0, backend=None, out=None,
-                         gap_junctions=None, settings="schmidgall2023", dask=None, batch_size=None):
+                         gap_junctions=None, settings="schmidgall2023", dask=None, batch_size=None, worm=None):
     """ES pre-training then the elite GA, with held-out curves (see the module docstring).
 
     Parameters
@@ -124,6 +124,12 @@ def pretrain_then_evolve(circuit, model, task, *, sizes, experiment, seed=0, bac
         Spread each generation's population over a Dask cluster
         (:func:`evaluation_map`); validation and test episodes stay in this
         process. The result equals the one of a run without ``dask``.
+    worm : dict, optional
+        ``{"connectome": NAME, "circuit": NAME}`` when ``circuit`` is a named
+        circuit (:data:`neuroworm.connectome.NAMED_CIRCUITS`): with ``out``,
+        the GA product is also written as a worm file, ``out/worm.npz``
+        (:func:`worm_settings`; ``neuroworm evaluate`` re-scores its
+        ``test_returns``).
 
     Returns
     -------
@@ -206,8 +212,65 @@ def pretrain_then_evolve(circuit, model, task, *, sizes, experiment, seed=0, bac
             curve.to_csv(folder / "logbook.csv", index=False)
     pretrained_returns = np.asarray(test(pretrained), dtype=np.float64)
     test_returns = np.asarray(test(best), dtype=np.float64)
+    if out is not None and worm is not None:
+        from .pretraining import save_worm
+
+        described = worm_settings(worm, model, task, sizes=sizes, experiment=experiment, seed=seed,
+                                  gap_junctions=gap_junctions, es_epochs=es_stop["generations"], settings=settings)
+        extra = {}
+        if (Path(out) / "ga_best.npz").exists():
+            with np.load(Path(out) / "ga_best.npz") as kept:
+                extra = {"validation_returns": np.asarray(kept["validation_returns"], dtype=np.float64)}
+        save_worm(Path(out) / "worm.npz", best, described, layout, test_returns=test_returns, **extra)
     return {"curve": curve, "pretrained_returns": pretrained_returns, "test_returns": test_returns,
             "es_stop": es_stop, "genome": best, "seconds": time.perf_counter() - started}
+
+
+def worm_settings(worm, model, task, *, sizes, experiment, seed, gap_junctions, es_epochs=None,
+                  settings="schmidgall2023"):
+    """The :class:`~neuroworm.pipelines.pretraining.PretrainSettings` that describe one :func:`pretrain_then_evolve` run.
+
+    What a worm file needs to rebuild the run's network and re-score it
+    (connectome, circuit, model, task, gap junctions, episode length,
+    validation and test seeds), and what the run did (sizes, ES and GA
+    settings of ``models/<settings>.toml``). ES offspring scored one plain
+    full episode each: no short episodes, transient or windows.
+
+    Parameters
+    ----------
+    worm : dict
+        ``connectome`` and ``circuit`` names.
+    model, task : str
+    sizes : dict
+        As for :func:`pretrain_then_evolve`.
+    experiment : str
+        The GA table.
+    seed : int
+    gap_junctions : bool
+    es_epochs : int, optional
+        The ES epochs run (default ``sizes["es_epochs"]``).
+    settings : str
+
+    Returns
+    -------
+    PretrainSettings
+    """
+    from .pretraining import PretrainSettings
+
+    table = _settings(settings)
+    es, ga = table["evolution_strategies"], table["genetic_algorithm"][experiment]
+    steps = int(sizes["episode_steps"])
+    return PretrainSettings.from_paper(
+        connectome=worm["connectome"], circuit=worm["circuit"], model=model, task=task,
+        gap_junctions=bool(gap_junctions), episode_steps=steps, seed=int(seed),
+        episodes_per_individual=int(sizes["episodes_per_individual"]), es_population=int(sizes["es_population"]),
+        es_epochs=int(sizes["es_epochs"] if es_epochs is None else es_epochs), es_episode_steps=steps,
+        es_transient_steps=0, es_windows=1, es_sigma=dict(es["sigma"]), es_learning_rate=dict(es["learning_rate"]),
+        es_decay=dict(es["sigma_decay"]), ga_population=int(sizes["ga_population"]),
+        ga_generations=int(sizes["ga_generations"]), ga_episode_steps=steps, ga_elites=int(sizes["elites"]),
+        ga_mutation_rate=dict(ga["mutation_rate"]), ga_mutation_decay=dict(ga["mutation_decay"]),
+        common_seeds=bool(sizes.get("common_seeds", False)), validation_episodes=int(sizes["heldout_episodes"]),
+        heldout_every=int(sizes["heldout_every"]), test_episodes=int(sizes["test_episodes"]))
 
 
 def _keep_genome(path, genome, **arrays):

@@ -60,3 +60,26 @@ def test_fig3_refuses_a_bad_dask_address_before_running():
         schmidgall2023.fig3(scale="small", dask="nowhere")
     with pytest.raises(ConfigError, match="scheduler address"):
         schmidgall2023.fig4(scale="small", dask="nowhere")
+
+
+@pytest.mark.mujoco
+def test_a_named_circuit_s_product_is_a_worm_file_that_evaluate_re_scores(tmp_path):
+    from neuroworm.analysis import evaluate_genome
+    from neuroworm.connectome import load_connectome, locomotion_circuit
+    from neuroworm.papers.schmidgall2023 import LOCOMOTION_WORM
+    from neuroworm.pipelines.es_then_ga import pretrain_then_evolve
+    from neuroworm.pipelines.pretraining import load_worm
+
+    circuit = locomotion_circuit(load_connectome(LOCOMOTION_WORM["connectome"]))
+    sizes = dict(TINY, episode_steps=80)  # long enough for evaluate's gait report
+    result = pretrain_then_evolve(circuit, "alif", "Swimmer-v5", sizes=sizes, experiment="varying_biophysical_realism",
+                                  seed=1, out=tmp_path, gap_junctions=False, worm=LOCOMOTION_WORM)
+    genome, settings, _, _ = load_worm(tmp_path / "worm.npz")
+    np.testing.assert_array_equal(genome, result["genome"])
+    assert (settings.gap_junctions, settings.es_population, settings.ga_generations, settings.episode_steps) == (
+        False, TINY["es_population"], TINY["ga_generations"], 80)
+    rescored = evaluate_genome(tmp_path / "worm.npz", episodes=TINY["test_episodes"], seed=0, record_cells=())
+    np.testing.assert_array_equal(rescored.returns, result["test_returns"])  # the same network, seeds and episodes
+    with np.load(tmp_path / "worm.npz") as data:
+        np.testing.assert_array_equal(data["test_returns"], result["test_returns"])
+        assert data["validation_returns"].shape == (TINY["heldout_episodes"],)
