@@ -20,6 +20,18 @@ def test_evaluation_map_reads_local_or_an_address_and_refuses_anything_else():
         evaluation_map("10.0.0.1")
 
 
+def test_a_stage_on_a_cluster_gets_one_batch_per_worker_unless_told():
+    from types import SimpleNamespace
+
+    from neuroworm.pipelines.es_then_ga import _stage_spread
+
+    mapper = SimpleNamespace(workers=16, function=map)
+    assert _stage_spread(mapper, None, 200) == {"map": map, "batch_size": 13}  # 16 tasks of <= 13 genomes
+    assert _stage_spread(mapper, None, 750)["batch_size"] == 47
+    assert _stage_spread(mapper, 5, 750)["batch_size"] == 5
+    assert _stage_spread(None, None, 200) == {} and _stage_spread(None, 7, 200) == {"batch_size": 7}
+
+
 @pytest.fixture(scope="module")
 def scheduler():
     """A real two-worker LocalCluster (separate processes), given to the run by its address only."""
@@ -40,15 +52,16 @@ def test_pretrain_then_evolve_on_a_dask_cluster_equals_the_local_run(scheduler):
     circuit = locomotion_circuit(load_connectome("cook2019_hermaphrodite"))
     runs = [pretrain_then_evolve(circuit, "relu", "Swimmer-v5", sizes=TINY, experiment="varying_biophysical_realism",
                                  seed=4, dask=dask, batch_size=batch)
-            for dask, batch in ((None, None), (scheduler.scheduler.address, 2))]
+            for dask, batch in ((None, None), (scheduler.scheduler.address, 2), (scheduler.scheduler.address, None))]
     served = scheduler.run(lambda: __import__("neuroworm.evolve.parallel", fromlist=["x"])._BUILT_IN_THIS_PROCESS)
     assert any(served.values())  # the workers, not this process, scored the batches
-    local, remote = runs
+    local = runs[0]
     columns = ["stage", "generation", "mean", "best", "heldout_mean"]
-    assert local["curve"][columns].equals(remote["curve"][columns])
-    np.testing.assert_array_equal(local["genome"], remote["genome"])
-    np.testing.assert_array_equal(local["test_returns"], remote["test_returns"])
-    np.testing.assert_array_equal(local["pretrained_returns"], remote["pretrained_returns"])
+    for remote in runs[1:]:  # batches of 2, and the default one batch per worker
+        assert local["curve"][columns].equals(remote["curve"][columns])
+        np.testing.assert_array_equal(local["genome"], remote["genome"])
+        np.testing.assert_array_equal(local["test_returns"], remote["test_returns"])
+        np.testing.assert_array_equal(local["pretrained_returns"], remote["pretrained_returns"])
     assert local["curve"]["mean"].nunique() > 1  # the populations were scored, not a constant
 
 
