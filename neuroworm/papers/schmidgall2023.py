@@ -51,6 +51,11 @@ ALIF 11.6 / 41.5, Izhikevich 25.2 / 115.1, ReLU 9.7 / 35.0 (the physics
 alone: 7.8-8.2 / 26.9-37.5). One paper-scale run (1000 epochs + 100
 generations) is 4.4, 10.2 and 3.7 h; Fig. 3 at paper scale on both bodies,
 3 seeds, about 4.6 days; Fig. 4 (3 ReLU networks), 3 seeds, about 33 h.
+``--dask ADDRESS|local`` scores each epoch's and generation's population on a
+Dask cluster, one batch per worker (:func:`neuroworm.pipelines.es_then_ga.evaluation_map`):
+with 16 workers a network takes about 30-54 min, Fig. 3 one (body, seed) about
+2 h (``docs/papers/schmidgall2023.md`` has the table). A ``Swimmer-v5`` seed
+at ``medium`` takes 4-9 min here, so that body has more seeds than the 6-link one.
 """
 
 import json
