@@ -297,11 +297,14 @@ def _deviations(sizes, scale):
         ("Each network starts from its own scale chosen on training digits (a shift of all log-weights, a resting "
          "drive on every cell, a gain), not the paper's initialisation, at which the optic lobe and its control are "
          "silent and the mushroom body saturates; the resting drive stays fixed during the GA."),
+        ("The decoder reads the outputs centred on their mean over the training digits under the initial genome (a "
+         "fixed offset, as a decoder bias); the paper's decoder has no bias."),
         ("The MLP has as many genes as the circuit (second layer 52 for the optic lobe, 113 for the mushroom body), "
          "signs drawn at 1/2."),
         (f"GA 'limitations of priors' (mutation 0.02, decay 0.998), P = {sizes['ga_population']} (Fig. 5's paper "
          f"scale: 750), {sizes['elites']} elites, {sizes['ga_generations']} generations, "
-         f"{sizes['train_per_class']} training digits per class from the embedded 5,000."),
+         f"{sizes['train_per_class']} training digits per class from the embedded 5,000; the validation curves are "
+         "still rising at the last generation (no network has converged: the verdicts compare equal budgets)."),
         *(["Small scale: numbers answer nothing."] if scale == "small" else []),
     ]
 
