@@ -255,6 +255,37 @@ def _pooled_command(paper, item, scale, seeds, out, options):
     return shlex.join(command)
 
 
+def _seed_commands(documents):
+    """The commands that regenerate the pooled seeds, read from the seed files themselves.
+
+    Seeds whose commands differ only in ``--seed`` share one ``--seed first
+    --seeds N`` command per run of consecutive seeds; seeds run with other
+    options (``--task Swimmer-v5`` for some seeds only) keep theirs. The
+    commands are joined by `` && ``. ``None`` when a seed file has no
+    ``--seed`` in its command.
+    """
+    groups = {}
+    for document in sorted(documents, key=lambda d: d["seed"]):
+        tokens = shlex.split(str(document.get("command") or ""))
+        if "--seed" not in tokens[:-1]:
+            return None
+        at = tokens.index("--seed")
+        key = (tuple(tokens[:at]), tuple(tokens[at + 2:]))
+        groups.setdefault(key, []).append(int(document["seed"]))
+    commands = []
+    for (before, after), seeds in groups.items():
+        runs = [[seeds[0]]]
+        for current in seeds[1:]:
+            if current == runs[-1][-1] + 1:
+                runs[-1].append(current)
+            else:
+                runs.append([current])
+        for run in runs:
+            middle = ["--seed", str(run[0])] + (["--seeds", str(len(run))] if len(run) > 1 else [])
+            commands.append((run[0], shlex.join([*before, *middle, *after])))
+    return " && ".join(command for _, command in sorted(commands))
+
+
 def assemble(out, paper, item, *, scale, options=None):
     """Pool every ``out/seeds/ITEM.seed*.json`` of ``scale`` and write ``ITEM.json``, ``ITEM.csv``, ``ITEM.png``.
 
@@ -310,7 +341,7 @@ def assemble(out, paper, item, *, scale, options=None):
         "claims": _jsonable(judged),
         "scale": scale, "seeds": seeds,
         "seconds": round(sum(document["seconds"] for document in documents), 3),
-        "command": _pooled_command(paper, item, scale, seeds, out, options or {}),
+        "command": _seed_commands(documents) or _pooled_command(paper, item, scale, seeds, out, options or {}),
         "deviations": deviations, "test_data": newest["test_data"], "selection": newest["selection"],
         "notes": notes, "details": newest["ours"],
     }

@@ -220,3 +220,15 @@ def test_cli_lists_items_and_reports_missing_ones_without_traceback(capsys):
     assert "schmidgall2023" in listing and "fig3" in listing and "tmaze" in listing
     assert cli.main(["reproduce"]) == 2
     assert "name a PAPER and an ITEM" in capsys.readouterr().err
+
+
+def test_the_pooled_command_keeps_each_seeds_own_options(toy_registry, tmp_path, monkeypatch):
+    registry.ITEMS["toypaper"]["toy"] = registry.Item("toypaper", "toy", "neuroworm_toy_reproduction:toy",
+                                                      "a toy item", scales=("small", "medium"),
+                                                      options=("task",))
+    reproduce("toypaper", "toy", scale="medium", seed=0, seeds=2, out=tmp_path)
+    pooled = reproduce("toypaper", "toy", scale="medium", seed=2, seeds=2, out=tmp_path, task="Swimmer-v5")
+    out = str(tmp_path)
+    assert pooled["command"] == (f"neuroworm reproduce toypaper toy --scale medium --seed 0 --seeds 2 --out {out}"
+                                 f" && neuroworm reproduce toypaper toy --scale medium --seed 2 --seeds 2 --out {out}"
+                                 " --task Swimmer-v5")
