@@ -255,20 +255,23 @@ def _pooled_command(paper, item, scale, seeds, out, options):
     return shlex.join(command)
 
 
-def _seed_commands(documents):
+def _seed_commands(documents, out):
     """The commands that regenerate the pooled seeds, read from the seed files themselves.
 
     Seeds whose commands differ only in ``--seed`` share one ``--seed first
     --seeds N`` command per run of consecutive seeds; seeds run with other
     options (``--task Swimmer-v5`` for some seeds only) keep theirs. The
-    commands are joined by `` && ``. ``None`` when a seed file has no
-    ``--seed`` in its command.
+    commands are joined by `` && ``, each writing to ``out`` (a seed run into
+    another folder and copied here is regenerated here). ``None`` when a seed
+    file has no ``--seed`` in its command.
     """
     groups = {}
     for document in sorted(documents, key=lambda d: d["seed"]):
         tokens = shlex.split(str(document.get("command") or ""))
         if "--seed" not in tokens[:-1]:
             return None
+        if "--out" in tokens[:-1]:
+            tokens[tokens.index("--out") + 1] = str(out)
         at = tokens.index("--seed")
         key = (tuple(tokens[:at]), tuple(tokens[at + 2:]))
         groups.setdefault(key, []).append(int(document["seed"]))
@@ -341,7 +344,7 @@ def assemble(out, paper, item, *, scale, options=None):
         "claims": _jsonable(judged),
         "scale": scale, "seeds": seeds,
         "seconds": round(sum(document["seconds"] for document in documents), 3),
-        "command": _seed_commands(documents) or _pooled_command(paper, item, scale, seeds, out, options or {}),
+        "command": _seed_commands(documents, out) or _pooled_command(paper, item, scale, seeds, out, options or {}),
         "deviations": deviations, "test_data": newest["test_data"], "selection": newest["selection"],
         "notes": notes, "details": newest["ours"],
     }
@@ -461,7 +464,9 @@ def claims_table(root=REPRODUCTIONS):
     Returns
     -------
     pandas.DataFrame
-        Columns ``paper``, ``item``, ``claim``, ``paper_value``, ``ours``,
+        Columns ``paper``, ``item`` (the result's folder, which tells an item's
+        variants apart, e.g. ``fig2-fashion-mnist``, with its scale where that
+        is not ``medium``), ``claim``, ``paper_value``, ``ours``,
         ``verdict``, ``seeds``, ``command``; one row per claim, ordered by
         paper and item.
     """
@@ -483,7 +488,10 @@ def claims_table(root=REPRODUCTIONS):
                 needed = None
             if verdict == "inconclusive" and needed:
                 verdict += f" (~{needed} seeds needed)"
-            rows.append({"paper": document["paper"], "item": document["item"], "claim": claim["text"],
+            item = path.parent.name  # the folder tells variants apart: fig2, fig2-fashion-mnist, ...
+            if document.get("scale", "medium") != "medium":
+                item += f" ({document['scale']} scale)"
+            rows.append({"paper": document["paper"], "item": item, "claim": claim["text"],
                          "paper_value": paper_value, "ours": ours, "verdict": verdict,
                          "seeds": len(document["seeds"]), "command": document["command"]})
     return pd.DataFrame(rows, columns=["paper", "item", "claim", "paper_value", "ours", "verdict", "seeds",

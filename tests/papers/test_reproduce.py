@@ -232,3 +232,13 @@ def test_the_pooled_command_keeps_each_seeds_own_options(toy_registry, tmp_path,
     assert pooled["command"] == (f"neuroworm reproduce toypaper toy --scale medium --seed 0 --seeds 2 --out {out}"
                                  f" && neuroworm reproduce toypaper toy --scale medium --seed 2 --seeds 2 --out {out}"
                                  " --task Swimmer-v5")
+
+
+def test_a_seed_run_elsewhere_and_copied_in_is_regenerated_into_the_folder(toy_registry, tmp_path):
+    reproduce("toypaper", "toy", scale="medium", seed=0, out=tmp_path / "scratch")
+    (tmp_path / "kept" / "seeds").mkdir(parents=True)
+    for path in (tmp_path / "scratch" / "seeds").iterdir():
+        (tmp_path / "kept" / "seeds" / path.name).write_bytes(path.read_bytes())
+    pooled = reproduce("toypaper", "toy", scale="medium", seed=1, seeds=2, out=tmp_path / "kept")
+    assert pooled["command"] == ("neuroworm reproduce toypaper toy --scale medium --seed 0 --seeds 3 --out "
+                                 + str(tmp_path / "kept"))
