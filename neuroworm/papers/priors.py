@@ -224,11 +224,11 @@ def evolve_on_mnist(circuit, model, splits, *, sizes, seed=0, out=None, steps=No
     correct = _Correct(evaluator, *splits["test"])(best)
     curve = result.logbook_frame().rename(columns={"gen": "generation"})
     images = splits["validation"][0]
-    activity = {f"{when}_{key}": value for when, genome in (("initial", initial), ("final", best))
-                for key, value in read_out_activity(evaluator, genome, images).items()}
+    rates = {when: evaluator.output_rates(genome, images)[0] for when, genome in (("initial", initial), ("final", best))}
+    activity = {f"{when}_{key}": value for when in rates for key, value in _read_out(rates[when]).items()}
     if scaling is not None:
-        activity.update({f"{when}_{key}": value for when, genome in (("initial", initial), ("final", best))
-                         for key, value in activity_measures(evaluator.output_rates(genome, images)[0]).items()})
+        activity.update({f"{when}_{key}": value for when in rates
+                         for key, value in activity_measures(rates[when]).items()})
     return {"curve": curve, "test_accuracy": float(np.mean(correct)), "test_correct": correct, "genome": best,
             "activity": activity, "seconds": time.perf_counter() - started}
 
@@ -243,7 +243,11 @@ def read_out_activity(evaluator, genome, images):
         ``silent_images`` (fraction of images whose output cells are all 0),
         NaN when the network diverged.
     """
-    rates = evaluator.output_rates(genome, images)[0]
+    return _read_out(evaluator.output_rates(genome, images)[0])
+
+
+def _read_out(rates):
+    """:func:`read_out_activity` of one genome's ``(images, outputs)`` rates."""
     if not np.isfinite(rates).all():
         return {"output_rate": float("nan"), "silent_images": float("nan")}
     return {"output_rate": float(rates.mean()), "silent_images": float((rates == 0).all(axis=1).mean())}
