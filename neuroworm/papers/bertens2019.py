@@ -49,8 +49,8 @@ from ..seeding import make_rng
 from .reproduce import Reproduction
 from .verdict import Ordering, Threshold
 
-__all__ = ["LEARNING_RATE_TRIALS", "PAPER_ES", "SETTINGS", "evolve_enu", "iaf", "iaf_assemble", "learning_trend",
-           "stdp", "stdp_assemble", "tmaze", "tmaze_assemble"]
+__all__ = ["LEARNING_RATE_TRIALS", "PAPER_ES", "SETTINGS", "TREND_SINCE", "evolve_enu", "iaf", "iaf_assemble",
+           "learning_trend", "stdp", "stdp_assemble", "tmaze", "tmaze_assemble"]
 
 #: The paper's evolution strategy (§4.1, "Experimental details").
 PAPER_ES = {"sigma": 0.01, "learning_rate": 1.0, "momentum": 0.9, "rank_power": 5}
@@ -261,6 +261,68 @@ def _pooled_table(documents):
     return pd.concat(frames, ignore_index=True)
 
 
+#: The learning-trend rule, one for the three items: the pooled line through the second half of every seed's
+#: validation curve (the rate each run ended at; STDP's curves fall steeply for their first ~150 generations).
+TREND_SINCE = 0.5
+
+
+def _trends(documents, targets, direction):
+    """:func:`learning_trend` of ``documents`` towards each ``(label, value)`` of ``targets``, by label."""
+    return {label: learning_trend(documents, value, direction=direction, since=TREND_SINCE)
+            for label, value in targets}
+
+
+def _reached(generations):
+    """``never``, or the generation to two significant figures (the extrapolation's precision at best)."""
+    if generations is None:
+        return "never"
+    if generations < 1:
+        return "already (the line starts past it)"
+    return f"generation ~{round(generations, 1 - int(np.floor(np.log10(generations)))):,.0f}"
+
+
+def _slope_text(trend):
+    low, high = trend["slope_ci95_per_1000"]
+    return (f"{trend['slope_per_1000']:+#.2g} per 1,000 generations (95 % CI {low:+#.2g} to {high:+#.2g}, "
+            f"p = {trend['p']:.2f})")
+
+
+def _trend_fields(documents, trends, measure, remark=""):
+    """The pooled document's ``learning_trend`` and the sentences its notes gain: the trend of ``measure`` and,
+    per target, the generation the fitted line reaches it at (``never`` where it points away)."""
+    first = next(iter(trends.values()))
+    if first["slope_per_1000"] is None:
+        text = f"Learning trend of {measure}: fewer than 3 validation points in the runs' second halves."
+    else:
+        shown = first["generations"] is not None
+        text = (f"Learning trend of {measure} (one least-squares line through the second half of every seed's "
+                f"validation curve, {first['points']} points from generation {first['first_generation']:.0f}): "
+                f"{_slope_text(first)}: "
+                + ("an approach to the targets is shown. " if shown else
+                   "no approach to the targets is shown, so no finite budget is implied. ")
+                + " ".join(f"{label[:1].upper()}{label[1:]} ({trend['target']:.3g}) is reached at the fitted "
+                           f"slope: {_reached(trend['point_generations'])}; at the end of its 95 % interval nearest "
+                           f"the target: {_reached(trend['optimistic_generations'])}."
+                           for label, trend in trends.items())
+                + f" Linear extrapolations at {documents[-1]['ours']['population']} offspring per generation.")
+    return {"notes": f"{text} {remark}".strip(), "learning_trend": trends}
+
+
+def _draw_trend(axis, trends, extra="", at=(0.02, 0.97)):
+    """The pooled line over its fitted span, and per target where it (and its interval's fastest) gets there."""
+    first = next(iter(trends.values()))
+    if first["slope_per_1000"] is None:
+        return
+    ends = np.array([first["first_generation"], first["last_generation"]])
+    axis.plot(ends, first["intercept"] + first["slope_per_1000"] / 1000 * ends, color="0.4", lw=2, alpha=0.6)
+    low, high = first["slope_ci95_per_1000"]
+    lines = [f"trend of the second halves {first['slope_per_1000']:+#.2g} per 1,000",
+             f"(95 % CI {low:+#.2g} to {high:+#.2g}, p = {first['p']:.2f})"]
+    lines += [f"reaches {trend['target']:.3g}: {_reached(trend['point_generations'])} "
+              f"(fastest: {_reached(trend['optimistic_generations'])})" for trend in trends.values()]
+    axis.text(*at, "\n".join(lines + ([extra] if extra else [])), transform=axis.transAxes, va="top", fontsize=6)
+
+
 def _finish(item, scale, seed, settings, logbook, checkpoint, claim, environments, **fields):
     """Remove the finished run's checkpoint and wrap one seed's results as a :class:`Reproduction`."""
     _done(checkpoint)
@@ -364,7 +426,8 @@ def _iaf_figure(data, documents):
     figure, axes = plt.subplots(1, 3, figsize=(17, 4))
     _pooled_curves(documents, axes[0], "centre's spike F1 on validation")
     axes[0].axhline(0.8, color="k", ls=":", lw=1)
-    axes[0].set(ylim=(0, 1), title="evolution (dotted: target F1 0.8)")
+    _draw_trend(axes[0], _iaf_trends(documents))
+    axes[0].set(ylim=(0, 1), title="evolution (dotted: target F1 0.8; grey: the pooled trend)")
     steps = np.arange(len(data["input"]))
     axes[1].plot(steps, data["input"], color="0.75", label="graded input")
     axes[1].plot(steps, data["membrane"], "k", lw=1, label="IAF membrane (eq. 2)")
@@ -396,9 +459,18 @@ def _assemble_drawn(documents, draw, curve_label):
     return _pooled_table(documents), figure
 
 
+def _iaf_trends(documents):
+    return _trends(documents, [("the target spike F1", 0.8)], "increasing")
+
+
 def iaf_assemble(documents):
-    """Fig. 6 from the last seed that stored its figure data, beside every seed's learning curve."""
-    return _assemble_drawn(documents, _iaf_figure, "centre's spike F1 on validation")
+    """Fig. 6 from the last seed that stored its figure data, beside every seed's learning curve, and the
+    curves' trend towards spike F1 0.8 (the pooled notes and ``learning_trend``)."""
+    table, figure = _assemble_drawn(documents, _iaf_figure, "centre's spike F1 on validation")
+    return table, figure, _trend_fields(
+        documents, _iaf_trends(documents), "the centre's spike F1 (within 1 step) on 64 validation episodes, the "
+        "claimed measure", "The graded channel's r with the membrane has no learning curve (validation tracks "
+        "spike F1 alone; the channel is picked once, after evolution): no trend or budget is read for it.")
 
 
 # ---------------------------------------------------------------- gated STDP (Fig. 7)
@@ -525,15 +597,26 @@ def _stdp_figure(episodes, output, change, logbook):
     return figure
 
 
+def _stdp_trends(documents):
+    constant = float(np.mean([document["samples"]["mse_constant_weight"] for document in documents]))
+    return _trends(documents, [("the test MSE of a constant weight 0.5", constant), ("a perfect mimic's MSE", 0.0)],
+                   "decreasing")
+
+
 def stdp_assemble(documents):
-    """Every seed's recovered window (modulator on and off) and learning curves."""
+    """Every seed's recovered window (modulator on and off) and learning curves, and the curves' trend
+    towards a constant weight's MSE and 0 (the pooled notes and ``learning_trend``)."""
     import matplotlib.pyplot as plt
 
     from ..tasks.mimic import stdp_curve
 
     figure, axes = plt.subplots(1, 2, figsize=(13, 4))
     _pooled_curves(documents, axes[0], "MSE", transform=np.abs, training=True)
-    axes[0].set(yscale="log", title="STDP mimic: learning curves (validation MSE)")
+    trends = _stdp_trends(documents)
+    constant = trends["the test MSE of a constant weight 0.5"]["target"]
+    axes[0].axhline(constant, color="k", ls="--", lw=0.8)
+    _draw_trend(axes[0], trends, at=(0.27, 0.66), extra="dashed: a constant weight 0.5 (test)")  # clear of the legend
+    axes[0].set(yscale="log", title="STDP mimic: learning curves (validation MSE; grey: the pooled trend)")
     grid = np.linspace(-25, 25, 201)
     axes[1].plot(grid, stdp_curve(grid), "k", label="eq. 3 (target)")
     for number, document in enumerate(documents):
@@ -545,7 +628,10 @@ def stdp_assemble(documents):
     axes[1].set(xlabel="Δt (steps)", ylabel="weight change", title="test episodes (x: modulator off)")
     axes[1].legend(fontsize=7)
     figure.tight_layout()
-    return _pooled_table(documents), figure
+    return _pooled_table(documents), figure, _trend_fields(
+        documents, trends, "the centre's mean squared error against w·input on 64 validation episodes (the "
+        "fitness, not the claimed window r, which no learning curve tracks and to which an MSE does not map)",
+        "A constant weight 0.5 learns none of the plasticity; a perfect mimic has MSE 0.")
 
 
 # ---------------------------------------------------------------- T-maze (Figs. 8-9)
@@ -666,20 +752,8 @@ def _tmaze_figure(data, documents):
     shown = [value for document in documents for value in document["ours"]["curve"]["validation_mean"]]
     shown += [samples["random"], samples["always_left"]]
     curve.set_ylim(min(shown) - 0.3, max(shown) + 0.6)  # the scripted agents' ~22 would flatten the curves
-    target = samples["always_left"]
-    trend = learning_trend(documents, target)
-    if trend["slope_per_1000"] is not None:
-        ends = np.array([0.0, max(max(d["ours"]["curve"]["generation"], default=1) for d in documents)])
-        curve.plot(ends, trend["intercept"] + trend["slope_per_1000"] / 1000 * ends, color="0.4", lw=2, alpha=0.6)
-        low, high = trend["slope_ci95_per_1000"]
-        reach = trend["optimistic_generations"]
-        curve.text(0.02, 0.97, f"trend {trend['slope_per_1000']:+.2f} per 1,000 generations "
-                               f"(95 % CI {low:+.2f} to {high:+.2f}, p = {trend['p']:.2f});\n"
-                               f"always-left ({target:.2f}) reached at "
-                               + ("no finite budget" if reach is None else f">= {reach:,.0f} generations")
-                               + f"\ntaste-then-switch {samples['taste_then_switch']:.1f}, oracle "
-                                 f"{samples['oracle']:.1f} (off the scale)",
-                   transform=curve.transAxes, va="top", fontsize=7)
+    _draw_trend(curve, _tmaze_trends(documents), extra=f"taste-then-switch {samples['taste_then_switch']:.1f}, "
+                f"oracle {samples['oracle']:.1f} (off the scale)")
     curve.set(title="evolution (Fig. 8); grey: the pooled linear trend")
     bars = figure.add_subplot(grid[0, 1])
     names = ["initial", "enu", "random", "always_left", "taste_then_switch", "oracle"]
@@ -729,14 +803,19 @@ def _tmaze_figure(data, documents):
     return figure
 
 
-def learning_trend(documents, target):
+def learning_trend(documents, target, *, direction="increasing", since=0.0):
     """The validation curves' linear trend, pooled over seeds, and the generations it implies to reach ``target``.
 
     Fits ``value = intercept + slope * generation`` by least squares to every seed's validation points
-    (``ours["curve"]``) together.  Where the slope is positive, the line reaches ``target`` at
-    ``(target - intercept) / slope`` generations; ``optimistic_generations`` uses the upper end of the
-    slope's 95 % interval instead (the fastest rise the points allow).  A slope whose interval includes 0
-    implies no finite budget at all (``None``).
+    (``ours["curve"]``) together, keeping those at generation >= ``since`` x the seed's run length (``since=0.5``:
+    the run's second half, the rate it ended at, after any early transient).  Where the slope points towards
+    ``target`` (rises for ``direction="increasing"``, falls for ``"decreasing"``), the line reaches it at
+    ``(target - intercept) / slope`` generations (``point_generations``); ``generations`` is that number only
+    where the slope's 95 % interval excludes 0 (otherwise ``None``: no rise is shown, no finite budget is
+    implied).  ``optimistic_generations`` turns the line about the points' centroid to the end of the slope's
+    95 % interval nearest the target (the fastest approach the points allow) and reads where it reaches
+    ``target``.  Reaching a target is a linear extrapolation at this run's population; a curve that flattens
+    takes longer.
 
     Parameters
     ----------
@@ -744,38 +823,76 @@ def learning_trend(documents, target):
         Per-seed JSON documents of one item (each with ``ours["curve"]``).
     target : float
         The score to reach (e.g. the always-left agent's test return).
+    direction : {"increasing", "decreasing"}
+        Whether higher (a return, an F1) or lower (an error) scores are better.
+    since : float
+        The fraction of each run, in [0, 1), before which validation points are left out.
 
     Returns
     -------
     dict
-        ``points``, ``slope_per_1000`` with ``slope_ci95_per_1000``, ``p`` (two-sided, slope = 0),
-        ``intercept``, ``target``, ``generations`` and ``optimistic_generations`` (``None`` where the
-        line never reaches ``target``).
+        ``points``, ``first_generation`` and ``last_generation`` (the fitted span), ``slope_per_1000`` with
+        ``slope_ci95_per_1000``, ``p`` (two-sided, slope = 0), ``intercept``, ``target``, ``direction``,
+        ``generations``, ``point_generations`` and ``optimistic_generations`` (each ``None`` where its line
+        never reaches ``target``; 0 where it starts past it).
+
+    Raises
+    ------
+    ConfigError
+        When ``direction`` is not one of the two or ``since`` is outside [0, 1).
     """
     from scipy import stats
 
+    from ..errors import ConfigError
+
+    if direction not in ("increasing", "decreasing"):
+        raise ConfigError(f"learning_trend: direction must be 'increasing' or 'decreasing', got {direction!r}")
+    if not 0.0 <= since < 1.0:
+        raise ConfigError(f"learning_trend: since must be a fraction in [0, 1), got {since!r}")
+    sign = 1.0 if direction == "increasing" else -1.0
     x, y = [], []
     for document in documents:
         curve = document["ours"]["curve"]
-        x += list(curve["validation_generation"])
-        y += list(curve["validation_mean"])
+        generations = np.asarray(curve["validation_generation"], dtype=float)
+        length = max(list(curve.get("generation") or []) + generations.tolist(), default=-1) + 1
+        keep = generations >= since * length
+        x += generations[keep].tolist()
+        y += np.asarray(curve["validation_mean"], dtype=float)[keep].tolist()
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    found = {"points": int(x.size), "first_generation": float(x.min()) if x.size else None,
+             "last_generation": float(x.max()) if x.size else None, "slope_per_1000": None,
+             "slope_ci95_per_1000": None, "p": None, "intercept": None, "target": float(target),
+             "direction": direction, "generations": None, "point_generations": None, "optimistic_generations": None}
     if x.size < 3 or np.ptp(x) == 0:
-        return {"points": int(x.size), "slope_per_1000": None, "slope_ci95_per_1000": None, "p": None,
-                "intercept": None, "target": float(target), "generations": None, "optimistic_generations": None}
+        return found
     fit = stats.linregress(x, y)
     half = stats.t.ppf(0.975, x.size - 2) * fit.stderr
     low, high = fit.slope - half, fit.slope + half
 
     def reach(slope):
-        return None if slope <= 0 else float(max(0.0, (target - fit.intercept) / slope))
+        if sign * slope <= 0:
+            return None
+        return float(max(0.0, x.mean() + (target - y.mean()) / slope))  # the line turned about the centroid
 
-    return {"points": int(x.size), "slope_per_1000": float(1000 * fit.slope),
-            "slope_ci95_per_1000": [float(1000 * low), float(1000 * high)], "p": float(fit.pvalue),
-            "intercept": float(fit.intercept), "target": float(target),
-            "generations": reach(fit.slope) if low > 0 else None, "optimistic_generations": reach(high)}
+    towards = high if sign > 0 else low
+    found.update({"slope_per_1000": float(1000 * fit.slope), "slope_ci95_per_1000": [float(1000 * low),
+                                                                                   float(1000 * high)],
+                  "p": float(fit.pvalue), "intercept": float(fit.intercept), "point_generations": reach(fit.slope),
+                  "generations": reach(fit.slope) if sign * (low if sign > 0 else high) > 0 else None,
+                  "optimistic_generations": reach(towards)})
+    return found
+
+
+def _tmaze_trends(documents):
+    return _trends(documents, [(f"the {agent.replace('_', '-')} agent's test return", float(np.mean(
+        [document["samples"][f"{agent}_return"] for document in documents])))
+        for agent in ("always_left", "taste_then_switch")], "increasing")
 
 
 def tmaze_assemble(documents):
-    """Figs. 8-9 from the last seed, beside every seed's learning curve and the agents' test returns."""
-    return _assemble_drawn(documents, _tmaze_figure, "centre's return on 16 validation mazes")
+    """Figs. 8-9 from the last seed, beside every seed's learning curve and the agents' test returns, and the
+    curves' trend towards the always-left and taste-then-switch agents (the pooled notes and
+    ``learning_trend``)."""
+    table, figure = _assemble_drawn(documents, _tmaze_figure, "centre's return on 16 validation mazes")
+    return table, figure, _trend_fields(documents, _tmaze_trends(documents),
+                                        "the centre's return on 16 validation mazes")

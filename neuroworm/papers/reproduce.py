@@ -289,12 +289,31 @@ def _seed_commands(documents, out):
     return " && ".join(command for _, command in sorted(commands))
 
 
+def _add_assembled(pooled, extra, name):
+    """Add what an ``ITEM_assemble`` hook found across seeds to the pooled document: ``extra["notes"]`` is
+    appended to its notes, every other key becomes a new field (one the document has already is an error)."""
+    if not extra:
+        return
+    extra = dict(extra)
+    clash = sorted(set(extra) & set(pooled) - {"notes"})
+    if clash:
+        raise ConfigError(f"{name}: its assemble hook returned fields the pooled document has already: {clash}")
+    notes = str(extra.pop("notes", "") or "")
+    if notes:
+        pooled["notes"] = f"{pooled['notes']} {notes}".strip()
+    pooled.update(_jsonable(extra))
+
+
 def assemble(out, paper, item, *, scale, options=None):
     """Pool every ``out/seeds/ITEM.seed*.json`` of ``scale`` and write ``ITEM.json``, ``ITEM.csv``, ``ITEM.png``.
 
     Seed files of another scale in the same folder are left out (and named in
     ``notes``). The claims are those of the newest seed file; verdicts are
-    :func:`neuroworm.papers.verdict.judge`'s.
+    :func:`neuroworm.papers.verdict.judge`'s. The item module's
+    ``ITEM_assemble(documents)`` hook, where it has one, returns the pooled
+    ``(table, figure)``, or ``(table, figure, extra)`` with ``extra`` a dict of
+    what only the pooled seeds show (e.g. a trend across them): its
+    ``"notes"`` are appended to the notes, its other keys become fields.
 
     Returns
     -------
@@ -352,7 +371,8 @@ def assemble(out, paper, item, *, scale, options=None):
     function, _ = _load(get_item(paper, item))
     hook = getattr(importlib.import_module(function.__module__), f"{item}_assemble", None) if function else None
     if callable(hook):
-        table, figure = hook(documents)
+        table, figure, *extra = hook(documents)
+        _add_assembled(pooled, extra[0] if extra else None, f"{paper} {item}")
     if table is None:
         table = pd.DataFrame({"seed": seeds, **samples})
     table.to_csv(out / f"{item}.csv", index=False)

@@ -1,12 +1,17 @@
 """Bertens & Lee (2019) reproductions: items run end to end, evolution resumes, ES improves an ENU."""
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from neuroworm.control.enu_tmaze import TMazeEvaluation
+from neuroworm.errors import ConfigError
 from neuroworm.openloop.enu_mimic import MimicEvaluation
 from neuroworm.papers import bertens2019
-from neuroworm.papers.reproduce import Reproduction
+from neuroworm.papers.reproduce import Reproduction, assemble
+from neuroworm.papers.verdict import Threshold, claim_to_dict
 
 TINY = {"population": 8, "environments": 2, "generations": 2, "memory_size": 4, "channels": 4}
 
@@ -82,3 +87,98 @@ def test_learning_trend_finds_a_rise_and_the_budget_it_implies_and_none_for_a_fl
     flat = bertens2019.learning_trend(documents(0.0), target=2.1)
     assert flat["generations"] is None and flat["p"] > 0.001
     assert bertens2019.learning_trend(documents(0.0)[:0], target=1.0)["slope_per_1000"] is None
+
+
+def _curve_documents(values_of, generations, seeds=3):
+    return [{"ours": {"curve": {"generation": list(range(int(generations[-1]) + 1)),
+                                "validation_generation": generations.tolist(),
+                                "validation_mean": values_of(seed).tolist()}}} for seed in range(seeds)]
+
+
+def test_learning_trend_reads_a_falling_error_towards_a_lower_target():
+    generations = np.arange(9, 400, 10)
+    rng = np.random.default_rng(1)
+    documents = _curve_documents(lambda seed: 0.01 - 1e-5 * generations + rng.normal(0, 1e-4, generations.size),
+                                 generations)
+    falling = bertens2019.learning_trend(documents, 0.002, direction="decreasing")
+    assert falling["slope_ci95_per_1000"][1] < 0 and falling["p"] < 1e-6
+    assert 750 < falling["generations"] == falling["point_generations"] < 850  # 0.01 - 1e-5 g = 0.002 at g = 800
+    assert falling["optimistic_generations"] < falling["point_generations"]  # the interval's steepest fall
+    # read as a score to raise, the same curve points away from a higher target: no budget at all
+    away = bertens2019.learning_trend(documents, 0.02)
+    assert away["generations"] is None and away["point_generations"] is None
+    assert away["optimistic_generations"] is None
+    assert bertens2019.learning_trend(documents, 0.05, direction="decreasing")["point_generations"] == 0.0
+
+
+def test_learning_trend_since_leaves_out_an_early_transient():
+    generations = np.arange(29, 600, 30)
+    rng = np.random.default_rng(2)
+
+    def values(seed):  # a fall over the first 150 generations, then flat noise
+        return np.where(generations < 150, 0.08, 0.003) + rng.normal(0, 2e-4, generations.size)
+
+    documents = _curve_documents(values, generations)
+    whole = bertens2019.learning_trend(documents, 0.0, direction="decreasing")
+    late = bertens2019.learning_trend(documents, 0.0, direction="decreasing", since=0.5)
+    assert whole["generations"] is not None and whole["slope_ci95_per_1000"][1] < 0  # the transient reads as a fall
+    assert late["points"] == 30 and late["first_generation"] == 329 and late["last_generation"] == 599
+    assert late["slope_ci95_per_1000"][0] < 0 < late["slope_ci95_per_1000"][1] and late["generations"] is None
+    with pytest.raises(ConfigError, match="since"):
+        bertens2019.learning_trend(documents, 0.0, since=1.0)
+    with pytest.raises(ConfigError, match="direction"):
+        bertens2019.learning_trend(documents, 0.0, direction="down")
+
+
+def _stdp_seed(seed, generations, values):
+    claims = [Threshold("window r >= 0.8", sample="window_r", target=0.8)]
+    return {"paper": "bertens2019", "item": "stdp", "scale": "medium", "seed": seed, "seconds": 1.0,
+            "wall_seconds": 1.0, "command": f"neuroworm reproduce bertens2019 stdp --scale medium --seed {seed}",
+            "paper_value": {}, "samples": {"window_r": 0.1 * seed, "mse_constant_weight": 0.002},
+            "claims": [claim_to_dict(claim) for claim in claims], "deviations": ["ours"], "test_data": "test",
+            "selection": "none", "notes": "Scale medium.",
+            "ours": {"population": 256, "delta_t": [-5, 5], "modulated": [True, False], "weight_change": [0.1, 0.0],
+                     "curve": {"generation": list(range(600)), "train_mean": [0.0] * 600,
+                               "validation_generation": generations.tolist(), "validation_mean": values.tolist()}}}
+
+
+def test_the_pooled_stdp_document_carries_the_trend_and_the_budget_it_implies(tmp_path):
+    generations = np.arange(29, 600, 30)
+    (tmp_path / "seeds").mkdir()
+    for seed in range(3):  # MSE 0.01 - 1e-5 g, exactly: the constant weight's 0.002 at generation 800, 0 at 1,000
+        document = _stdp_seed(seed, generations, 0.01 - 1e-5 * generations)
+        (tmp_path / "seeds" / f"stdp.seed{seed}.json").write_text(json.dumps(document))
+    pooled = assemble(tmp_path, "bertens2019", "stdp", scale="medium")
+    constant, perfect = pooled["learning_trend"].values()
+    assert constant["target"] == 0.002 and constant["points"] == 30 and constant["first_generation"] == 329
+    assert constant["point_generations"] == pytest.approx(800) and perfect["point_generations"] == pytest.approx(1000)
+    assert constant["slope_per_1000"] == pytest.approx(-0.01)
+    assert pooled["notes"].startswith("Scale medium. Learning trend of the centre's mean squared error")
+    assert "(0.002) is reached at the fitted slope: generation ~800;" in pooled["notes"]
+    assert "(0) is reached at the fitted slope: generation ~1,000;" in pooled["notes"]
+    assert "an approach to the targets is shown" in pooled["notes"]
+    assert pooled["ours"]["window_r"]["per_seed"] == {"0": 0.0, "1": 0.1, "2": 0.2}  # the samples pool as before
+    assert json.loads((tmp_path / "stdp.json").read_text())["learning_trend"] == pooled["learning_trend"]
+    assert (tmp_path / "stdp.png").exists()
+
+
+def test_an_assemble_hook_cannot_overwrite_a_pooled_field(tmp_path, monkeypatch):
+    generations = np.arange(29, 600, 30)
+    (tmp_path / "seeds").mkdir()
+    (tmp_path / "seeds" / "stdp.seed0.json").write_text(json.dumps(_stdp_seed(0, generations, 0 * generations + 0.01)))
+    table, figure, _ = bertens2019.stdp_assemble([_stdp_seed(0, generations, 0 * generations + 0.01)])
+    monkeypatch.setattr(bertens2019, "stdp_assemble", lambda documents: (table, figure, {"verdict": "reproduced"}))
+    with pytest.raises(ConfigError, match="verdict"):
+        assemble(tmp_path, "bertens2019", "stdp", scale="medium")
+
+
+@pytest.mark.parametrize("item", ["iaf", "stdp", "tmaze"])
+def test_the_committed_pooled_trend_is_the_one_its_seed_files_give(item):
+    folder = Path(__file__).resolve().parents[2] / "reproductions" / "bertens2019" / item
+    if not (folder / f"{item}.json").exists():
+        pytest.skip("no committed medium result")
+    pooled = json.loads((folder / f"{item}.json").read_text())
+    documents = [json.loads(path.read_text()) for path in sorted((folder / "seeds").glob(f"{item}.seed*.json"))]
+    _, _, extra = getattr(bertens2019, f"{item}_assemble")(documents)
+    assert pooled["learning_trend"] == json.loads(json.dumps(extra["learning_trend"]))
+    assert pooled["notes"].endswith(extra["notes"])
