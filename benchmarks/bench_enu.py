@@ -14,8 +14,10 @@ threads, the machine's float32 matrix-product rate (one large
 (K gate inputs, M memory, C channels); element-wise work is not counted.
 The fast path (:class:`~neuroworm.backends.enu.ENULayer`, which
 :class:`~neuroworm.backends.enu.ENUNetwork` and the mimic tasks run, in
-cache-sized blocks of offspring) is timed beside the same layer as one
-block of the whole population and beside
+cache-sized blocks of offspring, with its compiled element-wise kernel where
+that builds) is timed beside the same layer as one block of the whole
+population, beside the layer with NumPy's element-wise passes
+(``kernel="numpy"``, what runs on a GPU or where no compiler is found) and beside
 :func:`~neuroworm.backends.enu.enu_step`, eq. (1) as written; for the single
 ENU two bounds are timed on the same arrays: the step's four batched
 products alone, and those products with the three ``tanh`` passes.
@@ -85,8 +87,8 @@ def single_enu_workloads(n_inputs, population, environments, xp):
     genomes = _genomes(shape.n_parameters, population)
     drive = xp.asarray(np.random.default_rng(1).random((population, n_inputs, environments)))
     layers = {}
-    for name, block in (("fast", None), ("one_block", population)):
-        layers[name] = ENULayer(shape, population, environments, xp=xp, block=block)
+    for name, block, kernel in (("fast", None, None), ("one_block", population, None), ("numpy", None, "numpy")):
+        layers[name] = ENULayer(shape, population, environments, xp=xp, block=block, kernel=kernel)
         layers[name].set_genomes(genomes)
         layers[name].inputs[...] = drive
     gates = shape.unpack(genomes, xp=xp)
@@ -97,15 +99,16 @@ def single_enu_workloads(n_inputs, population, environments, xp):
     def reference():
         state[0], state[1] = enu_step(gates, state[0], state[1], inputs, xp=xp)
 
-    workloads = {"fast": layers["fast"].step, "one_block": layers["one_block"].step, "reference": reference,
+    workloads = {"fast": layers["fast"].step, "one_block": layers["one_block"].step, "numpy": layers["numpy"].step,
+                 "reference": reference,
                  "products": _products(layers["fast"], False), "products_tanh": _products(layers["fast"], True)}
-    return workloads, population * environments, flops_per_unit_step(shape)
+    return workloads, population * environments, flops_per_unit_step(shape), layers["fast"].kernel
 
 
-def tmaze_workload(population, environments, xp, block=None):
+def tmaze_workload(population, environments, xp, block=None, kernel=None):
     """One step of the T-maze network (54 ENUs) in every maze of every offspring."""
     network = ENUNetwork(tmaze_topology(seed=0), 4, n_individuals=population, n_environments=environments,
-                         output_noise=0.01, seed=0, xp=xp, block=block)
+                         output_noise=0.01, seed=0, xp=xp, block=block, kernel=kernel)
     network.set_genomes(_genomes(network.genome_size, population))
     drive = xp.asarray(np.random.default_rng(2).random((environments, 4, 16), dtype=np.float32))
     units = network.n_synapse_units + network.n_neuron_units
@@ -146,15 +149,19 @@ def main():
 
     with threadpool_limits(limits=args.threads, user_api="blas"):
         population = args.population
-        iaf, iaf_units, iaf_flops = single_enu_workloads(1, population, 32, xp)
-        stdp, stdp_units, stdp_flops = single_enu_workloads(4, population, 32, xp)
+        iaf, iaf_units, iaf_flops, kernel = single_enu_workloads(1, population, 32, xp)
+        stdp, stdp_units, stdp_flops, _ = single_enu_workloads(4, population, 32, xp)
         tmaze_step, tmaze_units, tmaze_flops, tmaze_block = tmaze_workload(population, 8, xp)
         tmaze_whole, *_ = tmaze_workload(population, 8, xp, block=population)
+        tmaze_numpy, *_, numpy_block = tmaze_workload(population, 8, xp, kernel="numpy")
         workloads = {f"{task}_{name}": function for task, named in (("iaf", iaf), ("stdp", stdp))
                      for name, function in named.items()}
-        best, peak = best_times(dict(workloads, tmaze=tmaze_step, tmaze_one_block=tmaze_whole), args.repeats, xp)
-    print(f"float32 matmul (2048^3): {peak / 1e9:.1f} GFLOP/s  (BLAS threads: {args.threads}, {args.xp})")
-    single = [("  one block (no cache blocking)", "one_block"), ("  (eq. 1 as written, enu_step)", "reference"),
+        best, peak = best_times(dict(workloads, tmaze=tmaze_step, tmaze_one_block=tmaze_whole,
+                                     tmaze_numpy=tmaze_numpy), args.repeats, xp)
+    print(f"float32 matmul (2048^3): {peak / 1e9:.1f} GFLOP/s  (BLAS threads: {args.threads}, {args.xp}; "
+          f"ENULayer's element-wise kernel: {kernel})")
+    single = [("  one block (no cache blocking)", "one_block"), ("  NumPy's element-wise passes", "numpy"),
+              ("  (eq. 1 as written, enu_step)", "reference"),
               ("  bound: the 4 products alone", "products"), ("  bound: products + 3 tanh passes", "products_tanh")]
     rows = []
     for task, label, units, flops, generations in (("iaf", "IAF mimic, 1 ENU x 32 envs", iaf_units, iaf_flops, 3000),
@@ -163,7 +170,8 @@ def main():
         rows.append((label, f"{task}_fast", 100, generations, units, flops))
         rows += [(text, f"{task}_{key}", 100, generations, units, flops) for text, key in single]
     rows += [(f"T-maze, 54 ENUs x 8 mazes ({tmaze_block}/block)", "tmaze", 400, 30000, tmaze_units, tmaze_flops),
-             ("  one block (no cache blocking)", "tmaze_one_block", 400, 30000, tmaze_units, tmaze_flops)]
+             ("  one block (no cache blocking)", "tmaze_one_block", 400, 30000, tmaze_units, tmaze_flops),
+             (f"  NumPy's passes ({numpy_block}/block)", "tmaze_numpy", 400, 30000, tmaze_units, tmaze_flops)]
     print(f"{f'workload (P = {population})':36s} {'ms/step':>9s} {'unit-steps/s':>13s} {'GFLOP/s':>8s} "
           f"{'of matmul':>9s} {'s/generation':>12s} {'paper total':>12s}")
     for label, key, steps_per_episode, generations, units, flops in rows:

@@ -1,6 +1,7 @@
 """Packaging: the wheel ships the bundled data, and importing neuroworm stays light."""
 
 import configparser
+import os
 import subprocess
 import sys
 import zipfile
@@ -68,3 +69,21 @@ def test_installed_wheel_loads_bundled_connectomes(wheel, tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert int(result.stdout) > 302
+
+
+def test_installed_wheel_ships_and_builds_the_compiled_enu_kernel(wheel, tmp_path):
+    names = zipfile.ZipFile(wheel).namelist()
+    assert {"neuroworm/backends/_enu_kernel.pyx", "neuroworm/backends/_enu_kernel.h"} <= set(names)
+    target = tmp_path / "site"
+    zipfile.ZipFile(wheel).extractall(target)
+    code = (
+        "import neuroworm.backends.enu as enu;"
+        f"assert enu.__file__.startswith({str(target)!r}), enu.__file__;"
+        "print(enu.ENULayer(enu.ENUShape(1), 2, 3, kernel='compiled').kernel)"
+    )
+    environment = {"PYTHONPATH": str(target), "PATH": os.environ.get("PATH", ""),
+                   "NEUROWORM_CACHE_DIR": str(tmp_path / "cache")}
+    result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=environment, capture_output=True,
+                            text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "compiled"
