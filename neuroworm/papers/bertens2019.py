@@ -212,10 +212,15 @@ def _curve(logbook):
 
 
 def _timing(timing, item, settings):
+    from ..backends.enu_kernel import resolve
+
     per_generation = timing["cpu"]
+    # the ENU layers' element-wise kernel: "compiled" and "numpy" agree to float32 rounding, not bit for bit,
+    # so an evolution reproduces exactly only with the kernel it ran with (NEUROWORM_ENU_KERNEL chooses)
     return {"measured_seconds_per_generation": timing["wall"], "cpu_seconds_per_generation": per_generation,
             "cpu_hours_at_this_population_for_the_papers_generations":
-                per_generation * _PAPER_GENERATIONS[item] / 3600.0}
+                per_generation * _PAPER_GENERATIONS[item] / 3600.0,
+            "enu_kernel": resolve(None, np.float32, np)}
 
 
 def _es_deviations(settings, item):
