@@ -347,7 +347,10 @@ def iaf(*, scale="small", seed=0, out=None, **options):
     Samples (test episodes): ``spike_f1`` (spikes within ±1 step, evolved
     centre), ``spike_f1_initial``, ``membrane_correlation`` (Pearson r between
     the IAF membrane and the output channel that correlates best with it on
-    validation episodes).
+    validation episodes), and two measures of how much the evolved spikes owe
+    to float32 rounding: ``spike_f1_float64`` (the centre run in float64
+    against the IAF) and ``float32_float64_spike_f1`` (its float32 spikes
+    against its own float64 spikes; 1 where rounding does not matter).
     """
 
     from ..openloop.enu_mimic import MimicEvaluation, run_single_enu
@@ -378,11 +381,16 @@ def iaf(*, scale="small", seed=0, out=None, **options):
         episodes = iaf_episodes(64, 100, seed=_stream(seed, "test"))
         test = run_single_enu(np.stack([initial, evolved]), episodes.inputs, memory_size=settings["memory_size"],
                               n_outputs=settings["channels"])  # (2, B, T, C)
+        # how much the evolved spikes owe to float32 rounding: the same centre on the same episodes in float64
+        precise = run_single_enu(evolved[None], episodes.inputs, memory_size=settings["memory_size"],
+                                 n_outputs=settings["channels"], channel=0, dtype=np.float64)[0]  # (B, T)
     _, membrane = integrate_and_fire(episodes.inputs[..., 0])
     output = test[..., 0]
     match = spike_match_score(output, np.broadcast_to(episodes.target, output.shape))
     samples = {"spike_f1": float(match[1].mean()), "spike_f1_initial": float(match[0].mean()),
-               "membrane_correlation": _correlation(test[1, ..., graded], membrane)}
+               "membrane_correlation": _correlation(test[1, ..., graded], membrane),
+               "spike_f1_float64": float(spike_match_score(precise, episodes.target).mean()),
+               "float32_float64_spike_f1": float(spike_match_score(output[1], precise >= 0.5).mean())}
     logbook = result.logbook_frame()
     ours = {"heldout_spike_f1_within_1_step": {"initial": _mean_std(match[0]), "evolved": _mean_std(match[1])},
             "graded_channel": graded, "graded_channel_validation_r": scores[graded],

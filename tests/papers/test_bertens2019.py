@@ -29,6 +29,9 @@ def test_items_run_at_a_tiny_scale(item, tmp_path):
     assert named <= set(result.samples)
     assert len(result.ours["curve"]["validation_mean"]) >= 1  # the learning curve on validation episodes
     assert not (tmp_path / "checkpoints").exists()  # a finished run removes its checkpoint
+    if item == "iaf":  # two generations from a unit-gain start: not chaotic, float32 and float64 spike alike
+        assert result.samples["float32_float64_spike_f1"] == 1.0
+        assert result.samples["spike_f1_float64"] == result.samples["spike_f1"]
 
 
 def test_the_paper_es_settings_are_the_medium_default():
