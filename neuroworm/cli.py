@@ -232,7 +232,7 @@ def _check_paths(args):
 def command_reproduce(args):
     """List the reproducible items, print the claims table, or run one item and write its files."""
     from .papers.registry import item_options
-    from .papers.reproduce import default_out, list_items, report, reproduce
+    from .papers.reproduce import assemble, default_out, list_items, report, reproduce
 
     if args.list:
         table = list_items()
@@ -250,16 +250,20 @@ def command_reproduce(args):
     options = {key: getattr(args, key) for key in item_options() if getattr(args, key, None) is not None}
     if args.out is not None and not str(args.out).strip():
         raise ConfigError("--out must name a folder, got an empty string")
-    document = reproduce(args.paper, args.item, scale=args.scale, seed=args.seed, seeds=args.seeds,
-                         out=args.out, **options)
-    print(f"{args.paper} {args.item} ({args.scale} scale, seeds {document['seeds']}) took "
-          f"{document['seconds']:.1f} s")
+    out = Path(args.out) if args.out else default_out(args.paper, args.item, args.scale)
+    if args.assemble:  # no run: pool the seed files already in the folder (copied in, or re-pooled after a change)
+        document = assemble(out, args.paper, args.item, scale=args.scale, options=options)
+        print(f"{args.paper} {args.item} ({args.scale} scale): pooled seeds {document['seeds']} from {out / 'seeds'}")
+    else:
+        document = reproduce(args.paper, args.item, scale=args.scale, seed=args.seed, seeds=args.seeds,
+                             out=args.out, **options)
+        print(f"{args.paper} {args.item} ({args.scale} scale, seeds {document['seeds']}) took "
+              f"{document['seconds']:.1f} s")
     for claim in document["claims"]:
         print(f"  {claim['verdict']:<26} {claim['text']}")
     print(f"  ours:  {json.dumps({name: summary['mean'] for name, summary in document['ours'].items()})}")
     if document["notes"]:
         print(f"  notes: {document['notes']}")
-    out = Path(args.out) if args.out else default_out(args.paper, args.item, args.scale)
     print(f"  wrote {out / args.item}.json, .csv and .png (per seed: {out / 'seeds'})")
     return 0
 
@@ -430,6 +434,9 @@ def build_parser():
                            "seed files already in --out are pooled with them")
     reproduce.add_argument("--out", help="folder for the files (default: reproductions/PAPER/ITEM at medium "
                            "scale, runs/reproduce/PAPER/ITEM otherwise)")
+    reproduce.add_argument("--assemble", action="store_true",
+                           help="run nothing: pool the seed files already in --out/seeds (of --scale) into ITEM.json, "
+                           ".csv and .png, e.g. after copying in seeds run elsewhere")
     for option, (text, users) in item_options().items():
         reproduce.add_argument(f"--{option}", help=f"{text} ({', '.join(users)})")
     reproduce.set_defaults(handler=command_reproduce)

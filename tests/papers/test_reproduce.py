@@ -242,3 +242,25 @@ def test_a_seed_run_elsewhere_and_copied_in_is_regenerated_into_the_folder(toy_r
     pooled = reproduce("toypaper", "toy", scale="medium", seed=1, seeds=2, out=tmp_path / "kept")
     assert pooled["command"] == ("neuroworm reproduce toypaper toy --scale medium --seed 0 --seeds 3 --out "
                                  + str(tmp_path / "kept"))
+
+
+def test_cli_assemble_pools_the_seed_files_in_the_folder_without_running(tmp_path, monkeypatch, capsys):
+    # the committed STDP seeds copied into a fresh folder, pooled again; the item itself must not run
+    from pathlib import Path
+
+    from neuroworm.papers import bertens2019
+
+    committed = Path(__file__).resolve().parents[2] / "reproductions" / "bertens2019" / "stdp"
+    (tmp_path / "seeds").mkdir()
+    for path in (committed / "seeds").glob("stdp.seed*"):
+        (tmp_path / "seeds" / path.name).write_bytes(path.read_bytes())
+    monkeypatch.setattr(bertens2019, "stdp", lambda **kwargs: pytest.fail("--assemble ran the item"))
+    arguments = ["reproduce", "bertens2019", "stdp", "--scale", "medium", "--assemble", "--out", str(tmp_path)]
+    assert cli.main(arguments) == 0
+    pooled = json.loads((tmp_path / "stdp.json").read_text())
+    expected = json.loads((committed / "stdp.json").read_text())
+    assert pooled["seeds"] == expected["seeds"] == [0, 1, 2] and "pooled seeds [0, 1, 2]" in capsys.readouterr().out
+    assert pooled["ours"] == expected["ours"] and pooled["claims"] == expected["claims"]
+    assert (tmp_path / "stdp.png").stat().st_size > 0
+    assert cli.main(arguments[:4] + ["small"] + arguments[5:]) == 2
+    assert "holds no small-scale seed file" in capsys.readouterr().err
