@@ -110,7 +110,9 @@ def _build(folder):
         log = io.StringIO()
         try:
             with contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
-                modules = cythonize([extension], quiet=True, language_level=3, build_dir=str(scratch))
+                # no build_dir: Cython would mirror the sources' path relative to the working folder under it,
+                # which can climb out of the scratch folder; the generated C file stays beside the .pyx instead
+                modules = cythonize([extension], quiet=True, language_level=3)
                 distribution = Distribution({"name": _NAME, "ext_modules": modules, "script_args": ["-q"]})
                 command = distribution.get_command_obj("build_ext")
                 command.build_lib, command.build_temp = str(scratch / "lib"), str(scratch / "temp")

@@ -3,6 +3,7 @@
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -153,15 +154,22 @@ def test_a_kernel_that_cannot_be_built_falls_back_to_numpy_with_one_warning(monk
 
 
 def test_the_kernel_builds_into_a_fresh_cache_keyed_by_source_and_machine(tmp_path):
-    # a separate process, so this process's loaded module does not answer; the build takes a few seconds
-    environment = dict(os.environ, NEUROWORM_CACHE_DIR=str(tmp_path))
+    # a separate process, so this process's loaded module does not answer; the build takes a few seconds.  It runs
+    # from a folder whose name starts the cache's (Cython once copied the header to a path built from that prefix,
+    # outside the scratch folder): the build must leave nothing but the keyed module and its lock anywhere
+    cache, work = tmp_path / "work-cache", tmp_path / "work"
+    work.mkdir()
+    environment = dict(os.environ, NEUROWORM_CACHE_DIR=str(cache))
     code = ("from neuroworm.backends import enu_kernel; module = enu_kernel.load(); "
             "print(module.__file__); print(enu_kernel.cache_folder())")
-    lines = subprocess.run([sys.executable, "-c", code], env=environment, capture_output=True, text=True,
-                           check=True).stdout.split()
-    built, folder = lines
-    assert built.startswith(str(tmp_path / "enu_kernel")) and folder == str(tmp_path / "enu_kernel")
-    assert len([entry for entry in (tmp_path / "enu_kernel").iterdir() if entry.is_dir()]) == 1  # no scratch left
-    again = subprocess.run([sys.executable, "-c", code], env=environment, capture_output=True, text=True,
-                           check=True).stdout.split()
-    assert again == lines
+
+    def build():
+        return subprocess.run([sys.executable, "-c", code], env=environment, cwd=work, capture_output=True,
+                              text=True, check=True).stdout.split()
+
+    built, folder = lines = build()
+    assert folder == str(cache / "enu_kernel") and Path(built).parent.parent == cache / "enu_kernel"
+    key = Path(built).parent.name
+    left = sorted(str(path.relative_to(tmp_path)) for path in tmp_path.rglob("*") if path.is_file())
+    assert left == [f"work-cache/enu_kernel/{key}.lock", f"work-cache/enu_kernel/{key}/{Path(built).name}"]
+    assert build() == lines  # the second process loads the cached build
