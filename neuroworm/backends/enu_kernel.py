@@ -155,7 +155,8 @@ def load():
         folder = cache_folder() / _key()
         folder.parent.mkdir(parents=True, exist_ok=True)
         with FileLock(str(folder) + ".lock"):
-            if not folder.is_dir():
+            if not any(folder.glob(f"{_NAME}*")):  # never built, or its module was deleted
+                shutil.rmtree(folder, ignore_errors=True)
                 _build(folder)
         path = next(folder.glob(f"{_NAME}*"))
         loader = importlib.machinery.ExtensionFileLoader(_NAME, str(path))

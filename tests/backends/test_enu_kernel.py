@@ -173,3 +173,5 @@ def test_the_kernel_builds_into_a_fresh_cache_keyed_by_source_and_machine(tmp_pa
     left = sorted(str(path.relative_to(tmp_path)) for path in tmp_path.rglob("*") if path.is_file())
     assert left == [f"work-cache/enu_kernel/{key}.lock", f"work-cache/enu_kernel/{key}/{Path(built).name}"]
     assert build() == lines  # the second process loads the cached build
+    Path(built).unlink()  # a cache entry that lost its module is built again
+    assert build() == lines and Path(built).is_file()
