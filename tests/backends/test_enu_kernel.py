@@ -175,3 +175,19 @@ def test_the_kernel_builds_into_a_fresh_cache_keyed_by_source_and_machine(tmp_pa
     assert build() == lines  # the second process loads the cached build
     Path(built).unlink()  # a cache entry that lost its module is built again
     assert build() == lines and Path(built).is_file()
+
+
+def test_an_unusable_cache_folder_means_numpys_passes_with_a_warning_or_an_error_naming_it(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    code = ("import warnings; warnings.simplefilter('error')\n"
+            "from neuroworm.backends.enu import ENULayer, ENUShape\n"
+            "from neuroworm.errors import ConfigError\n"
+            "try:\n    ENULayer(ENUShape(1), 2, 3)\nexcept RuntimeWarning as w:\n    print('warned:', w)\n"
+            "try:\n    ENULayer(ENUShape(1), 2, 3, kernel='compiled')\nexcept ConfigError as e:\n    print('error:', e)\n")
+    result = subprocess.run([sys.executable, "-c", code], env=dict(os.environ, NEUROWORM_CACHE_DIR=str(blocker)),
+                            capture_output=True, text=True, check=True)
+    warned, error = result.stdout.splitlines()
+    assert warned.startswith("warned: the compiled ENU kernel is unavailable") and "NumPy" in warned
+    assert error.startswith("error: the compiled ENU kernel is unavailable") and str(blocker) in error
+    assert blocker.read_text() == "not a folder"
