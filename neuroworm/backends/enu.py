@@ -8,15 +8,17 @@ unit keeps its own memory.  Evolution changes only the shared weights, so a
 network can learn within an episode only by writing to the units' memories.
 
 Everything here is batched over ``P`` offspring (each with its own weights)
-and ``U`` units per offspring: the gates are ``(P, U, K) @ (P, K, ·)``
-products, the paper's three-dimensional matrix product (§4.3).  No Python loop
-runs over offspring, units, environments or synapses.  :func:`enu_step` is
-eq. (1) as written (the reference); :class:`ENULayer` computes the same step
-in place in float32 with two gate products and one output product per step
-(update, reset and cell gates fused into one ``(P, U, K) @ (P, K, 3M)``
-product), which is what networks and the mimic tasks run.  The array module
-is a parameter (``xp``, NumPy by default); any module with NumPy's names
-(CuPy) works.
+and ``U`` units per offspring: the gates are batched matrix products over the
+offspring, the paper's three-dimensional matrix product (§4.3).  No Python
+loop runs over single offspring, units, environments or synapses.
+:func:`enu_step` is eq. (1) as written (the reference); :class:`ENULayer`
+computes the same step in place in float32, units last, as four batched
+products (update, reset and cell gates, output gate ``(B, ·, K) @ (B, K, U)``)
+per cache-sized block of ``B`` offspring, with the element-wise work between
+them in a compiled, fused kernel (:mod:`~neuroworm.backends.enu_kernel`) or
+NumPy's passes; it is what networks and the mimic tasks run.  The array
+module is a parameter (``xp``, NumPy by default); any module with NumPy's
+names (CuPy) works, with NumPy's passes.
 
 References
 ----------
