@@ -191,3 +191,26 @@ def test_an_unusable_cache_folder_means_numpys_passes_with_a_warning_or_an_error
     assert warned.startswith("warned: the compiled ENU kernel is unavailable") and "NumPy" in warned
     assert error.startswith("error: the compiled ENU kernel is unavailable") and str(blocker) in error
     assert blocker.read_text() == "not a folder"
+
+
+def test_another_array_module_gets_numpys_passes_in_one_block_as_cupy_would():
+    # a stand-in module with NumPy's names that is not NumPy: the path a GPU module such as CuPy takes
+    import types
+
+    stand_in = types.ModuleType("stand_in_xp")
+    stand_in.__getattr__ = lambda name: getattr(np, name)
+    shape = ENUShape(2, memory_size=8, n_outputs=4)
+    genomes = np.stack([shape.initial_genome(seed=i) for i in range(6)])
+    other = ENULayer(shape, 6, 5, xp=stand_in)
+    assert other.kernel == "numpy" and other.block == 6 and len(other._blocks) == 1
+    reference = ENULayer(shape, 6, 5, kernel="numpy", block=6)
+    for layer in (other, reference):
+        layer.set_genomes(genomes)
+    rng = np.random.default_rng(8)
+    for _ in range(10):
+        inputs = rng.random((6, 2, 5), dtype=np.float32)
+        other.inputs[...] = inputs
+        reference.inputs[...] = inputs
+        np.testing.assert_array_equal(other.step(), reference.step())
+    with pytest.raises(ConfigError, match="NumPy arrays only"):
+        ENULayer(shape, 6, 5, xp=stand_in, kernel="compiled")
